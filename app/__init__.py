@@ -1,0 +1,1 @@
+"""depthlens application: QApplication, main window, wiring and command line."""

@@ -1,0 +1,150 @@
+"""Settings of one network: validated, immutable, serialisable.
+
+Every setting has a name, a type and an allowed range; `Settings.validate` raises
+`SettingsError` naming the setting and its range so the CLI and the app can show it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+ACTIVATIONS: tuple[str, ...] = (
+    "linear",
+    "relu",
+    "leaky_relu",
+    "tanh",
+    "sigmoid",
+    "gelu",
+    "selu",
+    "swish",
+)
+INITS: tuple[str, ...] = ("identity", "gaussian", "orthogonal")
+INPUTS: tuple[str, ...] = ("ones", "gaussian")
+DTYPES: tuple[str, ...] = ("float32", "float64")
+
+MAX_SEED = 2**32 - 1
+
+# name -> (low, high) for numbers, or the tuple of allowed words.
+RANGES: dict[str, tuple[Any, ...]] = {
+    "depth": (1, 1000),
+    "width": (1, 1024),
+    "batch": (1, 512),
+    "activation": ACTIVATIONS,
+    "init": INITS,
+    "scale": (0.0, 10.0),
+    "bias_std": (0.0, 1.0),
+    "input": INPUTS,
+    "seed": (0, MAX_SEED),
+    "dtype": DTYPES,
+}
+
+
+class SettingsError(ValueError):
+    """A setting is out of range or of the wrong type; `name` says which."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def allowed(name: str) -> str:
+    """Describe the allowed values of setting `name` in words."""
+    rng = RANGES[name]
+    if isinstance(rng[0], str):
+        return "one of " + ", ".join(rng)
+    if name == "scale":
+        return "a number > 0 and <= 10"
+    if name == "bias_std":
+        return "a number from 0 to 1"
+    return f"an integer from {rng[0]} to {rng[1]}"
+
+
+def _int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
+    lo, hi = RANGES[name]
+    if not lo <= value <= hi:
+        raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
+    return int(value)
+
+
+def _float(name: str, value: Any, *, open_low: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
+    value = float(value)
+    lo, hi = RANGES[name]
+    ok = math.isfinite(value) and (lo < value if open_low else lo <= value) and value <= hi
+    if not ok:
+        raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
+    return value
+
+
+def _word(name: str, value: Any) -> str:
+    if not isinstance(value, str) or value not in RANGES[name]:
+        raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """One deep network: depth L layers of width n, a batch of B inputs.
+
+    Validated on construction, so an instance is always a legal network.
+    """
+
+    depth: int = 50
+    width: int = 64
+    batch: int = 64
+    activation: str = "tanh"
+    init: str = "gaussian"
+    scale: float = 1.0
+    bias_std: float = 0.0
+    input: str = "gaussian"
+    seed: int = 0
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        # Normalise types (e.g. scale=2 -> 2.0) while validating.
+        object.__setattr__(self, "depth", _int("depth", self.depth))
+        object.__setattr__(self, "width", _int("width", self.width))
+        object.__setattr__(self, "batch", _int("batch", self.batch))
+        object.__setattr__(self, "activation", _word("activation", self.activation))
+        object.__setattr__(self, "init", _word("init", self.init))
+        object.__setattr__(self, "scale", _float("scale", self.scale, open_low=True))
+        object.__setattr__(self, "bias_std", _float("bias_std", self.bias_std, open_low=False))
+        object.__setattr__(self, "input", _word("input", self.input))
+        object.__setattr__(self, "seed", _int("seed", self.seed))
+        object.__setattr__(self, "dtype", _word("dtype", self.dtype))
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with `changes` applied (validated)."""
+        unknown = set(changes) - set(RANGES)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise SettingsError(name, f"unknown setting {name!r}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of every setting (JSON-safe)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def to_json(self) -> str:
+        """JSON text of `to_dict`, keys in declaration order."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        """Build from a dict; unknown keys raise `SettingsError`."""
+        if not isinstance(data, dict):
+            raise SettingsError("settings", "settings must be a mapping")
+        return cls().replace(**data)
+
+
+FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Settings))

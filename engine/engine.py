@@ -1,0 +1,122 @@
+"""The engine: one object owning the weight cache, computing `Result`s from `Settings`."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Settings
+from .propagate import CancelCheck, Measured, Progress, Trace, input_batch, run
+from .theory import Theory, predict
+from .weights import DEFAULT_BUDGET, WeightCache
+
+COLUMNS: tuple[str, ...] = (
+    "layer",
+    "activation_rms",
+    "activation_max_abs",
+    "gradient_rms",
+    "weight_grad_rms",
+    "inactive_fraction",
+    "nonfinite_fraction",
+    "theory_activation_rms",
+    "theory_gradient_rms",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """Everything the app draws for one network: measured rows 0..L and the theory."""
+
+    settings: Settings
+    measured: Measured
+    theory: Theory
+    seconds: float
+
+    @property
+    def depth(self) -> int:
+        """Number of layers L (there are L + 1 rows)."""
+        return self.settings.depth
+
+    def column(self, name: str) -> np.ndarray:
+        """One CSV column as a float64 array (NaN where blank)."""
+        if name == "layer":
+            return np.arange(self.depth + 1, dtype=np.float64)
+        if name == "theory_activation_rms":
+            return self.theory.activation_rms
+        if name == "theory_gradient_rms":
+            return self.theory.gradient_rms
+        return getattr(self.measured, name)
+
+    def first_nonfinite_layer(self) -> int | None:
+        """The first layer with an inf/NaN entry, or None."""
+        bad = np.nonzero(self.measured.nonfinite_fraction > 0)[0]
+        return int(bad[0]) if bad.size else None
+
+    def growth_factor(self, name: str = "activation_rms") -> float:
+        """Geometric-mean ratio per layer of `name` between row 0 and the last finite row."""
+        col = self.column(name)
+        if name == "gradient_rms":
+            col = col[::-1]
+        good = np.isfinite(col) & (col > 0)
+        idx = np.nonzero(good)[0]
+        if idx.size < 2:
+            return math.nan
+        first, last = idx[0], idx[-1]
+        return float(math.exp((math.log(col[last]) - math.log(col[first])) / (last - first)))
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The exact parameters of a network, scaled as used: W (L,n,n), b (L,n), x (B,n)."""
+
+    settings: Settings
+    W: np.ndarray
+    b: np.ndarray
+    x: np.ndarray
+
+
+class Engine:
+    """Computes results for settings, reusing drawn matrices across calls."""
+
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET) -> None:
+        self.cache = WeightCache(budget_bytes)
+
+    def compute(
+        self,
+        settings: Settings,
+        *,
+        cancel: CancelCheck | None = None,
+        progress: Progress | None = None,
+    ) -> Result:
+        """Run the network and its theory; may raise `Cancelled`."""
+        t0 = time.perf_counter()
+        measured, _ = run(settings, self.cache, cancel=cancel, progress=progress)
+        theory = predict(settings)
+        return Result(settings, measured, theory, time.perf_counter() - t0)
+
+    def trace(self, settings: Settings, *, cancel: CancelCheck | None = None) -> Trace:
+        """Full per-layer arrays (activations, gradients, derivatives, weight gradients)."""
+        _, tr = run(settings, self.cache, cancel=cancel, keep=True)
+        assert tr is not None
+        return tr
+
+    def network(self, settings: Settings) -> Network:
+        """The network's parameters as used, in its dtype (for NPZ export)."""
+        s = settings
+        n, L = s.width, s.depth
+        dt = np.dtype(s.dtype)
+        W = np.empty((L, n, n), dtype=dt)
+        b = np.empty((L, n), dtype=dt)
+        for layer in range(1, L + 1):
+            if s.init == "identity":
+                W[layer - 1] = np.eye(n, dtype=dt) * dt.type(s.scale)
+            else:
+                W[layer - 1] = self.cache.matrix(s.init, s.seed, n, layer, s.dtype) * dt.type(s.scale)
+            if s.bias_std > 0:
+                b[layer - 1] = self.cache.bias(s.seed, n, layer, s.dtype) * dt.type(s.bias_std)
+            else:
+                b[layer - 1] = 0
+        return Network(s, W, b, input_batch(s))

@@ -1,0 +1,81 @@
+"""Named starting points: the lecture's examples and the papers' initialisations."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A named network with a one-line description."""
+
+    name: str
+    description: str
+    settings: Settings
+
+
+# float64 so that the lecture's numbers print exactly (1.5^49 = 425081000.14...).
+_LECTURE = {
+    "init": "identity",
+    "activation": "linear",
+    "input": "ones",
+    "depth": 50,
+    "width": 2,
+    "batch": 1,
+    "dtype": "float64",
+}
+_RANDOM = {"depth": 50, "width": 256, "batch": 64, "input": "gaussian"}
+
+_LIST = (
+    Preset(
+        "lecture-explode",
+        "Deep linear net, W = 1.5*I, 50 layers: activations grow as 1.5^l.",
+        Settings(**_LECTURE, scale=1.5),
+    ),
+    Preset(
+        "lecture-vanish",
+        "Deep linear net, W = 0.5*I, 50 layers: activations shrink as 0.5^l.",
+        Settings(**_LECTURE, scale=0.5),
+    ),
+    Preset(
+        "lecture-0.9",
+        "Deep linear net, W = 0.9*I: slow vanishing, 0.9^50 = 0.005.",
+        Settings(**_LECTURE, scale=0.9),
+    ),
+    Preset(
+        "gaussian-tanh-unscaled",
+        "tanh with N(0, 16/n) weights (s = 4): units saturate, gradients vanish.",
+        Settings(**_RANDOM, activation="tanh", init="gaussian", scale=4.0),
+    ),
+    Preset(
+        "xavier-tanh",
+        "tanh with Xavier/Glorot init N(0, 1/n): a stable signal.",
+        Settings(**_RANDOM, activation="tanh", init="gaussian", scale=1.0),
+    ),
+    Preset(
+        "xavier-relu",
+        "ReLU with Xavier init: the variance halves every layer (slow vanishing).",
+        Settings(**_RANDOM, activation="relu", init="gaussian", scale=1.0),
+    ),
+    Preset(
+        "he-relu",
+        "ReLU with He init N(0, 2/n): the variance is preserved through depth.",
+        Settings(**_RANDOM, activation="relu", init="gaussian", scale=math.sqrt(2.0)),
+    ),
+    Preset(
+        "selu-lecun",
+        "SELU with LeCun init N(0, 1/n): self-normalising activations.",
+        Settings(**_RANDOM, activation="selu", init="gaussian", scale=1.0),
+    ),
+    Preset(
+        "orthogonal-linear",
+        "Linear net with orthogonal weights: every norm preserved exactly.",
+        Settings(**_RANDOM, activation="linear", init="orthogonal", scale=1.0),
+    ),
+)
+
+PRESETS: MappingProxyType[str, Preset] = MappingProxyType({p.name: p for p in _LIST})

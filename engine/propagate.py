@@ -1,0 +1,193 @@
+"""Forward and backward pass of a deep fully connected network, with per-layer statistics.
+
+a_0 = x; z_l = a_{l-1} W_l^T + b_l; a_l = phi(z_l). Loss = mean over samples of the sum of
+output units, so the per-sample backward signal is g_L = 1, g_{l-1} = (g_l * phi'(z_l)) W_l
+and dLoss/dW_l = (1/B) sum_b (g_l * phi'(z_l))_b^T a_{l-1,b}. W_l = s * W0_l: the scale is
+folded into the products so the cached W0_l never changes when the scale slider moves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import forward
+from .config import Settings
+from .stats import max_abs, rms_and_nonfinite
+from .weights import WeightCache, draw_input
+
+INACTIVE_THRESHOLD = 1e-3
+
+CancelCheck = Callable[[], bool]
+Progress = Callable[[float], None]
+
+
+class Cancelled(Exception):
+    """Raised between layers when the cancellation check returns True."""
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """Measured per-layer statistics, rows 0..L (row 0 is the input); float64 arrays."""
+
+    activation_rms: np.ndarray
+    activation_max_abs: np.ndarray
+    gradient_rms: np.ndarray
+    weight_grad_rms: np.ndarray  # NaN at row 0 (blank)
+    inactive_fraction: np.ndarray  # NaN at row 0 (blank)
+    nonfinite_fraction: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Full per-layer arrays (kept only on request): activations a_l and signals g_l."""
+
+    activations: tuple[np.ndarray, ...]  # a_0..a_L, each B x n
+    gradients: tuple[np.ndarray, ...]  # g_0..g_L, each B x n (per-sample dLoss/da_l)
+    derivatives: tuple[np.ndarray, ...]  # phi'(z_l) for l = 1..L, each B x n
+    weight_grads: tuple[np.ndarray, ...]  # dLoss/dW_l for l = 1..L, each n x n
+
+
+def input_batch(settings: Settings) -> np.ndarray:
+    """The input batch x of `settings` in its dtype."""
+    return draw_input(settings.input, settings.seed, settings.batch, settings.width).astype(
+        settings.dtype
+    )
+
+
+def _inactive_count(d: np.ndarray | None, activation: str) -> int:
+    if d is None:
+        return 0
+    if d.dtype == np.bool_:
+        return d.size - int(np.count_nonzero(d))
+    if activation in ("gelu", "swish"):  # derivatives that can be negative
+        return int(np.count_nonzero(np.abs(d) <= INACTIVE_THRESHOLD))
+    return int(np.count_nonzero(d <= INACTIVE_THRESHOLD))
+
+
+def run(
+    settings: Settings,
+    cache: WeightCache,
+    *,
+    cancel: CancelCheck | None = None,
+    progress: Progress | None = None,
+    keep: bool = False,
+) -> tuple[Measured, Trace | None]:
+    """Run the forward and backward pass; return statistics (and the full trace if `keep`).
+
+    `cancel` is checked and `progress(fraction)` called between layers; `Cancelled` is
+    raised when `cancel()` is true. inf/NaN never raise: they are counted.
+    """
+    s = settings
+    L, n, B = s.depth, s.width, s.batch
+    dt = np.dtype(s.dtype)
+    scale = dt.type(s.scale)
+    identity = s.init == "identity"
+    size = B * n
+
+    act_rms = np.empty(L + 1)
+    act_max = np.empty(L + 1)
+    grad_rms = np.empty(L + 1)
+    wgrad_rms = np.full(L + 1, np.nan)
+    inactive = np.full(L + 1, np.nan)
+    nonfinite_a = np.zeros(L + 1)
+    nonfinite_g = np.zeros(L + 1)
+
+    def matrix(layer: int) -> np.ndarray:
+        return cache.matrix(s.init, s.seed, n, layer, s.dtype)
+
+    def check(done: float) -> None:
+        if cancel is not None and cancel():
+            raise Cancelled
+        if progress is not None:
+            progress(done)
+
+    a = input_batch(s)
+    acts: list[np.ndarray | None] = [a]
+    derivs: list[np.ndarray | None] = []
+    act_rms[0], nonfinite_a[0] = rms_and_nonfinite(a)
+    act_max[0] = max_abs(a)
+
+    with np.errstate(all="ignore"):
+        # Forward pass: keep a_{l-1} (for dW_l) and phi'(z_l) (for the backward pass).
+        for layer in range(1, L + 1):
+            check(0.5 * (layer - 1) / L)
+            if identity:
+                z = a * scale
+            else:
+                z = a @ matrix(layer).T
+                z *= scale
+            if s.bias_std > 0:
+                z += cache.bias(s.seed, n, layer, s.dtype) * dt.type(s.bias_std)
+            a, d = forward(s.activation, z)
+            act_rms[layer], nonfinite_a[layer] = rms_and_nonfinite(a)
+            act_max[layer] = max_abs(a)
+            inactive[layer] = _inactive_count(d, s.activation) / size
+            acts.append(a)
+            derivs.append(d)
+
+        # Backward pass, from g_L = 1 down to g_0.
+        g = np.ones((B, n), dtype=dt)
+        grads: list[np.ndarray] = [g] if keep else []
+        wgrads: list[np.ndarray] = []
+        grad_rms[L], nonfinite_g[L] = rms_and_nonfinite(g)
+        for layer in range(L, 0, -1):
+            check(0.5 + 0.5 * (L - layer) / L)
+            d = derivs[layer - 1]
+            if d is None:
+                delta = g
+            elif d.dtype == np.bool_:
+                delta = g * d
+            else:
+                delta = g * d
+            a_prev = acts[layer - 1]
+            assert a_prev is not None
+            dw = delta.T @ a_prev
+            wgrad_rms[layer] = rms_and_nonfinite(dw)[0] / B
+            if keep:
+                dw /= dt.type(B)
+                wgrads.append(dw)
+            else:
+                # Free what the rest of the backward pass no longer needs.
+                acts[layer] = None
+                derivs[layer - 1] = None
+            if identity:
+                g = delta * scale
+            else:
+                g = delta @ matrix(layer)
+                g *= scale
+            grad_rms[layer - 1], nonfinite_g[layer - 1] = rms_and_nonfinite(g)
+            if keep:
+                grads.append(g)
+        check(1.0)
+
+    measured = Measured(
+        activation_rms=act_rms,
+        activation_max_abs=act_max,
+        gradient_rms=grad_rms,
+        weight_grad_rms=wgrad_rms,
+        inactive_fraction=inactive,
+        nonfinite_fraction=(nonfinite_a + nonfinite_g) / (2 * size),
+    )
+    trace = None
+    if keep:
+        full_d = tuple(
+            (np.ones((B, n), dt) if d is None else d.astype(dt)) for d in derivs
+        )
+        trace = Trace(
+            activations=tuple(x for x in acts if x is not None),
+            gradients=tuple(reversed(grads)),
+            derivatives=full_d,
+            weight_grads=tuple(reversed(wgrads)),
+        )
+    return measured, trace
+
+
+def timed_run(settings: Settings, cache: WeightCache, **kw) -> tuple[Measured, float]:
+    """`run` and its wall time in seconds (for the status bar and benchmarks)."""
+    t0 = time.perf_counter()
+    m, _ = run(settings, cache, **kw)
+    return m, time.perf_counter() - t0

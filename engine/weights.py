@@ -1,0 +1,105 @@
+"""Deterministic per-layer weights with a memory-bounded cache.
+
+Layer l's matrix depends only on (init, seed, width, l) and its bias on (seed, width, l),
+so adding layers never changes the others. Matrices are stored *unscaled* (gaussian
+N(0, 1/n), orthogonal Q); the engine folds scale and bias_std into the products, so
+moving those sliders never redraws anything.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+_INIT_CODE = {"gaussian": 1, "orthogonal": 2}
+_BIAS_CODE = 11
+_INPUT_CODE = 12
+
+DEFAULT_BUDGET = 512 * 2**20
+
+
+def _rng(*key: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(list(key)))
+
+
+def draw_matrix(init: str, seed: int, width: int, layer: int) -> np.ndarray:
+    """Unscaled float64 matrix of 1-based `layer` (gaussian N(0,1/n) or Haar orthogonal)."""
+    rng = _rng(seed, _INIT_CODE[init], width, layer)
+    g = rng.standard_normal((width, width))
+    if init == "gaussian":
+        g *= 1.0 / np.sqrt(width)
+        return g
+    q, r = np.linalg.qr(g)
+    # Sign fix makes Q Haar-distributed (Mezzadri 2007).
+    q *= np.where(np.diag(r) < 0, -1.0, 1.0)
+    return q
+
+
+def draw_bias(seed: int, width: int, layer: int) -> np.ndarray:
+    """Unit-variance float64 bias of 1-based `layer`; the engine multiplies by bias_std."""
+    return _rng(seed, _BIAS_CODE, width, layer).standard_normal(width)
+
+
+def draw_input(kind: str, seed: int, batch: int, width: int) -> np.ndarray:
+    """The input batch x (B x n) as float64; gaussian rows are prefix-stable in B."""
+    if kind == "ones":
+        return np.ones((batch, width))
+    return _rng(seed, _INPUT_CODE, width).standard_normal((batch, width))
+
+
+class WeightCache:
+    """LRU cache of unscaled layer matrices and biases within a byte budget.
+
+    Thread-safe: the engine thread fills it while the GUI thread may export from it.
+    """
+
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET) -> None:
+        self.budget_bytes = int(budget_bytes)
+        self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.draws = 0  # how many arrays were drawn (for tests and benchmarks)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes currently held."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        """Drop everything."""
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def _get(self, key: tuple, make) -> np.ndarray:
+        with self._lock:
+            arr = self._items.get(key)
+            if arr is not None:
+                self._items.move_to_end(key)
+                return arr
+        arr = make()
+        arr.setflags(write=False)
+        with self._lock:
+            self.draws += 1
+            if arr.nbytes <= self.budget_bytes and key not in self._items:
+                self._items[key] = arr
+                self._bytes += arr.nbytes
+                while self._bytes > self.budget_bytes:
+                    _, old = self._items.popitem(last=False)
+                    self._bytes -= old.nbytes
+        return arr
+
+    def matrix(self, init: str, seed: int, width: int, layer: int, dtype: str) -> np.ndarray:
+        """Unscaled matrix of `layer` in `dtype` (read-only)."""
+        key = ("W", init, seed, width, layer, dtype)
+        return self._get(key, lambda: draw_matrix(init, seed, width, layer).astype(dtype))
+
+    def bias(self, seed: int, width: int, layer: int, dtype: str) -> np.ndarray:
+        """Unit-variance bias of `layer` in `dtype` (read-only)."""
+        key = ("b", seed, width, layer, dtype)
+        return self._get(key, lambda: draw_bias(seed, width, layer).astype(dtype))
