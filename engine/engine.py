@@ -50,9 +50,16 @@ class Result:
             return self.theory.gradient_rms
         return getattr(self.measured, name)
 
-    def first_nonfinite_layer(self) -> int | None:
-        """The first layer with an inf/NaN entry, or None."""
-        bad = np.nonzero(self.measured.nonfinite_fraction > 0)[0]
+    def first_nonfinite_layer(self, which: str = "activation") -> int | None:
+        """The first layer whose activations (or `which="gradient"`: gradients) hold inf/NaN.
+
+        Gradients flow backwards, so for them this is the *last* row counted from the
+        output that overflowed, i.e. the highest layer index with inf/NaN.
+        """
+        if which == "gradient":
+            bad = np.nonzero(self.measured.gradient_nonfinite > 0)[0]
+            return int(bad[-1]) if bad.size else None
+        bad = np.nonzero(self.measured.activation_nonfinite > 0)[0]
         return int(bad[0]) if bad.size else None
 
     def growth_factor(self, name: str = "activation_rms") -> float:

@@ -38,7 +38,9 @@ class Measured:
     gradient_rms: np.ndarray
     weight_grad_rms: np.ndarray  # NaN at row 0 (blank)
     inactive_fraction: np.ndarray  # NaN at row 0 (blank)
-    nonfinite_fraction: np.ndarray
+    nonfinite_fraction: np.ndarray  # share of inf/NaN entries of a_l and g_l together
+    activation_nonfinite: np.ndarray  # share of inf/NaN entries of a_l alone
+    gradient_nonfinite: np.ndarray  # share of inf/NaN entries of g_l alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,8 @@ def run(
         weight_grad_rms=wgrad_rms,
         inactive_fraction=inactive,
         nonfinite_fraction=(nonfinite_a + nonfinite_g) / (2 * size),
+        activation_nonfinite=nonfinite_a / size,
+        gradient_nonfinite=nonfinite_g / size,
     )
     trace = None
     if keep:
