@@ -1,0 +1,168 @@
+"""`depthlens export` and `depthlens presets`: round trips, bad options, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.cli import main
+from engine import COLUMNS, PRESETS, Engine, Settings
+from engine.export import csv_text
+
+
+def run_cli(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_csv_round_trip_with_pandas_and_csv_module(tmp_path, capsys):
+    path = tmp_path / "out.csv"
+    code, _, _ = run_cli(["export", "--preset", "lecture-explode", "--csv", str(path)], capsys)
+    assert code == 0
+    text = path.read_text()
+    lines = text.splitlines()
+    assert lines[0].startswith("# depthlens ")
+    assert lines[1].startswith("# ") and "scale=1.5" in lines[1] and "depth=50" in lines[1]
+    df = pd.read_csv(path, comment="#")
+    assert list(df.columns) == list(COLUMNS)
+    assert len(df) == 51
+    np.testing.assert_allclose(df["activation_rms"], 1.5 ** np.arange(51), rtol=1e-15)
+    assert np.isnan(df["weight_grad_rms"][0]) and np.isnan(df["inactive_fraction"][0])
+    rows = list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))
+    assert rows[49]["activation_rms"] == "425081000.14269972"
+    assert rows[0]["weight_grad_rms"] == ""
+    assert float(rows[50]["gradient_rms"]) == 1.0
+
+
+def test_csv_to_stdout_equals_file(tmp_path, capsys):
+    code, out, _ = run_cli(["export", "--preset", "he-relu", "--depth", "7", "--csv", "-"], capsys)
+    assert code == 0
+    s = PRESETS["he-relu"].settings.replace(depth=7)
+    assert out == csv_text(Engine().compute(s))
+
+
+def test_inf_and_nan_are_spelled_out(tmp_path, capsys):
+    path = tmp_path / "o.csv"
+    args = ["export", "--preset", "lecture-explode", "--depth", "300", "--dtype", "float32", "--csv", str(path)]
+    assert run_cli(args, capsys)[0] == 0
+    df = pd.read_csv(path, comment="#")
+    assert np.isinf(df["activation_rms"][219]) and np.isfinite(df["activation_rms"][218])
+    assert ",inf," in path.read_text()
+
+
+def test_npz_round_trip(tmp_path, capsys):
+    path = tmp_path / "net.npz"
+    args = ["export", "--preset", "xavier-tanh", "--depth", "4", "--width", "8", "--batch", "3",
+            "--bias-std", "0.1", "--npz", str(path)]
+    assert run_cli(args, capsys)[0] == 0
+    with np.load(path, allow_pickle=False) as z:
+        W, b, x, config = z["W"], z["b"], z["x"], json.loads(str(z["config"]))
+    assert W.shape == (4, 8, 8) and b.shape == (4, 8) and x.shape == (3, 8)
+    assert W.dtype == np.float32 and b.dtype == np.float32 and x.dtype == np.float32
+    s = Settings.from_dict(config)
+    assert s == PRESETS["xavier-tanh"].settings.replace(depth=4, width=8, batch=3, bias_std=0.1)
+    # Recomputing from the NPZ gives the engine's numbers.
+    a = x.astype(np.float64)
+    for layer in range(4):
+        a = np.tanh(a @ W[layer].T.astype(np.float64) + b[layer])
+    res = Engine().compute(s)
+    assert res.measured.activation_rms[4] == pytest.approx(np.sqrt(np.mean(a**2)), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--depth", "0"], "--depth must be an integer from 1 to 1000"),
+        (["--depth", "abc"], "--depth must be an integer from 1 to 1000"),
+        (["--width", "2000"], "--width must be an integer from 1 to 1024"),
+        (["--scale", "0"], "--scale must be a number > 0 and <= 10"),
+        (["--scale", "nan"], "--scale"),
+        (["--bias-std", "2"], "--bias-std must be a number from 0 to 1"),
+        (["--activation", "softmax"], "--activation must be one of linear, relu"),
+        (["--init", "xavier"], "--init must be one of identity, gaussian, orthogonal"),
+        (["--preset", "nope"], "--preset must be one of lecture-explode"),
+        (["--depht", "3"], "unknown option --depht"),
+        (["--size", "big"], "--size must be WIDTHxHEIGHT"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(args, needle, capsys, tmp_path):
+    target = tmp_path / "x.csv"
+    code, out, err = run_cli(["export", *args, "--csv", str(target)], capsys)
+    assert code == 2
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1
+    assert not target.exists()
+
+
+def test_unwritable_path_exits_1_and_leaves_nothing(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    missing = tmp_path / "missing-dir" / "x.csv"
+    code, _, err = run_cli(["export", "--csv", str(missing)], capsys)
+    assert code == 1 and "cannot write" in err
+    if os.geteuid() != 0:  # root ignores permission bits
+        folder.chmod(0o500)
+        code, _, err = run_cli(["export", "--csv", str(folder / "x.csv")], capsys)
+        assert code == 1
+        folder.chmod(0o700)
+    # A directory as the target: the rename fails, the temporary file is removed.
+    code, _, err = run_cli(["export", "--csv", str(folder)], capsys)
+    assert code == 1
+    assert list(folder.iterdir()) == []
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    from engine import export
+
+    target = tmp_path / "x.csv"
+    target.write_text("old content")
+
+    def boom(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export.os, "replace", boom)
+    with pytest.raises(OSError):
+        export.atomic_write(target, b"new")
+    assert target.read_text() == "old content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
+
+
+def test_presets_lists_every_preset(capsys):
+    code, out, _ = run_cli(["presets"], capsys)
+    assert code == 0
+    for name in ("lecture-explode", "lecture-vanish", "lecture-0.9", "gaussian-tanh-unscaled", "xavier-tanh",
+                 "xavier-relu", "he-relu", "selu-lecun", "orthogonal-linear"):
+        assert name in out
+    assert len(out.strip().splitlines()) == len(PRESETS)
+
+
+def test_explicit_options_override_the_preset(capsys):
+    code, out, _ = run_cli(["export", "--preset", "lecture-explode", "--scale", "0.5", "--csv", "-"], capsys)
+    assert code == 0 and "scale=0.5" in out and "init=identity" in out
+
+
+def test_console_entry_point_and_python_m_app(tmp_path):
+    exe = os.path.join(os.path.dirname(sys.executable), "depthlens")
+    for cmd in ([exe], [sys.executable, "-m", "app"]):
+        out = subprocess.run([*cmd, "export", "--preset", "lecture-vanish", "--csv", "-"],
+                             capture_output=True, text=True, check=True)
+        assert out.stdout.splitlines()[3].startswith("0,1,1,")
+        bad = subprocess.run([*cmd, "export", "--depth", "-3", "--csv", "-"], capture_output=True, text=True)
+        assert bad.returncode == 2 and "--depth" in bad.stderr
+
+
+def test_no_display_says_so_in_one_line():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "-m", "app"], capture_output=True, text=True, env=env)
+    assert out.returncode == 1
+    assert "no display" in out.stderr and "depthlens export" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
