@@ -92,7 +92,9 @@ def settings_from_args(ns: argparse.Namespace) -> Settings:
     try:
         return base.replace(**changes)
     except SettingsError as exc:
-        raise UsageError(f"{option_name(exc.name)} must be {allowed(exc.name)}, got {changes.get(exc.name)!r}") from None
+        raise UsageError(
+            f"{option_name(exc.name)} must be {allowed(exc.name)}, got {changes.get(exc.name)!r}"
+        ) from None
 
 
 def _size_type(text: str) -> tuple[int, int]:

@@ -152,26 +152,42 @@ _DPHI: dict[str, Callable[[Array], Array]] = {
 }
 
 
-def forward(name: str, z: Array) -> tuple[Array, Array | None]:
-    """Return (phi(z), phi'(z)); may overwrite `z`. phi' is None for linear (all ones).
+def forward(name: str, z: Array, d_out: Array | None = None) -> tuple[Array, Array | None]:
+    """Return (phi(z), phi'(z)); overwrites `z`. phi' is None for linear (all ones).
 
-    For relu the derivative is returned as a boolean mask (cheaper to store and apply).
+    For relu the derivative is a 0/1 mask in z's dtype (multiplying by it is faster than
+    by a boolean). `d_out`, if given, is a buffer of z's shape for the derivative.
     """
     with np.errstate(all="ignore"):
-        if name == "linear":
-            return z, None
-        if name == "relu":
-            mask = z > 0
-            np.maximum(z, 0, out=z)
-            return z, mask
-        if name == "tanh":
-            np.tanh(z, out=z)
-            d = z * z
-            np.subtract(1, d, out=d)
-            return z, d
-        if name == "sigmoid":
-            s = _sigmoid(z)
-            d = 1 - s
-            d *= s
-            return s, d
-        return _PHI[name](z), _DPHI[name](z)
+        return _forward(name, z, d_out)
+
+
+def _forward(name: str, z: Array, d_out: Array | None) -> tuple[Array, Array | None]:
+    """`forward` without the errstate context (the caller holds one)."""
+    if name == "linear":
+        return z, None
+    if name == "relu":
+        if d_out is not None:
+            d = np.greater(z, 0, out=d_out, casting="unsafe")
+        else:
+            d = np.greater(z, 0).astype(z.dtype)
+        np.maximum(z, 0, out=z)  # not z * mask: -inf * 0 would give NaN
+        return z, d
+    if name == "tanh":
+        np.tanh(z, out=z)
+        d = np.multiply(z, z, out=d_out)
+        np.subtract(1, d, out=d)
+        return z, d
+    if name == "sigmoid":
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1
+        np.reciprocal(z, out=z)
+        d = np.subtract(1, z, out=d_out)
+        d *= z
+        return z, d
+    a, d = _PHI[name](z), _DPHI[name](z)
+    if d_out is not None:
+        np.copyto(d_out, d)
+        d = d_out
+    return a, d

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .propagate import CancelCheck, Measured, Progress, Trace, input_batch, run
+from .propagate import CancelCheck, Measured, Progress, Trace, Workspace, input_batch, run
 from .theory import Theory, predict
 from .weights import DEFAULT_BUDGET, WeightCache
 
@@ -90,6 +90,8 @@ class Engine:
 
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET) -> None:
         self.cache = WeightCache(budget_bytes)
+        # Buffers reused by `compute`; an Engine is used by one thread at a time.
+        self.workspace = Workspace()
 
     def compute(
         self,
@@ -100,7 +102,7 @@ class Engine:
     ) -> Result:
         """Run the network and its theory; may raise `Cancelled`."""
         t0 = time.perf_counter()
-        measured, _ = run(settings, self.cache, cancel=cancel, progress=progress)
+        measured, _ = run(settings, self.cache, cancel=cancel, progress=progress, workspace=self.workspace)
         theory = predict(settings)
         return Result(settings, measured, theory, time.perf_counter() - t0)
 

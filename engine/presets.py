@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from .config import Settings
 
@@ -19,7 +20,7 @@ class Preset:
 
 
 # float64 so that the lecture's numbers print exactly (1.5^49 = 425081000.14...).
-_LECTURE = {
+_LECTURE: dict[str, Any] = {
     "init": "identity",
     "activation": "linear",
     "input": "ones",
@@ -28,7 +29,7 @@ _LECTURE = {
     "batch": 1,
     "dtype": "float64",
 }
-_RANDOM = {"depth": 50, "width": 256, "batch": 64, "input": "gaussian"}
+_RANDOM: dict[str, Any] = {"depth": 50, "width": 256, "batch": 64, "input": "gaussian"}
 
 _LIST = (
     Preset(

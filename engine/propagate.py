@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import forward
+from .activations import _forward
 from .config import Settings
 from .stats import max_abs, rms_and_nonfinite
 from .weights import WeightCache, draw_input
@@ -53,17 +53,51 @@ class Trace:
     weight_grads: tuple[np.ndarray, ...]  # dLoss/dW_l for l = 1..L, each n x n
 
 
+class Workspace:
+    """Reusable buffers for `run`, so repeated runs of one shape allocate nothing.
+
+    Fresh arrays cost page faults on every layer; reusing them keeps the engine close to
+    the bare matrix products. Not thread-safe: one workspace per engine thread.
+    """
+
+    def __init__(self, max_bytes: int = 256 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self._key: tuple = ()
+        self.acts: list[np.ndarray] = []
+        self.ders: list[np.ndarray] = []
+        self.g: tuple[np.ndarray, np.ndarray] | None = None
+        self.dw: np.ndarray | None = None
+
+    def fits(self, settings: Settings) -> bool:
+        """True if buffers for `settings` stay within the byte limit."""
+        s = settings
+        item = np.dtype(s.dtype).itemsize
+        need = (2 * (s.depth + 1) * s.batch * s.width + s.width * s.width) * item
+        return need <= self.max_bytes
+
+    def prepare(self, settings: Settings) -> None:
+        """Make sure buffers exist for `settings` (grows, never shrinks within a shape)."""
+        s = settings
+        key = (s.batch, s.width, s.dtype)
+        if key != self._key:
+            self._key = key
+            self.acts, self.ders = [], []
+            self.g = (np.empty((s.batch, s.width), s.dtype), np.empty((s.batch, s.width), s.dtype))
+            self.dw = np.empty((s.width, s.width), s.dtype)
+        while len(self.acts) < s.depth + 1:
+            self.acts.append(np.empty((s.batch, s.width), s.dtype))
+            self.ders.append(np.empty((s.batch, s.width), s.dtype))
+
+
 def input_batch(settings: Settings) -> np.ndarray:
     """The input batch x of `settings` in its dtype."""
-    return draw_input(settings.input, settings.seed, settings.batch, settings.width).astype(
-        settings.dtype
-    )
+    return draw_input(settings.input, settings.seed, settings.batch, settings.width).astype(settings.dtype)
 
 
 def _inactive_count(d: np.ndarray | None, activation: str) -> int:
     if d is None:
         return 0
-    if d.dtype == np.bool_:
+    if activation == "relu":  # d is a 0/1 mask
         return d.size - int(np.count_nonzero(d))
     if activation in ("gelu", "swish"):  # derivatives that can be negative
         return int(np.count_nonzero(np.abs(d) <= INACTIVE_THRESHOLD))
@@ -77,17 +111,20 @@ def run(
     cancel: CancelCheck | None = None,
     progress: Progress | None = None,
     keep: bool = False,
+    workspace: Workspace | None = None,
 ) -> tuple[Measured, Trace | None]:
     """Run the forward and backward pass; return statistics (and the full trace if `keep`).
 
     `cancel` is checked and `progress(fraction)` called between layers; `Cancelled` is
-    raised when `cancel()` is true. inf/NaN never raise: they are counted.
+    raised when `cancel()` is true. inf/NaN never raise: they are counted. A `workspace`
+    (ignored with `keep`) lets repeated runs reuse their buffers.
     """
     s = settings
     L, n, B = s.depth, s.width, s.batch
     dt = np.dtype(s.dtype)
     scale = dt.type(s.scale)
     identity = s.init == "identity"
+    nonneg = s.activation in ("relu", "sigmoid")  # outputs >= 0: max|a| = max a
     size = B * n
 
     act_rms = np.empty(L + 1)
@@ -107,6 +144,9 @@ def run(
         if progress is not None:
             progress(done)
 
+    ws = workspace if (workspace is not None and not keep and workspace.fits(s)) else None
+    if ws is not None:
+        ws.prepare(s)
     a = input_batch(s)
     acts: list[np.ndarray | None] = [a]
     derivs: list[np.ndarray | None] = []
@@ -117,37 +157,46 @@ def run(
         # Forward pass: keep a_{l-1} (for dW_l) and phi'(z_l) (for the backward pass).
         for layer in range(1, L + 1):
             check(0.5 * (layer - 1) / L)
+            out = ws.acts[layer] if ws is not None else None
             if identity:
-                z = a * scale
+                z = np.multiply(a, scale, out=out)
             else:
-                z = a @ matrix(layer).T
+                z = np.matmul(a, matrix(layer).T, out=out)
                 z *= scale
             if s.bias_std > 0:
                 z += cache.bias(s.seed, n, layer, s.dtype) * dt.type(s.bias_std)
-            a, d = forward(s.activation, z)
+            a, d = _forward(s.activation, z, ws.ders[layer] if ws is not None else None)
             act_rms[layer], nonfinite_a[layer] = rms_and_nonfinite(a)
-            act_max[layer] = max_abs(a)
+            act_max[layer] = float(a.max()) if nonneg else max_abs(a)
             inactive[layer] = _inactive_count(d, s.activation) / size
             acts.append(a)
             derivs.append(d)
 
         # Backward pass, from g_L = 1 down to g_0.
-        g = np.ones((B, n), dtype=dt)
+        if ws is not None:
+            assert ws.g is not None
+            g_bufs = ws.g
+            g = g_bufs[0]
+            g.fill(1)
+        else:
+            g = np.ones((B, n), dtype=dt)
         grads: list[np.ndarray] = [g] if keep else []
         wgrads: list[np.ndarray] = []
         grad_rms[L], nonfinite_g[L] = rms_and_nonfinite(g)
         for layer in range(L, 0, -1):
             check(0.5 + 0.5 * (L - layer) / L)
             d = derivs[layer - 1]
+            # delta = g * phi'(z); g is not needed afterwards, so multiply in place
+            # (unless the trace keeps it).
             if d is None:
                 delta = g
-            elif d.dtype == np.bool_:
+            elif keep:
                 delta = g * d
             else:
-                delta = g * d
+                delta = np.multiply(g, d, out=g)
             a_prev = acts[layer - 1]
             assert a_prev is not None
-            dw = delta.T @ a_prev
+            dw = np.matmul(delta.T, a_prev, out=ws.dw if ws is not None else None)
             wgrad_rms[layer] = rms_and_nonfinite(dw)[0] / B
             if keep:
                 dw /= dt.type(B)
@@ -156,10 +205,12 @@ def run(
                 # Free what the rest of the backward pass no longer needs.
                 acts[layer] = None
                 derivs[layer - 1] = None
+            # Ping-pong between two buffers: the new g must not alias delta.
+            out = (g_bufs[1] if delta is g_bufs[0] else g_bufs[0]) if ws is not None else None
             if identity:
-                g = delta * scale
+                g = np.multiply(delta, scale, out=out)
             else:
-                g = delta @ matrix(layer)
+                g = np.matmul(delta, matrix(layer), out=out)
                 g *= scale
             grad_rms[layer - 1], nonfinite_g[layer - 1] = rms_and_nonfinite(g)
             if keep:
@@ -178,9 +229,7 @@ def run(
     )
     trace = None
     if keep:
-        full_d = tuple(
-            (np.ones((B, n), dt) if d is None else d.astype(dt)) for d in derivs
-        )
+        full_d = tuple((np.ones((B, n), dt) if d is None else d.astype(dt)) for d in derivs)
         trace = Trace(
             activations=tuple(x for x in acts if x is not None),
             gradients=tuple(reversed(grads)),

@@ -1,7 +1,8 @@
 """Overflow-safe magnitude statistics of float arrays.
 
-Fast path in the array's own dtype; when squares overflow or underflow, fall back to a
-scaled float64 computation so that 1e30 and 1e-30 are reported correctly, not as inf or 0.
+Fast path: one BLAS dot product in the array's own dtype (accurate to ~1e-7 relative,
+no temporary). When squares overflow or underflow, fall back to a scaled float64
+computation so that 1e30 and 1e-30 are reported correctly, not as inf or 0.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import math
 
 import numpy as np
 
+_TINY = {np.dtype(np.float32): 1e-34, np.dtype(np.float64): 1e-300}
+
 
 def rms_and_nonfinite(x: np.ndarray) -> tuple[float, int]:
     """Return (sqrt(mean(x**2)), number of inf/NaN entries) of `x`."""
@@ -17,12 +20,11 @@ def rms_and_nonfinite(x: np.ndarray) -> tuple[float, int]:
     n = v.size
     if n == 0:
         return 0.0, 0
-    with np.errstate(all="ignore"):
-        sq = np.square(v)
-        ss = float(sq.sum())
-    tiny = float(np.finfo(v.dtype).tiny) * 1e4 if v.dtype.kind == "f" else 0.0
-    if math.isfinite(ss) and ss > tiny:
+    ss = float(np.dot(v, v))  # BLAS: no floating-point warnings
+    if ss > _TINY.get(v.dtype, 0.0) and ss != math.inf:  # also False for NaN
         return math.sqrt(ss / n), 0
+    if ss == 0.0 and not v.any():  # all zeros (dead units): common, keep it cheap
+        return 0.0, 0
     finite = np.isfinite(v)
     bad = n - int(np.count_nonzero(finite))
     if bad:

@@ -25,9 +25,7 @@ from .config import Settings
 _GL_NODES = 16
 _U_MAX = 12.0  # P(|u| > 12) ~ 4e-33: negligible even against polynomial growth
 _gl_x, _gl_w = np.polynomial.legendre.leggauss(_GL_NODES)
-_U_GRID = np.unique(
-    np.concatenate([np.geomspace(1e-4, 1.0, 9), np.arange(1.0, _U_MAX + 0.25, 0.5)])
-)
+_U_GRID = np.unique(np.concatenate([np.geomspace(1e-4, 1.0, 9), np.arange(1.0, _U_MAX + 0.25, 0.5)]))
 _X_GRID = np.geomspace(1e-6, 1e3, 28)  # breakpoints in x = sigma * u
 
 # E[phi^2] / v and E[phi'^2] in closed form for the piecewise-linear activations.

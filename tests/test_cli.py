@@ -61,8 +61,21 @@ def test_inf_and_nan_are_spelled_out(tmp_path, capsys):
 
 def test_npz_round_trip(tmp_path, capsys):
     path = tmp_path / "net.npz"
-    args = ["export", "--preset", "xavier-tanh", "--depth", "4", "--width", "8", "--batch", "3",
-            "--bias-std", "0.1", "--npz", str(path)]
+    args = [
+        "export",
+        "--preset",
+        "xavier-tanh",
+        "--depth",
+        "4",
+        "--width",
+        "8",
+        "--batch",
+        "3",
+        "--bias-std",
+        "0.1",
+        "--npz",
+        str(path),
+    ]
     assert run_cli(args, capsys)[0] == 0
     with np.load(path, allow_pickle=False) as z:
         W, b, x, config = z["W"], z["b"], z["x"], json.loads(str(z["config"]))
@@ -96,7 +109,7 @@ def test_npz_round_trip(tmp_path, capsys):
 )
 def test_bad_options_exit_2_with_one_line(args, needle, capsys, tmp_path):
     target = tmp_path / "x.csv"
-    code, out, err = run_cli(["export", *args, "--csv", str(target)], capsys)
+    code, _out, err = run_cli(["export", *args, "--csv", str(target)], capsys)
     assert code == 2
     assert needle in err
     assert len(err.strip().splitlines()) == 1
@@ -139,8 +152,17 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_presets_lists_every_preset(capsys):
     code, out, _ = run_cli(["presets"], capsys)
     assert code == 0
-    for name in ("lecture-explode", "lecture-vanish", "lecture-0.9", "gaussian-tanh-unscaled", "xavier-tanh",
-                 "xavier-relu", "he-relu", "selu-lecun", "orthogonal-linear"):
+    for name in (
+        "lecture-explode",
+        "lecture-vanish",
+        "lecture-0.9",
+        "gaussian-tanh-unscaled",
+        "xavier-tanh",
+        "xavier-relu",
+        "he-relu",
+        "selu-lecun",
+        "orthogonal-linear",
+    ):
         assert name in out
     assert len(out.strip().splitlines()) == len(PRESETS)
 
@@ -153,8 +175,9 @@ def test_explicit_options_override_the_preset(capsys):
 def test_console_entry_point_and_python_m_app(tmp_path):
     exe = os.path.join(os.path.dirname(sys.executable), "depthlens")
     for cmd in ([exe], [sys.executable, "-m", "app"]):
-        out = subprocess.run([*cmd, "export", "--preset", "lecture-vanish", "--csv", "-"],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [*cmd, "export", "--preset", "lecture-vanish", "--csv", "-"], capture_output=True, text=True, check=True
+        )
         assert out.stdout.splitlines()[3].startswith("0,1,1,")
         bad = subprocess.run([*cmd, "export", "--depth", "-3", "--csv", "-"], capture_output=True, text=True)
         assert bad.returncode == 2 and "--depth" in bad.stderr

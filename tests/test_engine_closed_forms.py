@@ -9,7 +9,15 @@ from engine import PRESETS, Engine, Settings
 from engine.propagate import run
 from engine.weights import WeightCache
 
-LECTURE = dict(init="identity", activation="linear", input="ones", depth=50, width=2, batch=1, dtype="float64")
+LECTURE = {
+    "init": "identity",
+    "activation": "linear",
+    "input": "ones",
+    "depth": 50,
+    "width": 2,
+    "batch": 1,
+    "dtype": "float64",
+}
 
 
 @pytest.mark.parametrize("s", [1.5, 0.5, 0.9])
@@ -80,7 +88,9 @@ def test_tiny_and_huge_values_are_not_lost_to_float32_squares():
 
 
 def test_network_parameters_match_the_pass():
-    st = Settings(depth=5, width=6, batch=3, activation="tanh", init="gaussian", scale=1.3, bias_std=0.2, dtype="float64")
+    st = Settings(
+        depth=5, width=6, batch=3, activation="tanh", init="gaussian", scale=1.3, bias_std=0.2, dtype="float64"
+    )
     eng = Engine()
     net = eng.network(st)
     a = net.x

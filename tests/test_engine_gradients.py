@@ -19,8 +19,18 @@ def loss(net, activation, x=None, W=None):
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_gradients_match_finite_differences(activation):
-    st = Settings(depth=4, width=5, batch=3, activation=activation, init="gaussian", scale=1.2,
-                  bias_std=0.3, input="gaussian", seed=7, dtype="float64")
+    st = Settings(
+        depth=4,
+        width=5,
+        batch=3,
+        activation=activation,
+        init="gaussian",
+        scale=1.2,
+        bias_std=0.3,
+        input="gaussian",
+        seed=7,
+        dtype="float64",
+    )
     eng = Engine()
     net = eng.network(st)
     tr = eng.trace(st)
@@ -58,7 +68,15 @@ def test_derivative_matches_finite_difference(activation):
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_float32_fast_path_agrees_with_float64(activation):
-    base = dict(depth=12, width=16, batch=4, activation=activation, init="gaussian", scale=1.1, bias_std=0.1)
+    base = {
+        "depth": 12,
+        "width": 16,
+        "batch": 4,
+        "activation": activation,
+        "init": "gaussian",
+        "scale": 1.1,
+        "bias_std": 0.1,
+    }
     r32 = Engine().compute(Settings(**base, dtype="float32"))
     r64 = Engine().compute(Settings(**base, dtype="float64"))
     for name in ("activation_rms", "gradient_rms", "weight_grad_rms"):

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import ACTIVATIONS, DTYPES, INITS, INPUTS, RANGES, Engine, Settings, SettingsError
-from engine.weights import WeightCache
 
 valid = st.builds(
     Settings,
@@ -68,7 +67,9 @@ invalid_values = {
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(sorted(invalid_values)).flatmap(lambda k: st.tuples(st.just(k), st.sampled_from(invalid_values[k]))))
+@given(
+    st.sampled_from(sorted(invalid_values)).flatmap(lambda k: st.tuples(st.just(k), st.sampled_from(invalid_values[k])))
+)
 def test_any_invalid_setting_raises_naming_it(pair):
     name, value = pair
     with pytest.raises(SettingsError) as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -27,7 +28,7 @@ def brute_force(activation, v, derivative):
     edges = np.append(edges[edges < top], top)
     total = 0.0
     for sign in (1.0, -1.0):
-        for a, b in zip(edges[:-1], edges[1:], strict=True):
+        for a, b in itertools.pairwise(edges):
             total += integrate.quad(integrand, a, b, args=(sign,), epsabs=0, epsrel=1e-12, limit=200)[0]
     return total
 
@@ -84,8 +85,16 @@ def _seed_averaged(activation, scale, seeds=8):
     eng = Engine()
     acts, grads = [], []
     for seed in range(seeds):
-        st = Settings(depth=30, width=1024, batch=16, activation=activation, init="gaussian", scale=scale,
-                      input="gaussian", seed=seed)
+        st = Settings(
+            depth=30,
+            width=1024,
+            batch=16,
+            activation=activation,
+            init="gaussian",
+            scale=scale,
+            input="gaussian",
+            seed=seed,
+        )
         res = eng.compute(st)
         acts.append(res.measured.activation_rms**2)
         grads.append(res.measured.gradient_rms**2)
@@ -114,16 +123,25 @@ def test_relu_sum_loss_gradients_sit_above_mean_field():
 
 
 def test_identity_theory_exact_for_tanh_with_ones():
-    st = Settings(depth=20, width=3, batch=2, activation="tanh", init="identity", scale=2.0, input="ones",
-                  dtype="float64")
+    st = Settings(
+        depth=20, width=3, batch=2, activation="tanh", init="identity", scale=2.0, input="ones", dtype="float64"
+    )
     res = Engine().compute(st)
     np.testing.assert_allclose(res.measured.activation_rms, res.theory.activation_rms, rtol=1e-12)
     np.testing.assert_allclose(res.measured.gradient_rms, res.theory.gradient_rms, rtol=1e-12)
 
 
 def test_identity_theory_for_gaussian_input_matches_a_large_sample():
-    st = Settings(depth=10, width=1024, batch=512, activation="tanh", init="identity", scale=1.3,
-                  input="gaussian", dtype="float64")
+    st = Settings(
+        depth=10,
+        width=1024,
+        batch=512,
+        activation="tanh",
+        init="identity",
+        scale=1.3,
+        input="gaussian",
+        dtype="float64",
+    )
     res = Engine().compute(st)
     np.testing.assert_allclose(res.measured.activation_rms, res.theory.activation_rms, rtol=0.01)
     np.testing.assert_allclose(res.measured.gradient_rms, res.theory.gradient_rms, rtol=0.01)

@@ -1,0 +1,146 @@
+"""Engine benchmark: engine vs the bare matrix products (floor) vs PyTorch autograd.
+
+All three are timed side by side in one run, interleaved round by round, on the same
+weights (float32), so the printed ratios do not depend on how fast the machine is.
+Run with `make bench` (torch is an optional bench extra, never a run-time dependency).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import numpy as np
+
+from engine import Engine, Settings
+from engine.propagate import run
+
+CONFIGS = [(50, 2, 1), (50, 64, 64), (1000, 64, 64), (100, 256, 256), (200, 512, 128)]
+ACTS = ("tanh", "relu")
+BUDGET_S = 1.5  # per configuration and contender
+
+
+def _torch():
+    try:
+        import torch
+    except Exception:
+        return None
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    return torch
+
+
+def floor_fn(s: Settings, weights: list[np.ndarray]):
+    """The same three matrix products per layer the engine does, nothing else."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((s.batch, s.width)).astype(np.float32)
+
+    def go():
+        for W in weights:
+            z = a @ W.T
+            _ = z.T @ a
+            _ = z @ W
+
+    return go
+
+
+def torch_fn(torch, s: Settings, weights: list[np.ndarray], x: np.ndarray):
+    """Forward + backward of the same network with autograd (input and weight gradients)."""
+    Ws = [torch.from_numpy(np.ascontiguousarray(W)).requires_grad_(True) for W in weights]
+    xt = torch.from_numpy(x).requires_grad_(True)
+    act = torch.tanh if s.activation == "tanh" else torch.relu
+    scale = float(s.scale)
+
+    def go():
+        a = xt
+        for W in Ws:
+            a = act((a @ W.T) * scale)
+        loss = a.sum(dim=1).mean()
+        loss.backward()
+        for W in Ws:
+            W.grad = None
+        xt.grad = None
+
+    return go
+
+
+def median_time(fn, budget: float, min_reps: int = 5) -> float:
+    """Median wall time of fn() over repeated calls within `budget` seconds."""
+    fn()  # warm up
+    times: list[float] = []
+    t_end = time.perf_counter() + budget
+    while len(times) < min_reps or (time.perf_counter() < t_end and len(times) < 200):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def interleaved(fns: dict, budget: float, rounds: int = 3) -> dict:
+    """Median of per-round medians, contenders interleaved so load affects all alike."""
+    res: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            if fn is not None:
+                res[k].append(median_time(fn, budget / rounds))
+    return {k: (statistics.median(v) if v else float("nan")) for k, v in res.items()}
+
+
+def main() -> None:
+    """Print the benchmark table."""
+    torch = _torch()
+    print("depthlens engine benchmark (float32, warm weight cache; times are medians)")
+    print(
+        f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}; "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; cores={os.cpu_count()}"
+    )
+    head = (
+        f"{'L':>5} {'n':>4} {'B':>4} {'act':>5} | {'engine ms':>10} {'floor ms':>9} {'torch ms':>9} | "
+        f"{'eng/floor':>9} {'eng/torch':>9} | {'theory ms':>9}"
+    )
+    print(head)
+    print("-" * len(head))
+    eng = Engine()
+    for L, n, B in CONFIGS:
+        for act in ACTS:
+            s = Settings(
+                depth=L,
+                width=n,
+                batch=B,
+                activation=act,
+                init="gaussian",
+                scale=1.0 if act == "tanh" else 2**0.5,
+                input="gaussian",
+            )
+            run(s, eng.cache)  # warm the cache
+            weights = [
+                eng.cache.matrix(s.init, s.seed, n, layer, s.dtype) * np.float32(s.scale) for layer in range(1, L + 1)
+            ]
+            x = eng.network(s.replace(depth=1)).x
+            fns = {
+                "engine": lambda s=s: run(s, eng.cache, workspace=eng.workspace),
+                "floor": floor_fn(s, weights),
+                "torch": torch_fn(torch, s, weights, x) if torch else None,
+            }
+            t = interleaved(fns, BUDGET_S * 3)
+            t0 = time.perf_counter()
+            _theory_uncached(s)
+            t_theory = time.perf_counter() - t0
+            print(
+                f"{L:>5} {n:>4} {B:>4} {act:>5} | {t['engine'] * 1e3:>10.2f} {t['floor'] * 1e3:>9.2f} "
+                f"{t['torch'] * 1e3:>9.2f} | {t['engine'] / t['floor']:>9.2f} "
+                f"{t['engine'] / t['torch']:>9.2f} | {t_theory * 1e3:>9.2f}"
+            )
+    print("targets: eng/floor <= 1.5 at n >= 256; eng/torch <= 1.0 everywhere")
+
+
+def _theory_uncached(s: Settings) -> None:
+    from engine import theory
+
+    theory._mean_field_layers.cache_clear()
+    theory._identity_layers.cache_clear()
+    theory.predict(s)
+
+
+if __name__ == "__main__":
+    main()
