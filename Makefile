@@ -25,7 +25,6 @@ bench: syslibs-offscreen $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check engine
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
