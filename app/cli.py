@@ -12,6 +12,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from app.theory_cli import (
+    add_export_options,
+    add_theory_parser,
+    check_analyses,
+    cmd_theory,
+    export_analyses,
+    wants_analyses,
+)
 from engine import FIELDS, PRESETS, RANGES, Settings, SettingsError, allowed
 
 PROG = "depthlens"
@@ -130,7 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="quantity shown in the PNG/SVG chart",
     )
 
+    add_export_options(ex)
+
     sub.add_parser("presets", help="list the presets, one line each")
+    add_theory_parser(sub)
     return p
 
 
@@ -145,10 +156,14 @@ def cmd_export(ns: argparse.Namespace) -> int:
     from engine.export import csv_text, write_csv, write_npz
 
     settings = settings_from_args(ns)
-    if not any((ns.csv, ns.npz, ns.png, ns.svg)):
-        raise UsageError("export needs at least one of --csv, --npz, --png, --svg")
+    if not any((ns.csv, ns.npz, ns.png, ns.svg)) and not wants_analyses(ns):
+        raise UsageError(
+            "export needs at least one of --csv, --npz, --png, --svg, "
+            "--hist-csv, --spread-csv, --phase-csv, --jacobian-csv"
+        )
+    check_analyses(ns, settings)
     engine = Engine()
-    result = engine.compute(settings)
+    result = engine.compute(settings) if any((ns.csv, ns.png, ns.svg)) else None
     try:
         if ns.csv == "-":
             sys.stdout.write(csv_text(result))
@@ -161,6 +176,7 @@ def cmd_export(ns: argparse.Namespace) -> int:
             from app.headless import export_images
 
             export_images(result, png=ns.png, svg=ns.svg, size=ns.size, theme=ns.theme, view=ns.view)
+        export_analyses(ns, settings, engine)
     except OSError as exc:
         return _fail(1, f"cannot write {exc.filename or ''}: {exc.strerror or exc}")
     return 0
@@ -193,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export(ns)
         if ns.command == "presets":
             return cmd_presets()
+        if ns.command == "theory":
+            return cmd_theory(ns)
         settings = settings_from_args(ns)
     except UsageError as exc:
         return _fail(2, str(exc))

@@ -1,0 +1,152 @@
+"""Command-line half of the analyses: `depthlens export --hist-csv/--spread-csv/...` and `depthlens theory`.
+
+Hooked into `app.cli` with three calls (`add_export_options`, `add_theory_parser`,
+`export_analyses` / `cmd_theory`); errors follow its rules (bad option: exit 2 with one
+line naming the option and its allowed values; unwritable path: exit 1, no file left).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from engine import Settings, SettingsError, allowed
+
+ANALYSIS_OUTPUTS: tuple[str, ...] = ("hist_csv", "spread_csv", "phase_csv", "jacobian_csv")
+MAX_SEEDS = 256
+GRID_MAX = 2001
+
+
+def _usage(message: str) -> Exception:
+    from app.cli import UsageError
+
+    return UsageError(message)
+
+
+def _seeds_type(text: str) -> int:
+    try:
+        k = int(text)
+    except ValueError:
+        k = 0
+    if not 1 <= k <= MAX_SEEDS:
+        raise _usage(f"--seeds must be an integer from 1 to {MAX_SEEDS}, got {text!r}")
+    return k
+
+
+def _grid_type(text: str) -> tuple[int, int]:
+    msg = f"--phase-grid must be NWxNB with each an integer from 2 to {GRID_MAX}, got {text!r}"
+    try:
+        nw, nb = (int(t) for t in text.lower().split("x"))
+    except ValueError:
+        raise _usage(msg) from None
+    if not (2 <= nw <= GRID_MAX and 2 <= nb <= GRID_MAX):
+        raise _usage(msg)
+    return nw, nb
+
+
+def add_export_options(ex: argparse.ArgumentParser) -> None:
+    """The analysis outputs of `depthlens export`."""
+    g = ex.add_argument_group("analyses (issue 5)")
+    g.add_argument("--hist-csv", metavar="PATH", help="per-layer histograms of activations and gradients")
+    g.add_argument("--spread-csv", metavar="PATH", help="10/50/90%% of log10 magnitude over --seeds seeds")
+    g.add_argument("--phase-csv", metavar="PATH", help="mean-field phase diagram of the activation")
+    g.add_argument("--jacobian-csv", metavar="PATH", help="singular values of d a_L / d a_0 at sample 0")
+    g.add_argument(
+        "--seeds", metavar="K", type=_seeds_type, default=8, help=f"seeds for --spread-csv (1 to {MAX_SEEDS})"
+    )
+    g.add_argument(
+        "--phase-grid",
+        metavar="NWxNB",
+        type=_grid_type,
+        default=(41, 26),
+        help="phase grid points along sigma_w^2 (0..4) x sigma_b^2 (0..0.5)",
+    )
+
+
+def wants_analyses(ns: argparse.Namespace) -> bool:
+    """True if any analysis output was requested."""
+    return any(getattr(ns, name, None) for name in ANALYSIS_OUTPUTS)
+
+
+def check_analyses(ns: argparse.Namespace, settings: Settings) -> None:
+    """Reject impossible requests before anything is written (UsageError, exit 2)."""
+    if getattr(ns, "jacobian_csv", None):
+        from engine.analysis import check_size
+
+        try:
+            check_size(settings)
+        except SettingsError as exc:
+            opt = "--" + exc.name.replace("_", "-")
+            raise _usage(f"{opt} too large for --jacobian-csv: {exc}") from None
+
+
+def export_analyses(ns: argparse.Namespace, settings: Settings, engine=None) -> None:
+    """Compute and write the requested analysis CSVs (each atomically; '-' = stdout).
+
+    Raises OSError when a path cannot be written (the caller exits 1).
+    """
+    from engine import analysis as an
+
+    jobs: list[tuple[str, Callable[[], str]]] = []
+    if ns.hist_csv:
+        cache = engine.cache if engine is not None else None
+        jobs.append((ns.hist_csv, lambda: an.hist_csv_text(an.distributions(settings, cache=cache))))
+    if ns.spread_csv:
+        jobs.append((ns.spread_csv, lambda: an.spread_csv_text(an.spread(settings, seeds=ns.seeds, engine=engine))))
+    if ns.phase_csv:
+        jobs.append(
+            (
+                ns.phase_csv,
+                lambda: an.phase_csv_text(
+                    an.phase_diagram(settings.activation, resolution=ns.phase_grid), settings
+                ),
+            )
+        )
+    if ns.jacobian_csv:
+        cache = engine.cache if engine is not None else None
+        jobs.append((ns.jacobian_csv, lambda: an.jacobian_csv_text(an.jacobian_spectrum(settings, cache=cache))))
+    for path, make in jobs:
+        text = make()
+        if path == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            an.write_text(text, path)
+
+
+def add_theory_parser(sub) -> None:
+    """`depthlens theory --activation A --scale S --bias-std B [--critical]`."""
+    from app.cli import _float_type, _word_type
+
+    th = sub.add_parser(
+        "theory",
+        help="mean-field fixed point q*, chi_1 and depth scale xi (key=value lines)",
+    )
+    th.add_argument("--activation", type=_word_type("activation"), default="tanh", metavar="A",
+                    help=allowed("activation"))
+    th.add_argument("--scale", type=_float_type("scale"), default=1.0, metavar="S",
+                    help=allowed("scale") + " (sigma_w = S)")
+    th.add_argument("--bias-std", dest="bias_std", type=_float_type("bias_std"), default=0.0, metavar="B",
+                    help=allowed("bias_std") + " (sigma_b = B)")
+    th.add_argument("--critical", action="store_true", help="also print critical_scale (S where chi_1 = 1)")
+
+
+def cmd_theory(ns: argparse.Namespace) -> int:
+    """Print q_star, chi_1, xi (and critical_scale) one `key=value` per line."""
+    from engine.analysis import critical_scale, point
+    from engine.export import fmt
+
+    for field in ("activation", "scale", "bias_std"):
+        try:
+            Settings().replace(**{field: getattr(ns, field)})
+        except SettingsError:
+            opt = "--" + field.replace("_", "-")
+            raise _usage(f"{opt} must be {allowed(field)}, got {getattr(ns, field)!r}") from None
+    p = point(ns.activation, scale=ns.scale, bias_std=ns.bias_std)
+    lines = [f"q_star={fmt(p.q_star)}", f"chi_1={fmt(p.chi_1)}", f"xi={fmt(p.xi)}"]
+    if ns.critical:
+        c = critical_scale(ns.activation, ns.bias_std)
+        lines.append(f"critical_scale={'none' if c is None else fmt(c)}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
