@@ -1,0 +1,50 @@
+"""Start the GUI: QApplication set-up (Fusion, names), the main window, the event loop.
+
+Only what the first paint needs is imported here; `depthlens` imports this module
+only when it opens a window.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from engine import Settings
+
+
+def make_app():
+    """The QApplication (created once): Fusion style, app and organisation "depthlens"."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1] or ["depthlens"])
+    app.setApplicationName("depthlens")
+    app.setOrganizationName("depthlens")
+    app.setApplicationDisplayName("depthlens")
+    app.setStyle("Fusion")
+    return app
+
+
+def run_gui(
+    settings: Settings,
+    *,
+    session: str | None = None,
+    theme: str | None = None,
+    explicit: bool = False,
+) -> int:
+    """Open the window on `settings` and run until it closes; return the exit code.
+
+    `session` (a saved session file) and `explicit` (settings given on the command line
+    win over a session) are accepted for the sessions feature; without it the window
+    starts from `settings`.
+    """
+    app = make_app()
+    from .window import MainWindow
+
+    window = MainWindow(settings, theme=theme or "light")
+    if session and not explicit:
+        window.statusBar().showMessage(f"Sessions are not supported yet; ignoring {session}", 8000)
+    # Safety net: stop the engine thread even if the loop ends without a close event.
+    app.aboutToQuit.connect(window.shutdown)
+    window.show()
+    return app.exec()

@@ -1,0 +1,438 @@
+"""The main window: control dock, chart, readout, menus, exports, engine thread wiring.
+
+Extension points (for presentation mode, sessions, extra dock views):
+`settings()`, `set_settings(Settings)`, `set_theme(name)`, `set_view(name)`,
+`request_compute()`, `add_job_handler(kind, fn)` (results of other job kinds computed
+by `self.worker`), and the attributes `chart`, `controls`, `readout`, `worker`,
+`file_menu`, `view_menu`, `presets`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import PRESETS, Engine, Result, Settings
+from engine.export import atomic_write, csv_text, npz_bytes
+from widgets import theme as themes
+from widgets.chart import VIEW_LABELS, VIEWS, LayerChart
+from widgets.controls import ControlPanel, PresetBar
+from widgets.readout import Readout
+
+from . import headless
+from .worker import CHART, EngineWorker
+
+PNG_SIZES: dict[str, tuple[int, int] | None] = {
+    "Window size": None,
+    "1920 × 1080": (1920, 1080),
+    "3840 × 2160": (3840, 2160),
+}
+
+VIEW_TOOLTIPS = {
+    "activations": "Show the RMS of each layer's activations a_l (the forward signal).",
+    "gradients": "Show the RMS of the loss gradient with respect to each layer's activations (the backward signal).",
+    "weight_gradients": "Show the RMS of the gradient of each layer's weight matrix (what training would use).",
+    "both": "Show activations (solid) and gradients (outlined) side by side for every layer.",
+}
+
+
+def default_name(settings: Settings, ext: str) -> str:
+    """File name carrying the settings, e.g. depthlens_linear_identity_s1.5_L50.png."""
+    s = settings
+    return f"depthlens_{s.activation}_{s.init}_s{s.scale:.3g}_L{s.depth}.{ext}"
+
+
+class MainWindow(QMainWindow):
+    """The depthlens window."""
+
+    def __init__(self, settings: Settings | None = None, theme: str = themes.DEFAULT_THEME) -> None:
+        super().__init__()
+        self.setWindowTitle("depthlens — vanishing and exploding gradients, live")
+        self.theme_name = themes.get(theme).name
+        self.result: Result | None = None
+        self.last_error = ""
+        self._job_handlers: dict[str, Callable[[object], None]] = {}
+        self._last_dir = str(Path.cwd())
+
+        # The engine thread; its results arrive on this (GUI) thread via queued signals.
+        self.worker = EngineWorker(self)
+        self.worker.result_ready.connect(self._on_result)
+        self.worker.error.connect(self._on_error)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.busy_changed.connect(self._on_busy)
+        self.add_job_handler(CHART, self._show_chart_result)
+
+        self.chart = LayerChart(theme=self.theme_name)
+        self.chart.setToolTip("")
+        self.readout = Readout(theme=self.theme_name)
+        self.controls = ControlPanel(settings or Settings())
+        self.controls.settings_changed.connect(self.request_compute)
+
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setSpacing(2)
+        lay.addLayout(self._build_view_selector())
+        lay.addWidget(self.chart, 1)
+        lay.addWidget(self.readout)
+        self.setCentralWidget(central)
+
+        dock = QDockWidget("Network", self)
+        dock.setObjectName("controls")
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.controls)
+        scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
+        dock.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.controls_dock = dock
+
+        self.presets = PresetBar(self)
+        self.presets.preset_chosen.connect(self.apply_preset)
+        self._build_menus()
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.presets)
+
+        self._status = QLabel("")
+        self._progress = QProgressBar()
+        self._progress.setRange(0, 1000)
+        self._progress.setMaximumWidth(220)
+        self._progress.setTextVisible(False)
+        self._progress.hide()
+        self.statusBar().addWidget(self._status, 1)
+        self.statusBar().addPermanentWidget(self._progress)
+
+        self.resize(1400, 860)
+        self.set_theme(self.theme_name)
+        self.request_compute()
+
+    # -- public API ------------------------------------------------------------------
+    def settings(self) -> Settings:
+        """The settings the controls show."""
+        return self.controls.settings()
+
+    def set_settings(self, settings: Settings) -> None:
+        """Show `settings` in the controls (no echo) and compute them."""
+        self.controls.set_settings(settings)
+        self.request_compute()
+
+    def apply_preset(self, name: str) -> None:
+        """Switch to the engine preset `name`."""
+        self.set_settings(PRESETS[name].settings)
+        self.statusBar().showMessage(f"Preset {name}: {PRESETS[name].description}", 5000)
+
+    def set_theme(self, name: str) -> None:
+        """Apply a colour theme to the chart, the readout and the window palette."""
+        t = themes.get(name)
+        self.theme_name = t.name
+        self.chart.set_theme(t.name)
+        self.readout.set_theme(t.name)
+        self.readout.setStyleSheet(f"QLabel {{ background: {t.background}; color: {t.foreground}; }}")
+
+    def set_view(self, view: str) -> None:
+        """Show activations, gradients, weight_gradients or both."""
+        self.chart.set_view(view)
+        self._view_buttons[view].setChecked(True)
+        self._view_actions[view].setChecked(True)
+
+    def request_compute(self, settings: Settings | None = None) -> int:
+        """Ask the engine thread for `settings` (default: the controls'); latest wins."""
+        return self.worker.compute(settings if isinstance(settings, Settings) else self.settings())
+
+    def add_job_handler(self, kind: str, handler: Callable[[object], None]) -> None:
+        """Call `handler(result)` on the GUI thread for each fresh result of job `kind`."""
+        self._job_handlers[kind] = handler
+
+    # -- engine results --------------------------------------------------------------
+    @Slot(str, object)
+    def _on_result(self, kind: str, result: object) -> None:
+        handler = self._job_handlers.get(kind)
+        if handler is not None:
+            handler(result)
+
+    def _show_chart_result(self, result: object) -> None:
+        assert isinstance(result, Result)
+        self.result = result
+        self.chart.set_result(result)
+        self.readout.set_result(result)
+        self._status.setText(f"Computed {result.depth} layers in {result.seconds * 1000:.0f} ms")
+
+    @Slot(str, str)
+    def _on_error(self, kind: str, message: str) -> None:
+        self.last_error = message
+        self._status.setText(f"Engine error ({kind}): {message}")
+
+    @Slot(str, float)
+    def _on_progress(self, kind: str, fraction: float) -> None:
+        self._progress.setValue(round(1000 * fraction))
+        self._progress.show()
+        self._status.setText(f"Computing… {100 * fraction:.0f} %")
+
+    @Slot(bool)
+    def _on_busy(self, busy: bool) -> None:
+        if not busy:
+            self._progress.hide()
+
+    # -- building --------------------------------------------------------------------
+    def _build_view_selector(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Show:"))
+        self._view_group = QButtonGroup(self)
+        self._view_buttons: dict[str, QPushButton] = {}
+        for view in VIEWS:
+            b = QPushButton(VIEW_LABELS[view])
+            b.setCheckable(True)
+            b.setToolTip(VIEW_TOOLTIPS[view])
+            b.setChecked(view == self.chart.view)
+            b.clicked.connect(lambda _=False, v=view: self.set_view(v))
+            self._view_group.addButton(b)
+            self._view_buttons[view] = b
+            row.addWidget(b)
+        row.addStretch(1)
+        return row
+
+    def _action(self, text: str, slot, tip: str, shortcut: QKeySequence | str | None = None) -> QAction:
+        act = QAction(text, self)
+        act.setToolTip(tip)
+        act.setStatusTip(tip)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(lambda _=False: slot())
+        return act
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        png_menu = self.file_menu.addMenu("Export chart as &PNG")
+        png_menu.setToolTip("Save the chart as a PNG image at the chosen resolution.")
+        self.png_actions: dict[str, QAction] = {}
+        for label, size in PNG_SIZES.items():
+            act = self._action(
+                label, lambda s=size: self.export_chart_png(size=s), f"Save the chart as a PNG image ({label})."
+            )
+            png_menu.addAction(act)
+            self.png_actions[label] = act
+        self.svg_action = self._action(
+            "Export chart as &SVG…", self.export_chart_svg, "Save the chart as a scalable SVG drawing."
+        )
+        self.screenshot_action = self._action(
+            "Export &window screenshot as PNG…", self.export_screenshot, "Save a PNG of the whole window."
+        )
+        self.csv_action = self._action(
+            "Export &CSV…", self.export_csv, "Save the per-layer numbers as CSV (same format as depthlens export)."
+        )
+        self.npz_action = self._action(
+            "Export &network (NPZ)…", self.export_npz, "Save the exact weights, biases and inputs as a NumPy NPZ file."
+        )
+        self.copy_action = self._action(
+            "Cop&y chart image",
+            self.copy_chart,
+            "Copy the chart as an image to the clipboard.",
+            QKeySequence.StandardKey.Copy,
+        )
+        quit_action = self._action("&Quit", self.close, "Close depthlens.", QKeySequence.StandardKey.Quit)
+        for act in (self.svg_action, self.screenshot_action, self.csv_action, self.npz_action):
+            self.file_menu.addAction(act)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.copy_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(quit_action)
+
+        self.view_menu = bar.addMenu("&View")
+        group = QActionGroup(self)
+        self._view_actions: dict[str, QAction] = {}
+        for view in VIEWS:
+            act = QAction(VIEW_LABELS[view], self, checkable=True)
+            act.setToolTip(VIEW_TOOLTIPS[view])
+            act.setChecked(view == self.chart.view)
+            act.triggered.connect(lambda _=False, v=view: self.set_view(v))
+            group.addAction(act)
+            self.view_menu.addAction(act)
+            self._view_actions[view] = act
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.controls_dock_toggle())
+
+        presets_menu = bar.addMenu("&Presets")
+        for name, preset in PRESETS.items():
+            act = QAction(name, self)
+            act.setToolTip(preset.description)
+            act.setStatusTip(preset.description)
+            act.triggered.connect(lambda _=False, n=name: self.apply_preset(n))
+            presets_menu.addAction(act)
+        presets_menu.setToolTipsVisible(True)
+        self.file_menu.setToolTipsVisible(True)
+
+        tools = self.addToolBar("Export")
+        tools.setObjectName("export")
+        png_button = QToolButton()
+        png_button.setText("PNG")
+        png_button.setToolTip("Export the chart as PNG (click: window size; arrow: choose a resolution).")
+        png_button.setMenu(png_menu)
+        png_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        png_button.setDefaultAction(self.png_actions["Window size"])
+        png_button.setText("PNG")
+        tools.addWidget(png_button)
+        for act, text in ((self.svg_action, "SVG"), (self.csv_action, "CSV"), (self.copy_action, "Copy")):
+            b = QToolButton()
+            b.setDefaultAction(act)
+            b.setText(text)
+            tools.addWidget(b)
+        self.export_toolbar = tools
+
+    def controls_dock_toggle(self) -> QAction:
+        """The show/hide action of the controls dock."""
+        act = self.controls_dock.toggleViewAction()
+        act.setText("Network controls")
+        act.setToolTip("Show or hide the network controls.")
+        return act
+
+    # -- exports ---------------------------------------------------------------------
+    def ask_save_path(self, title: str, name: str, filters: str) -> str:
+        """Ask for a file name (tests patch this); '' when cancelled."""
+        path, _ = QFileDialog.getSaveFileName(self, title, os.path.join(self._last_dir, name), filters)
+        if path:
+            self._last_dir = str(Path(path).parent)
+        return path
+
+    def show_error(self, title: str, text: str) -> None:
+        """Tell the user an export failed (a modal box; tests patch QMessageBox.critical)."""
+        self.last_error = text
+        self._status.setText(text)
+        QMessageBox.critical(self, title, text)
+
+    def _export_settings(self) -> Settings:
+        return self.result.settings if self.result is not None else self.settings()
+
+    def _write(self, what: str, path: str | os.PathLike, produce: Callable[[], bytes]) -> bool:
+        """Render to bytes, then write atomically; any error -> message box, no file."""
+        try:
+            data = produce()
+            atomic_write(path, data)
+        except Exception as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.show_error(f"Export {what} failed", f"Could not write {path}:\n{reason}")
+            return False
+        self.statusBar().showMessage(f"Saved {what}: {path}", 5000)
+        return True
+
+    def _no_result(self) -> bool:
+        if self.result is None:
+            self.show_error("Nothing to export", "The chart has no result yet; wait for the computation.")
+            return True
+        return False
+
+    def export_chart_png(self, path: str | os.PathLike | None = None, size: tuple[int, int] | None = None) -> bool:
+        """Save the chart as PNG; `size` None = the chart's size on screen."""
+        if self._no_result():
+            return False
+        assert self.result is not None
+        if path is None:
+            path = self.ask_save_path(
+                "Export chart as PNG", default_name(self._export_settings(), "png"), "PNG (*.png)"
+            )
+            if not path:
+                return False
+        result, view, theme = self.result, self.chart.view, self.theme_name
+        if size is None:
+            size = (max(16, self.chart.width()), max(16, self.chart.height()))
+        return self._write("PNG", path, lambda: headless.render_png(result, size, theme, view))
+
+    def export_chart_svg(self, path: str | os.PathLike | None = None) -> bool:
+        """Save the chart as SVG."""
+        if self._no_result():
+            return False
+        assert self.result is not None
+        if path is None:
+            path = self.ask_save_path(
+                "Export chart as SVG", default_name(self._export_settings(), "svg"), "SVG (*.svg)"
+            )
+            if not path:
+                return False
+        result, view, theme = self.result, self.chart.view, self.theme_name
+        size = (max(16, self.chart.width()), max(16, self.chart.height()))
+        return self._write("SVG", path, lambda: headless.render_svg(result, size, theme, view))
+
+    def export_screenshot(self, path: str | os.PathLike | None = None) -> bool:
+        """Save a PNG of the whole window as it looks now."""
+        if path is None:
+            path = self.ask_save_path(
+                "Export window screenshot",
+                default_name(self._export_settings(), "png").replace(".png", "_window.png"),
+                "PNG (*.png)",
+            )
+            if not path:
+                return False
+        return self._write("screenshot", path, lambda: headless.image_png_bytes(self.grab()))
+
+    def export_csv(self, path: str | os.PathLike | None = None) -> bool:
+        """Save the shown result as CSV, byte for byte what `depthlens export --csv` writes."""
+        if self._no_result():
+            return False
+        assert self.result is not None
+        if path is None:
+            path = self.ask_save_path("Export CSV", default_name(self._export_settings(), "csv"), "CSV (*.csv)")
+            if not path:
+                return False
+        result = self.result
+        return self._write("CSV", path, lambda: csv_text(result).encode("utf-8"))
+
+    def export_npz(self, path: str | os.PathLike | None = None) -> bool:
+        """Save the network of the shown result (W, b, x, config) as NPZ.
+
+        Uses its own Engine on the GUI thread: the worker's weight cache belongs to the
+        worker thread.
+        """
+        settings = self._export_settings()
+        if path is None:
+            path = self.ask_save_path("Export network", default_name(settings, "npz"), "NumPy NPZ (*.npz)")
+            if not path:
+                return False
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return self._write("NPZ", path, lambda: npz_bytes(Engine().network(settings)))
+        finally:
+            QApplication.restoreOverrideCursor()
+
+    def copy_chart(self) -> None:
+        """Copy the chart (window size) to the clipboard as an image."""
+        if self._no_result():
+            return
+        assert self.result is not None
+        size = (max(16, self.chart.width()), max(16, self.chart.height()))
+        img = headless.render_image(self.result, size, self.theme_name, self.chart.view)
+        QApplication.clipboard().setImage(img)
+        self.statusBar().showMessage("Chart copied to the clipboard", 3000)
+
+    # -- shutdown --------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop timers and the engine thread (idempotent; called on close)."""
+        self.controls.stop()
+        self.chart.stop()
+        self.worker.shutdown()
+
+    def closeEvent(self, event) -> None:  # Qt override
+        """Stop the engine thread before the window goes (clean exit within ~1 s)."""
+        self.shutdown()
+        super().closeEvent(event)

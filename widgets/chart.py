@@ -1,0 +1,681 @@
+"""The layer chart: one bar per layer, height = log10 of an RMS, axis in powers of ten.
+
+pyqtgraph's BarGraphItem has no log mode, so the chart plots log10 values and labels the
+y axis itself (10⁻⁴⁰ .. 10⁴⁰ and beyond). inf/NaN never reach pyqtgraph: such layers
+are drawn as hatched bars up to the top of the axis with a text label, exact zeros as
+hatched bars down to the bottom.
+
+Colour rule (also in the legend and the chart's tooltip): a bar is *healthy* when it is
+within a factor of 10 of its reference layer (layer 0, the input, for activations; layer
+L, the output, for gradients and weight gradients, which flow backwards), *exploding*
+above that and *vanishing* below.
+
+One BarGraphItem per series is created once and updated with `setOpts`; new results
+tween from the bars' current heights over ~150 ms (a QTimer at ~60 fps).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QCursor, QFont
+from PySide6.QtWidgets import QToolTip
+
+from engine import COLUMNS, Result
+
+from . import theme as themes
+
+VIEWS: tuple[str, ...] = ("activations", "gradients", "weight_gradients", "both")
+VIEW_LABELS = {
+    "activations": "Activations",
+    "gradients": "Gradients",
+    "weight_gradients": "Weight gradients",
+    "both": "Activations + gradients",
+}
+# view -> the result columns drawn as bar series
+VIEW_SERIES = {
+    "activations": ("activation_rms",),
+    "gradients": ("gradient_rms",),
+    "weight_gradients": ("weight_grad_rms",),
+    "both": ("activation_rms", "gradient_rms"),
+}
+SERIES_LABELS = {
+    "activation_rms": "activation RMS",
+    "gradient_rms": "gradient RMS",
+    "weight_grad_rms": "weight-gradient RMS",
+}
+THEORY_COLUMN = {"activation_rms": "theory_activation_rms", "gradient_rms": "theory_gradient_rms"}
+
+# Health codes of one bar.
+VANISHING, HEALTHY, EXPLODING, NONFINITE, ZERO, BLANK = range(6)
+HEALTH_NAMES = {
+    VANISHING: "vanishing",
+    HEALTHY: "healthy",
+    EXPLODING: "exploding",
+    NONFINITE: "inf/NaN (overflow)",
+    ZERO: "exactly 0 (underflow)",
+    BLANK: "blank",
+}
+HEALTH_DECADES = 1.0  # healthy = within 10^1 of the reference layer
+
+COLOUR_RULE = (
+    "Bar colour: healthy within ×10 of the reference layer (layer 0 for activations, the "
+    "output layer L for gradients and weight gradients), exploding above, vanishing below; "
+    "hatched bars are inf/NaN (top) or exact zeros (bottom)."
+)
+
+TWEEN_MS = 150
+FRAME_MS = 16
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def superscript(k: int) -> str:
+    """`k` in superscript digits (-40 -> ⁻⁴⁰)."""
+    return str(int(k)).translate(_SUPERSCRIPT)
+
+
+def power_label(k: float) -> str:
+    """Tick label of log10 value `k`: 10^k with a superscript exponent."""
+    return "10" + superscript(round(k))
+
+
+def reference_row(column: str, depth: int) -> int:
+    """The layer a series is compared with: the input for activations, else the output."""
+    return 0 if column == "activation_rms" else depth
+
+
+def first_bad_layer(values: np.ndarray, column: str) -> int | None:
+    """The layer where inf/NaN first appears along the flow of `column` (None if none)."""
+    bad = np.nonzero(~np.isfinite(values))[0]
+    if column == "weight_grad_rms":
+        bad = bad[bad > 0]  # row 0 is blank, not bad
+    if not bad.size:
+        return None
+    return int(bad[0]) if column == "activation_rms" else int(bad[-1])
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    """What one bar series shows: raw values, finite log10 values and health codes."""
+
+    column: str
+    values: np.ndarray  # raw RMS per layer (may hold inf/NaN/0)
+    logs: np.ndarray  # log10 where finite and > 0, else NaN
+    codes: np.ndarray  # health code per layer
+    reference: int
+    first_bad: int | None
+    first_zero: int | None
+
+
+def series_data(result: Result, column: str) -> SeriesData:
+    """Classify every layer of `column` of `result` (pure numpy, no Qt)."""
+    values = np.asarray(result.column(column), dtype=np.float64)
+    depth = result.depth
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(np.isfinite(values) & (values > 0), np.log10(np.abs(values)), np.nan)
+    ref = reference_row(column, depth)
+    ref_log = logs[ref]
+    if not math.isfinite(ref_log):  # fall back to the nearest finite layer along the flow
+        order = range(depth + 1) if ref == 0 else range(depth, -1, -1)
+        ref_log = next((logs[i] for i in order if math.isfinite(logs[i])), 0.0)
+    codes = np.full(depth + 1, HEALTHY, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        codes[logs > ref_log + HEALTH_DECADES] = EXPLODING
+        codes[logs < ref_log - HEALTH_DECADES] = VANISHING
+    codes[~np.isfinite(values)] = NONFINITE
+    codes[values == 0] = ZERO
+    if column == "weight_grad_rms":
+        codes[0] = BLANK
+    zeros = np.nonzero(codes == ZERO)[0]
+    return SeriesData(
+        column,
+        values,
+        logs,
+        codes,
+        ref,
+        first_bad_layer(values, column),
+        int(zeros[0]) if zeros.size else None,
+    )
+
+
+def y_limits(series: list[SeriesData], theory: list[np.ndarray]) -> tuple[float, float, float, float]:
+    """(bottom, top, floor level, marker level) of the y axis, in decades.
+
+    The range covers every finite value and 10⁰, with room above for overflow markers
+    and below for zero markers; values are finite floats, so it is always bounded
+    (|log10| <= 324 for float64).
+    """
+    finite = [s.logs[np.isfinite(s.logs)] for s in series]
+    finite += [t[np.isfinite(t)] for t in theory]
+    allv = np.concatenate([np.zeros(1), *finite])
+    lo, hi = float(allv.min()), float(allv.max())
+    span = max(hi - lo, 2.0)
+    pad = 0.06 * span + 0.3
+    marker = hi + pad
+    floor = lo - pad
+    bad = any((s.codes == NONFINITE).any() for s in series)
+    zero = any((s.codes == ZERO).any() for s in series)
+    top = marker + (0.12 * span + 0.5 if bad else 0.0)
+    bottom = floor - (0.12 * span + 0.5 if zero else 0.0)
+    if not bad:
+        top = hi + pad
+    if not zero:
+        bottom = lo - pad
+    return bottom, top, floor, marker
+
+
+def format_value(x: float) -> str:
+    """A value for tooltips: 4 significant digits, inf/NaN spelled out."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:.4g}"
+
+
+class PowerAxis(pg.AxisItem):
+    """A y axis over log10 values, labelled 10ᵏ at integer k only."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # pyqtgraph API
+        """Integer decade spacings only (1, 2, 5, 10, ... decades)."""
+        levels = super().tickSpacing(minVal, maxVal, size)
+        out: list[tuple[float, float]] = []
+        for spacing, offset in levels:
+            spacing = max(1.0, float(round(spacing)) if spacing >= 1 else 1.0)
+            if all(spacing != s for s, _ in out):
+                out.append((spacing, offset))
+        return out
+
+    def tickStrings(self, values, scale, spacing):  # pyqtgraph API
+        """'10ᵏ' for every tick value k."""
+        return [power_label(v) for v in values]
+
+
+class IntAxis(pg.AxisItem):
+    """An x axis of layer numbers: integer ticks only."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # pyqtgraph API
+        """Spacings of at least one layer."""
+        levels = super().tickSpacing(minVal, maxVal, size)
+        out: list[tuple[float, float]] = []
+        for spacing, offset in levels:
+            spacing = max(1.0, float(round(spacing)))
+            if all(spacing != s for s, _ in out):
+                out.append((spacing, offset))
+        return out
+
+    def tickStrings(self, values, scale, spacing):  # pyqtgraph API
+        """Plain integers."""
+        return [str(round(v)) for v in values]
+
+
+class LayerChart(pg.GraphicsLayoutWidget):
+    """Bars per layer of the current result, with theory line, legend and markers.
+
+    Public API: `set_result(result)`, `set_view(name)`, `set_theme(name)`, `result`,
+    `view`, `bar_heights(column)`, `layer_tooltip(layer)`, `animating`.
+    """
+
+    result_shown = Signal(object)  # emitted when a new result becomes the chart's target
+    frame_drawn = Signal()  # emitted after the bars were updated (each tween frame)
+
+    def __init__(self, parent=None, *, theme: str = themes.DEFAULT_THEME, view: str = "both") -> None:
+        super().__init__(parent)
+        self.theme = themes.get(theme)
+        self.view = view if view in VIEWS else "both"
+        self.result: Result | None = None
+        self.animation_ms = TWEEN_MS
+        self.pen_scale = 1.0  # line widths x this (exports rendered larger than the widget)
+        self.hover_layer: int | None = None
+        self.hover_text = ""
+        self._series: dict[str, SeriesData] = {}
+        self._theory_targets: dict[str, np.ndarray] = {}
+
+        self.ci.setContentsMargins(8, 8, 16, 8)
+        self.title = self.addLabel("", row=0, col=0)
+        self.plot = self.addPlot(
+            row=1,
+            col=0,
+            axisItems={"left": PowerAxis("left"), "bottom": IntAxis("bottom")},
+        )
+        self.legend = pg.LegendItem(colCount=6, horSpacing=18, verSpacing=-4)
+        self.addItem(self.legend, row=2, col=0)
+        self.legend.setToolTip(COLOUR_RULE)
+        self.rule = self.addLabel("", row=3, col=0)
+        self.rule.setToolTip(COLOUR_RULE)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.disableAutoRange()
+        self.plot.showGrid(x=False, y=True)
+        self.plot.setLabel("bottom", "layer l")
+        self.plot.getAxis("left").setWidth(64)
+
+        # One BarGraphItem per series slot, reused for every result (slot 0 and 1).
+        self._bars = [pg.BarGraphItem(x=[0], height=[0], width=0.8) for _ in range(2)]
+        for item in self._bars:
+            item.setZValue(1)
+            self.plot.addItem(item)
+        self._theory_lines = [pg.PlotDataItem() for _ in range(2)]
+        for line in self._theory_lines:
+            line.setZValue(3)
+            self.plot.addItem(line)
+        self._labels = [pg.TextItem(anchor=(0.0, 1.0)) for _ in range(4)]
+        for label in self._labels:
+            label.setZValue(4)
+            label.hide()
+            self.plot.addItem(label)
+        self._baseline = pg.InfiniteLine(pos=0, angle=0, movable=False)
+        self._baseline.setZValue(2)
+        self.plot.addItem(self._baseline)
+        self._note = pg.TextItem(anchor=(1.0, 0.0))
+        self._note.setZValue(4)
+        self.plot.addItem(self._note)
+
+        # Tween state: per bar slot, the heights on screen, their start and end values.
+        self._shown: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
+        self._from: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
+        self._to: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
+        self._final_len = 0
+        self._final_brushes: list[list[QBrush]] = [[], []]
+        self._theory_shown: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
+        self._theory_from: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
+        self._range_shown = (-0.5, 1.5, -1.0, 1.0)
+        self._range_from = self._range_shown
+        self._range_to = self._range_shown
+        self._t0 = 0.0
+        self._timer = QTimer(self)
+        self._timer.setObjectName("depthlens.chart.tween")
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self._frame)
+
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.setToolTip("")
+        self.apply_theme()
+        self._apply_range(self._range_shown)
+
+    # -- public API ------------------------------------------------------------------
+    @property
+    def animating(self) -> bool:
+        """True while a tween is running."""
+        return self._timer.isActive()
+
+    def set_theme(self, name: str) -> None:
+        """Switch colours (widgets.theme) and redraw the current result."""
+        self.theme = themes.get(name)
+        self.apply_theme()
+        if self.result is not None:
+            self.set_result(self.result, animate=False)
+
+    def set_pen_scale(self, k: float) -> None:
+        """Multiply line widths by `k` (cosmetic pens do not grow with an export's scale)."""
+        self.pen_scale = float(k)
+        self.set_theme(self.theme.name)
+
+    def set_view(self, view: str) -> None:
+        """Show activations, gradients, weight_gradients, or both side by side."""
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {', '.join(VIEWS)}")
+        if view == self.view:
+            return
+        self.view = view
+        if self.result is not None:
+            # Different series in the slots: restart from the baseline (a short grow).
+            self._shown = [np.zeros(0), np.zeros(0)]
+            self.set_result(self.result)
+        else:
+            self._update_legend()
+
+    def set_result(self, result: Result, *, animate: bool = True) -> None:
+        """Make `result` the chart's target; tween the bars from their current heights."""
+        self.result = result
+        columns = VIEW_SERIES[self.view]
+        self._series = {c: series_data(result, c) for c in columns}
+        self._theory_targets = {}
+        if result.theory.defined:
+            for c in columns:
+                if c in THEORY_COLUMN:
+                    t = np.asarray(result.column(THEORY_COLUMN[c]), dtype=np.float64)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        self._theory_targets[c] = np.where(np.isfinite(t) & (t > 0), np.log10(t), np.nan)
+        bottom, top, floor, marker = y_limits(list(self._series.values()), list(self._theory_targets.values()))
+        depth = result.depth
+        n_new = depth + 1
+        n = max(n_new, max(len(s) for s in self._shown))
+        self._final_len = n_new
+
+        grouped = len(columns) == 2
+        width = 0.4 if grouped else 0.8
+        offsets = (-0.2, 0.2) if grouped else (0.0, 0.0)
+        x = np.arange(n, dtype=np.float64)
+        for slot, item in enumerate(self._bars):
+            if slot >= len(columns):
+                item.hide()
+                self._shown[slot] = np.zeros(0)
+                continue
+            s = self._series[columns[slot]]
+            target = np.zeros(n)
+            target[:n_new] = self._heights(s, floor, marker)
+            start = np.zeros(n)
+            cur = self._shown[slot][:n]
+            start[: cur.size] = cur
+            self._from[slot] = start
+            self._to[slot] = target
+            brushes = self._brushes(s, slot, grouped)
+            old = self._final_brushes[slot]
+            # Bars that are going away keep their old colour while they shrink.
+            brushes = brushes + list(old[n_new:n]) + [self._clear_brush] * max(0, n - n_new - len(old[n_new:n]))
+            self._final_brushes[slot] = brushes[:n_new]
+            pen = pg.mkPen(self.theme.gradient_tint, width=self.pen_scale) if grouped and slot == 1 else pg.mkPen(None)
+            item.setOpts(x=x + offsets[slot], width=width, height=start, brushes=brushes, pen=pen)
+            item.show()
+
+        for slot, line in enumerate(self._theory_lines):
+            col = columns[slot] if slot < len(columns) else None
+            t = self._theory_targets.get(col) if col else None
+            if t is None:
+                line.hide()
+                self._theory_shown[slot] = np.zeros(0)
+                continue
+            start = np.full(n_new, np.nan)
+            cur = self._theory_shown[slot][:n_new]
+            start[: cur.size] = cur
+            # Points without a finite start jump straight to the target.
+            start = np.where(np.isfinite(start), start, t)
+            self._theory_from[slot] = start
+            style = Qt.PenStyle.DashLine if grouped and slot == 1 else Qt.PenStyle.SolidLine
+            pen = pg.mkPen(self.theme.theory, width=self.theme.line_width * self.pen_scale, style=style)
+            symbol = "o" if depth <= 120 else None
+            line.setPen(pen)
+            line.setSymbol(symbol)
+            line.setSymbolSize(6 if grouped else 7)
+            line.setSymbolPen(pg.mkPen(self.theme.theory, width=1))
+            line.setSymbolBrush(pg.mkBrush(self.theme.background if slot == 1 else self.theme.theory))
+            line.show()
+
+        self._range_from = self._range_shown
+        self._range_to = (-0.6, depth + 0.6, bottom, top)
+        self._update_labels(floor, marker, offsets)
+        self._update_note()
+        self._update_title()
+        self._update_legend()
+        self.result_shown.emit(result)
+        if animate and self.animation_ms > 0 and self.isVisible():
+            self._t0 = time.perf_counter()
+            if not self._timer.isActive():
+                self._timer.start()
+            self._frame()
+        else:
+            self._timer.stop()
+            self._draw(1.0)
+
+    def stop(self) -> None:
+        """Finish any tween at once (used on close, so no timer keeps running)."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._draw(1.0)
+
+    def bar_heights(self, column: str) -> np.ndarray:
+        """The heights (log10) currently drawn for `column` (a copy)."""
+        columns = VIEW_SERIES[self.view]
+        if column not in columns:
+            return np.zeros(0)
+        slot = columns.index(column)
+        h = self._bars[slot].opts["height"]
+        return np.array(h, dtype=np.float64)
+
+    def target_heights(self, column: str) -> np.ndarray:
+        """The heights (log10) the bars of `column` are heading to."""
+        columns = VIEW_SERIES[self.view]
+        if column not in columns:
+            return np.zeros(0)
+        return self._to[columns.index(column)][: self._final_len].copy()
+
+    def series(self, column: str) -> SeriesData | None:
+        """The classified data of `column` in the current view."""
+        return self._series.get(column)
+
+    def marker_texts(self) -> list[str]:
+        """The visible overflow / underflow labels."""
+        return [lab.textItem.toPlainText() for lab in self._labels if lab.isVisible()]
+
+    def layer_tooltip(self, layer: int) -> str:
+        """Every CSV column of `layer`, plus the bars' health, as rich text."""
+        r = self.result
+        if r is None or not 0 <= layer <= r.depth:
+            return ""
+        rows = []
+        for name in COLUMNS[1:]:
+            if name.startswith("theory_") and not r.theory.defined:
+                text = "—"
+            else:
+                v = float(r.column(name)[layer])
+                text = "—" if (layer == 0 and name in ("weight_grad_rms", "inactive_fraction")) else format_value(v)
+            rows.append(f"<tr><td>{name}</td><td align='right'>&nbsp;{text}</td></tr>")
+        health = ", ".join(
+            f"{SERIES_LABELS[c]}: {HEALTH_NAMES[int(s.codes[layer])]}"
+            for c, s in self._series.items()
+            if s.codes[layer] != BLANK
+        )
+        return f"<b>layer {layer}</b><br>{health}<table>{''.join(rows)}</table>"
+
+    def layer_at(self, scene_pos: QPointF) -> int | None:
+        """The layer under a scene position inside the plot, if any."""
+        if self.result is None or not self.plot.sceneBoundingRect().contains(scene_pos):
+            return None
+        p = self.plot.vb.mapSceneToView(scene_pos)
+        layer = round(p.x())
+        if 0 <= layer <= self.result.depth and abs(p.x() - layer) <= 0.5:
+            return int(layer)
+        return None
+
+    # -- drawing ---------------------------------------------------------------------
+    def apply_theme(self) -> None:
+        """Apply the theme's colours to background, axes, grid and baseline."""
+        t = self.theme
+        self.setBackground(t.background)
+        for name in ("left", "bottom"):
+            ax = self.plot.getAxis(name)
+            ax.setPen(pg.mkPen(t.foreground, width=self.pen_scale))
+            ax.setTextPen(pg.mkPen(t.foreground))
+            ax.setGrid(int(255 * t.grid_alpha) if name == "left" else False)
+        tick_font = QFont()
+        tick_font.setPointSizeF(11)
+        for name in ("left", "bottom"):
+            self.plot.getAxis(name).setStyle(tickFont=tick_font)
+        self.plot.getAxis("left").setLabel("RMS (log scale)", color=t.foreground, **{"font-size": "12pt"})
+        self.plot.getAxis("bottom").setLabel("layer l", color=t.foreground, **{"font-size": "12pt"})
+        self._baseline.setPen(pg.mkPen(t.foreground, width=self.pen_scale))
+        solid = {
+            EXPLODING: QBrush(QColor(t.exploding)),
+            HEALTHY: QBrush(QColor(t.healthy)),
+            VANISHING: QBrush(QColor(t.vanishing)),
+            NONFINITE: QBrush(QColor(t.overflow), Qt.BrushStyle.DiagCrossPattern),
+            ZERO: QBrush(QColor(t.overflow), Qt.BrushStyle.BDiagPattern),
+            BLANK: QBrush(Qt.BrushStyle.NoBrush),
+        }
+        light = {}
+        for code, b in solid.items():
+            c = QColor(b.color())
+            if b.style() == Qt.BrushStyle.SolidPattern:
+                c.setAlpha(140)
+            light[code] = QBrush(c, b.style())
+        self._brush_sets = (solid, light)
+        self._clear_brush = solid[BLANK]
+        for label in self._labels:
+            label.setColor(t.foreground)
+        self._note.setColor(t.foreground)
+        self._update_title()
+        self._update_legend()
+
+    def _heights(self, s: SeriesData, floor: float, marker: float) -> np.ndarray:
+        h = np.where(np.isfinite(s.logs), s.logs, 0.0)
+        h[s.codes == NONFINITE] = marker
+        h[s.codes == ZERO] = floor
+        h[s.codes == BLANK] = 0.0
+        return h
+
+    def _brushes(self, s: SeriesData, slot: int, grouped: bool) -> list[QBrush]:
+        brush = self._brush_sets[1 if grouped and slot == 1 else 0]
+        return [brush[int(c)] for c in s.codes]
+
+    def _frame(self) -> None:
+        elapsed = (time.perf_counter() - self._t0) * 1000.0
+        t = min(1.0, elapsed / max(1, self.animation_ms))
+        self._draw(t)
+        if t >= 1.0:
+            self._timer.stop()
+
+    def _draw(self, t: float) -> None:
+        """Draw the tween at fraction `t` (ease-out cubic); at 1 trim removed bars."""
+        e = 1.0 - (1.0 - t) ** 3
+        done = t >= 1.0
+        for slot, item in enumerate(self._bars):
+            if not item.isVisible():
+                continue
+            h = self._from[slot] + (self._to[slot] - self._from[slot]) * e
+            if done and h.size > self._final_len:
+                n = self._final_len
+                xs = np.asarray(item.opts["x"])[:n]
+                item.setOpts(x=xs, height=h[:n], brushes=self._final_brushes[slot])
+                h = h[:n]
+            else:
+                item.setOpts(height=h)
+            self._shown[slot] = h
+        columns = VIEW_SERIES[self.view]
+        offsets = (-0.2, 0.2) if len(columns) == 2 else (0.0, 0.0)
+        for slot, line in enumerate(self._theory_lines):
+            if not line.isVisible():
+                continue
+            target = self._theory_targets[columns[slot]]
+            y = self._theory_from[slot] + (target - self._theory_from[slot]) * e
+            ok = np.isfinite(y)
+            xs = np.arange(y.size, dtype=np.float64) + offsets[slot]
+            line.setData(xs[ok], y[ok])
+            self._theory_shown[slot] = y
+        r0, r1 = self._range_from, self._range_to
+        rng = tuple(a + (b - a) * e for a, b in zip(r0, r1, strict=True))
+        self._apply_range(rng)
+        self.frame_drawn.emit()
+
+    def _apply_range(self, rng: tuple[float, ...]) -> None:
+        self._range_shown = rng  # type: ignore[assignment]
+        x0, x1, y0, y1 = rng
+        self.plot.setXRange(x0, x1, padding=0)
+        self.plot.setYRange(y0, y1, padding=0)
+        if self._note.isVisible():
+            self._note.setPos(x1, y1)
+
+    def _update_labels(self, floor: float, marker: float, offsets: tuple[float, float]) -> None:
+        for label in self._labels:
+            label.hide()
+        i = 0
+        depth = self.result.depth if self.result else 0
+        for slot, (col, s) in enumerate(self._series.items()):
+            what = SERIES_LABELS[col].replace(" RMS", "")
+            if s.first_bad is not None:
+                direction = "" if col == "activation_rms" else " (flowing back)"
+                text = f"{what} overflow (inf/NaN) at layer {s.first_bad}{direction}"
+                lab = self._labels[i]
+                i += 1
+                lab.setText(text)
+                anchor_x = 1.0 if s.first_bad > depth / 2 else 0.0
+                lab.setAnchor((anchor_x, 1.0 + 0.9 * slot))
+                lab.setPos(s.first_bad + offsets[slot], marker)
+                lab.show()
+            if s.first_zero is not None:
+                text = f"{what} underflow to 0 at layer {s.first_zero}"
+                lab = self._labels[i]
+                i += 1
+                lab.setText(text)
+                anchor_x = 1.0 if s.first_zero > depth / 2 else 0.0
+                lab.setAnchor((anchor_x, -0.9 * slot))
+                lab.setPos(s.first_zero + offsets[slot], floor)
+                lab.show()
+
+    def _update_note(self) -> None:
+        r = self.result
+        if r is not None and not r.theory.defined:
+            self._note.setText(f"no theory line: {r.theory.note}")
+            self._note.show()
+        else:
+            self._note.hide()
+
+    def _update_title(self) -> None:
+        t = self.theme
+        if self.result is None:
+            text = "depthlens"
+        else:
+            s = self.result.settings
+            text = (
+                f"{VIEW_LABELS[self.view]} per layer — {s.activation}, {s.init} init, "
+                f"s = {s.scale:.3g}, L = {s.depth}, n = {s.width}, B = {s.batch}, {s.dtype}"
+            )
+        self.title.setText(text, color=t.foreground, size="12pt")
+
+    def _update_legend(self) -> None:
+        t = self.theme
+        ref = {
+            "activations": "layer 0 (the input)",
+            "gradients": "layer L (the output)",
+            "weight_gradients": "layer L (the output)",
+            "both": "layer 0 for activations, layer L for gradients",
+        }[self.view]
+        self.rule.setText(f"Colour: each bar compared with {ref}", color=t.foreground, size="9pt")
+        self.legend.clear()
+        self.legend.setLabelTextColor(t.foreground)
+        self.legend.setLabelTextSize("11pt")
+        solid = self._brush_sets[0]
+        entries = [
+            (EXPLODING, "exploding (&gt;10×)"),
+            (HEALTHY, "healthy (within 10×)"),
+            (VANISHING, "vanishing (&lt;1/10)"),
+        ]
+        for code, text in entries:
+            self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[code], pen=None), text)
+        shows_bad = any((s.codes >= NONFINITE).any() for s in self._series.values())
+        if shows_bad:
+            self.legend.addItem(
+                pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[NONFINITE], pen=t.overflow),
+                "inf/NaN or 0",
+            )
+        if self.view == "both":
+            self.legend.addItem(
+                pg.BarGraphItem(x=[0], height=[1], width=1, brush=self._brush_sets[1][HEALTHY], pen=t.gradient_tint),
+                "gradient (outlined)",
+            )
+        if self._theory_targets:
+            sample = pg.PlotDataItem(
+                [0, 1],
+                [0, 1],
+                pen=pg.mkPen(t.theory, width=t.line_width),
+                symbol="o",
+                symbolBrush=t.theory,
+                symbolPen=t.theory,
+                symbolSize=6,
+            )
+            self.legend.addItem(sample, "theory")
+
+    # -- hover -------------------------------------------------------------------------
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        layer = self.layer_at(pos)
+        if layer == self.hover_layer:
+            return
+        self.hover_layer = layer
+        if layer is None:
+            self.hover_text = ""
+            QToolTip.hideText()
+            return
+        self.hover_text = self.layer_tooltip(layer)
+        QToolTip.showText(QCursor.pos(), self.hover_text, self)
+
+    def leaveEvent(self, event) -> None:  # Qt override
+        """Forget the hovered layer when the mouse leaves the chart."""
+        self.hover_layer = None
+        super().leaveEvent(event)

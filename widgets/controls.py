@@ -1,0 +1,350 @@
+"""The control panel: sliders with linked spin boxes, combo boxes, seed, presets.
+
+The panel keeps its own `Settings` as the source of truth, so values that the widgets
+cannot show exactly (scale = √2, seeds above 2³¹) survive a round trip untouched.
+User changes are forwarded through a throttle: the first change goes out at once, and
+while changes keep coming a single-shot QTimer forwards the *last* value every ~16 ms,
+so a drag follows live but never floods the engine. `set_settings` pushes values in with
+signals blocked (QSignalBlocker), so presets never echo back as user changes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import ACTIVATIONS, DTYPES, INITS, INPUTS, PRESETS, Settings
+
+THROTTLE_MS = 16
+SLIDER_STEPS = 1000
+MAX_SPIN_SEED = 2**31 - 1  # QSpinBox is 32-bit signed
+
+
+class LogMapping:
+    """Slider position 0..SLIDER_STEPS <-> value in [lo, hi] on a log(value + offset) scale.
+
+    With offset > 0 small values get many slider steps each (depth 1..10 uses ~14 % of
+    the track at offset 9) without starving the large ones.
+    """
+
+    def __init__(self, lo: float, hi: float, offset: float = 0.0, integer: bool = False) -> None:
+        self.lo, self.hi, self.offset, self.integer = lo, hi, offset, integer
+        self._a = math.log(lo + offset)
+        self._b = math.log(hi + offset)
+
+    def to_value(self, pos: int) -> float:
+        """The value at slider position `pos`."""
+        f = min(max(pos, 0), SLIDER_STEPS) / SLIDER_STEPS
+        v = math.exp(self._a + f * (self._b - self._a)) - self.offset
+        v = min(max(v, self.lo), self.hi)
+        if self.integer:
+            return float(round(v))
+        return float(f"{v:.3g}")  # 3 significant digits: nice numbers while dragging
+
+    def to_pos(self, value: float) -> int:
+        """The slider position nearest to `value`."""
+        v = min(max(value, self.lo), self.hi)
+        f = (math.log(v + self.offset) - self._a) / (self._b - self._a)
+        return round(f * SLIDER_STEPS)
+
+
+class SigFigSpinBox(QDoubleSpinBox):
+    """A double spin box that shows 3 significant digits (0.0500, 1.41, 10.0)."""
+
+    def textFromValue(self, value: float) -> str:  # Qt override
+        """Three significant digits."""
+        return f"{value:.3g}"
+
+    def valueFromText(self, text: str) -> float:  # Qt override
+        """Parse what the user typed."""
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        """Accept any prefix of a float in range."""
+        from PySide6.QtGui import QValidator
+
+        if text in ("", ".", "-"):
+            return QValidator.State.Intermediate, text, pos
+        try:
+            v = float(text)
+        except ValueError:
+            return QValidator.State.Invalid, text, pos
+        if self.minimum() <= v <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+
+class SliderSpin(QWidget):
+    """A slider and a spin box showing one number; each moves the other (signals blocked)."""
+
+    value_changed = Signal(float)
+
+    def __init__(self, spin: QSpinBox | QDoubleSpinBox, mapping: LogMapping | None, step: float = 1.0) -> None:
+        super().__init__()
+        self.spin = spin
+        self.mapping = mapping
+        self.step = step
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        if mapping is not None:
+            self.slider.setRange(0, SLIDER_STEPS)
+        else:
+            self.slider.setRange(round(spin.minimum() / step), round(spin.maximum() / step))
+        self.spin.setKeyboardTracking(False)  # typing "100" is one change, not 1, 10, 100
+        self.spin.setMinimumWidth(80)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.slider, 1)
+        lay.addWidget(self.spin)
+        self.slider.valueChanged.connect(self._from_slider)
+        self.spin.valueChanged.connect(self._from_spin)
+
+    def slider_value(self, pos: int) -> float:
+        """The value a slider position stands for."""
+        if self.mapping is not None:
+            return self.mapping.to_value(pos)
+        return round(pos * self.step, 6)
+
+    def slider_pos(self, value: float) -> int:
+        """The slider position of `value`."""
+        if self.mapping is not None:
+            return self.mapping.to_pos(value)
+        return round(value / self.step)
+
+    def set_value(self, value: float) -> None:
+        """Show `value` in both widgets without emitting anything."""
+        with QSignalBlocker(self.slider), QSignalBlocker(self.spin):
+            self.slider.setValue(self.slider_pos(value))
+            self.spin.setValue(value)
+
+    def setToolTip(self, text: str) -> None:  # Qt override
+        """Put the tooltip on both parts."""
+        super().setToolTip(text)
+        self.slider.setToolTip(text)
+        self.spin.setToolTip(text)
+
+    def _from_slider(self, pos: int) -> None:
+        value = self.slider_value(pos)
+        with QSignalBlocker(self.spin):
+            self.spin.setValue(value)
+        self.value_changed.emit(value)
+
+    def _from_spin(self, value: float) -> None:
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self.slider_pos(value))
+        self.value_changed.emit(float(value))
+
+
+TOOLTIPS = {
+    "depth": "Number of layers L: the bars show layers 0 (the input) to L.",
+    "scale": "Weight scale s: every weight matrix is s times its initialisation (s = 1.5 gives W = 1.5·I).",
+    "width": "Units per layer n (the weight matrices are n × n).",
+    "batch": "Number of input samples B averaged in every RMS.",
+    "bias_std": "Standard deviation of the random biases (0 = no bias).",
+    "activation": "The non-linearity φ applied after every layer.",
+    "init": "How the weight matrices are drawn before scaling: identity, Gaussian N(0, 1/n) or orthogonal.",
+    "input": "The input batch: all ones, or standard Gaussian samples.",
+    "seed": "Random seed of weights, biases and inputs: the same seed gives the same network.",
+    "new_seed": "Draw a new random seed (a new network with the same settings).",
+    "dtype": "Floating-point precision: float32 overflows near 10³⁸, float64 near 10³⁰⁸.",
+}
+
+
+class ControlPanel(QWidget):
+    """Every network setting as a control; emits `settings_changed(Settings)` (throttled)."""
+
+    settings_changed = Signal(object)
+
+    def __init__(self, settings: Settings | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self._settings = settings or Settings()
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setObjectName("depthlens.controls.throttle")
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(THROTTLE_MS)
+        self._timer.timeout.connect(self._on_timer)
+
+        depth_spin = QSpinBox()
+        depth_spin.setRange(1, 1000)
+        self.depth = SliderSpin(depth_spin, LogMapping(1, 1000, offset=9, integer=True))
+        scale_spin = SigFigSpinBox()
+        scale_spin.setRange(0.05, 10.0)
+        scale_spin.setDecimals(6)
+        scale_spin.setSingleStep(0.05)
+        scale_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.scale = SliderSpin(scale_spin, LogMapping(0.05, 10.0))
+        width_spin = QSpinBox()
+        width_spin.setRange(1, 1024)
+        self.width = SliderSpin(width_spin, LogMapping(1, 1024, offset=4, integer=True))
+        batch_spin = QSpinBox()
+        batch_spin.setRange(1, 512)
+        self.batch = SliderSpin(batch_spin, LogMapping(1, 512, offset=4, integer=True))
+        bias_spin = QDoubleSpinBox()
+        bias_spin.setRange(0.0, 1.0)
+        bias_spin.setDecimals(2)
+        bias_spin.setSingleStep(0.01)
+        self.bias_std = SliderSpin(bias_spin, None, step=0.01)
+
+        self.activation = QComboBox()
+        self.activation.addItems(ACTIVATIONS)
+        self.init = QComboBox()
+        self.init.addItems(INITS)
+        self.input = QComboBox()
+        self.input.addItems(INPUTS)
+        self.dtype = QComboBox()
+        self.dtype.addItems(DTYPES)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SPIN_SEED)
+        self.seed.setKeyboardTracking(False)
+        self.new_seed = QPushButton("New seed")
+
+        self._numeric = {
+            "depth": self.depth,
+            "scale": self.scale,
+            "width": self.width,
+            "batch": self.batch,
+            "bias_std": self.bias_std,
+        }
+        self._combos = {"activation": self.activation, "init": self.init, "input": self.input, "dtype": self.dtype}
+
+        net = QGroupBox("Network")
+        form = QFormLayout(net)
+        form.addRow("Depth L", self.depth)
+        form.addRow("Scale s", self.scale)
+        form.addRow("Activation φ", self.activation)
+        form.addRow("Init", self.init)
+        form.addRow("Width n", self.width)
+        form.addRow("Bias std", self.bias_std)
+        data = QGroupBox("Data and numbers")
+        form2 = QFormLayout(data)
+        form2.addRow("Batch B", self.batch)
+        form2.addRow("Input", self.input)
+        seed_row = QWidget()
+        seed_lay = QHBoxLayout(seed_row)
+        seed_lay.setContentsMargins(0, 0, 0, 0)
+        seed_lay.addWidget(self.seed, 1)
+        seed_lay.addWidget(self.new_seed)
+        form2.addRow("Seed", seed_row)
+        form2.addRow("Precision", self.dtype)
+        lay = QVBoxLayout(self)
+        lay.addWidget(net)
+        lay.addWidget(data)
+        hint = QLabel("Hover a bar for its numbers.")
+        hint.setWordWrap(True)
+        lay.addWidget(hint)
+        lay.addStretch(1)
+
+        for name, widget in {**self._numeric, **self._combos}.items():
+            widget.setToolTip(TOOLTIPS[name])
+            form_label = form.labelForField(widget) or form2.labelForField(widget)
+            if form_label is not None:
+                form_label.setToolTip(TOOLTIPS[name])
+        self.seed.setToolTip(TOOLTIPS["seed"])
+        self.new_seed.setToolTip(TOOLTIPS["new_seed"])
+
+        for name, widget in self._numeric.items():
+            widget.value_changed.connect(lambda v, n=name: self._user_change(n, v))
+        for name, combo in self._combos.items():
+            combo.currentTextChanged.connect(lambda text, n=name: self._user_change(n, text))
+        self.seed.valueChanged.connect(lambda v: self._user_change("seed", int(v)))
+        self.new_seed.clicked.connect(self.draw_new_seed)
+        self._push(self._settings)
+
+    # -- public API ------------------------------------------------------------------
+    def settings(self) -> Settings:
+        """The settings the controls show (exact, including values widgets round)."""
+        return self._settings
+
+    def set_settings(self, settings: Settings) -> None:
+        """Show `settings` without emitting `settings_changed` (no echo)."""
+        self._settings = settings
+        self._dirty = False
+        self._timer.stop()
+        self._push(settings)
+
+    def draw_new_seed(self) -> None:
+        """Pick a new random seed and request it."""
+        seed = random.randint(0, MAX_SPIN_SEED)
+        with QSignalBlocker(self.seed):
+            self.seed.setValue(seed)
+        self._user_change("seed", seed)
+
+    def flush(self) -> None:
+        """Emit a pending throttled change now (used on close and by tests)."""
+        if self._dirty:
+            self._timer.stop()
+            self._on_timer()
+
+    def stop(self) -> None:
+        """Drop any pending change and stop the throttle timer."""
+        self._dirty = False
+        self._timer.stop()
+
+    # -- internals -------------------------------------------------------------------
+    def _push(self, s: Settings) -> None:
+        for name, widget in self._numeric.items():
+            widget.set_value(getattr(s, name))
+        for name, combo in self._combos.items():
+            with QSignalBlocker(combo):
+                combo.setCurrentText(getattr(s, name))
+        with QSignalBlocker(self.seed):
+            self.seed.setValue(min(s.seed, MAX_SPIN_SEED))
+
+    def _user_change(self, name: str, value) -> None:
+        if name in ("depth", "width", "batch", "seed"):
+            value = int(value)
+        if getattr(self._settings, name) == value:
+            return
+        self._settings = self._settings.replace(**{name: value})
+        # Throttle: send the first change at once, then at most one per THROTTLE_MS,
+        # always the latest value (the timer reads self._settings when it fires).
+        if self._timer.isActive():
+            self._dirty = True
+        else:
+            self._dirty = False
+            self.settings_changed.emit(self._settings)
+            self._timer.start()
+
+    def _on_timer(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self.settings_changed.emit(self._settings)
+            self._timer.start()
+
+
+class PresetBar(QToolBar):
+    """One button per engine preset; a click emits `preset_chosen(name)`."""
+
+    preset_chosen = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Presets", parent)
+        self.setObjectName("presets")
+        label = QLabel(" Presets: ")
+        self.addWidget(label)
+        self.actions_by_name = {}
+        for name, preset in PRESETS.items():
+            act = self.addAction(name)
+            act.setToolTip(preset.description)
+            act.setStatusTip(preset.description)
+            act.triggered.connect(lambda _=False, n=name: self.preset_chosen.emit(n))
+            self.actions_by_name[name] = act

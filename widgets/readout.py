@@ -1,0 +1,170 @@
+"""The plain-words readout under the chart: how much the signal grew, and the theory.
+
+`describe(result)` builds the sentences (pure Python, testable without a display);
+`Readout` shows them with the verdict words in the theme's health colours.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy
+
+from engine import Result
+
+from . import theme as themes
+from .chart import HEALTH_DECADES, superscript
+
+VERDICTS = ("vanishing", "stable", "exploding")
+
+
+def sci(x: float) -> str:
+    """Compact number: 6.4e8, 0.12, 3.2e-5, inf, NaN."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"
+    if 1e-3 <= abs(x) < 1e4:
+        return f"{x:.2g}" if abs(x) < 10 else f"{x:.0f}"
+    mant, exp = f"{x:.1e}".split("e")
+    return f"{mant}e{int(exp)}"
+
+
+def verdict(ratio: float) -> str:
+    """exploding / stable / vanishing: the chart's colour rule applied to a whole net."""
+    if not math.isfinite(ratio):
+        return "exploding" if ratio == math.inf or math.isnan(ratio) else "vanishing"
+    if ratio <= 0:
+        return "vanishing"
+    k = math.log10(ratio)
+    if k > HEALTH_DECADES:
+        return "exploding"
+    if k < -HEALTH_DECADES:
+        return "vanishing"
+    return "stable"
+
+
+def _power(base: float, k: int) -> str:
+    return f"{base:.3g}{superscript(k)}"
+
+
+def _flow_sentence(result: Result, column: str) -> tuple[str, str]:
+    """(sentence, verdict) for activations (forward) or gradients (backward)."""
+    L = result.depth
+    col = result.column(column)
+    forward = column == "activation_rms"
+    first, last = (0, L) if forward else (L, 0)
+    start, end = float(col[first]), float(col[last])
+    what, ref = ("Output activation", "the input") if forward else ("Input gradient", "the output gradient")
+    g = result.growth_factor(column)
+    per = f"×{g:.3g} per layer" + ("" if forward else ", going backwards")
+    bad = result.first_nonfinite_layer("activation" if forward else "gradient")
+    if bad is not None:
+        where = f"layer {bad}"
+        v = verdict(math.inf)
+        return (
+            f"{what.split()[1].capitalize()}s overflow to inf/NaN at {where} ({result.settings.dtype}) "
+            f"— {v}" + (f" ({per} before that)" if math.isfinite(g) else ""),
+            v,
+        )
+    ratio = end / start if start > 0 else math.nan
+    v = verdict(ratio)
+    if end == 0:
+        return f"{what} = 0 × {ref} (underflow) — vanishing", "vanishing"
+    if math.isfinite(g) and g > 0:
+        return f"{what} = {_power(g, L)} ≈ {sci(ratio)} × {ref} — {v} ({per})", v
+    return f"{what} = {sci(ratio)} × {ref} — {v}", v
+
+
+def theory_sentence(result: Result) -> str:
+    """The theory's per-layer gradient factor chi = s² E[φ'²], or why there is none."""
+    th = result.theory
+    if not th.defined:
+        return f"Theory: {th.note}"
+    chi = np.asarray(th.chi, dtype=np.float64)[1:]
+    chi = chi[np.isfinite(chi)]
+    if chi.size == 0:
+        return f"Theory ({th.kind}): no finite factor"
+    lo, hi, out = float(chi.min()), float(chi.max()), float(chi[-1])
+    grow = "grow" if out > 1 else "shrink" if out < 1 else "keep their size"
+    if hi - lo <= 1e-3 * max(abs(hi), 1e-300):
+        factor = f"χ = s²·E[φ'²] = {out:.3g} per layer"
+    else:
+        factor = f"χ = s²·E[φ'²] from {lo:.3g} to {hi:.3g} across layers ({out:.3g} at the output)"
+    return f"Theory ({th.kind}): {factor} → gradients {grow} ×{math.sqrt(max(out, 0.0)):.3g} per layer (√χ)"
+
+
+def lecture_sentence(result: Result) -> str | None:
+    """For the lecture's W = s·I linear nets: where ŷ = s^(L−1)·x sits on the chart."""
+    s = result.settings
+    if not (s.init == "identity" and s.activation == "linear" and s.bias_std == 0 and s.depth >= 2):
+        return None
+    L = s.depth
+    val = s.scale ** (L - 1)
+    return (
+        f"Lecture: ŷ = {s.scale:.3g}^(L−1)·x with L = {L} is layer {L - 1} here: {_power(s.scale, L - 1)} ≈ {sci(val)}."
+    )
+
+
+def describe(result: Result) -> list[tuple[str, str | None]]:
+    """The readout's lines as (text, verdict or None)."""
+    lines: list[tuple[str, str | None]] = []
+    lines.append(_flow_sentence(result, "activation_rms"))
+    lines.append(_flow_sentence(result, "gradient_rms"))
+    lines.append((theory_sentence(result), None))
+    lecture = lecture_sentence(result)
+    if lecture:
+        lines.append((lecture, None))
+    return lines
+
+
+class Readout(QLabel):
+    """Rich-text label under the chart; `plain_text()` gives the same words unstyled."""
+
+    def __init__(self, parent=None, *, theme: str = themes.DEFAULT_THEME) -> None:
+        super().__init__(parent)
+        self.theme = themes.get(theme)
+        self._lines: list[tuple[str, str | None]] = []
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setContentsMargins(12, 6, 12, 6)
+        f = self.font()
+        f.setPointSizeF(f.pointSizeF() * 1.25)
+        self.setFont(f)
+        self.setToolTip(
+            "Plain-words summary: total growth of activations (forward) and gradients "
+            "(backward), the per-layer factor, and the theory's prediction."
+        )
+        self.setText("Computing…")
+
+    def set_theme(self, name: str) -> None:
+        """Recolour the verdict words."""
+        self.theme = themes.get(name)
+        self._render()
+
+    def set_result(self, result: Result) -> None:
+        """Describe `result`."""
+        self._lines = describe(result)
+        self._render()
+
+    def plain_text(self) -> str:
+        """The readout without markup, one line per sentence."""
+        return "\n".join(text for text, _ in self._lines)
+
+    def _render(self) -> None:
+        t = self.theme
+        colours = {"exploding": t.exploding, "vanishing": t.vanishing, "stable": t.healthy}
+        out = []
+        for text, v in self._lines:
+            esc = html.escape(text)
+            if v is not None:
+                esc = esc.replace(f"— {v}", f"— <b style='color:{colours[v]}'>{v}</b>", 1)
+            out.append(esc)
+        self.setText("<br>".join(out))
