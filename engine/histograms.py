@@ -101,7 +101,7 @@ def decades_to_value(t: np.ndarray, linthresh: float = DEFAULT_LINTHRESH) -> np.
     """Inverse of `asinh_decades` (inf where the value exceeds float64)."""
     t = np.asarray(t, dtype=np.float64)
     a = np.abs(t) * _LN10
-    with np.errstate(over="ignore"):
+    with np.errstate(all="ignore"):
         small = a < 20
         # sinh(a) = exp(a)/2 * (1 - exp(-2a)), in logs for large a
         big_val = np.exp(np.log(linthresh) + a - math.log(2.0) + np.log1p(-np.exp(-2 * a)))

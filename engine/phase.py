@@ -83,7 +83,9 @@ def _limit_d2(activation: str) -> float:
 
 
 def _d2_at_zero(activation: str) -> float:
-    return float(dphi(activation, np.zeros(1))[0] ** 2)
+    """lim_{v -> 0} E[phi'(sqrt(v) u)^2]: the mean of the one-sided phi'(0)^2 (selu has a kink)."""
+    d = dphi(activation, np.array([1e-200, -1e-200]))
+    return float(0.5 * (d[0] ** 2 + d[1] ** 2))
 
 
 def _linear_family_q(c: float, s2: float, b2: float) -> float:
@@ -209,7 +211,7 @@ def _tables(activation: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float,
         f[i], g[i] = _moments_exact(activation, math.exp(lv))
     z = np.zeros(1)
     f0 = float(phi(activation, z)[0] ** 2)
-    g0 = float(dphi(activation, z)[0] ** 2)
+    g0 = _d2_at_zero(activation)
     with np.errstate(divide="ignore"):
         return x, np.log(f), np.log(g), f0, g0
 

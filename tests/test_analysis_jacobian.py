@@ -1,0 +1,126 @@
+"""Singular values of the input-output Jacobian (engine.jacobian)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine import Cancelled, Engine, Settings, SettingsError
+from engine.activations import dphi, phi
+from engine.analysis import JacobianTooLarge, jacobian_spectrum
+from engine.theory import mean_field
+
+
+@pytest.mark.parametrize(("scale", "depth"), [(1.0, 30), (1.3, 20), (0.7, 50), (10.0, 200)])
+def test_orthogonal_linear_gives_every_singular_value_s_to_the_L(scale, depth):
+    s = Settings(depth=depth, width=32, activation="linear", init="orthogonal", scale=scale, dtype="float64")
+    js = jacobian_spectrum(s)
+    np.testing.assert_allclose(js.singular_values, scale**depth, rtol=1e-10)
+    np.testing.assert_allclose(js.log10_singular_values, depth * math.log10(scale), rtol=1e-10, atol=1e-10)
+
+
+def test_identity_linear_too():
+    js = jacobian_spectrum(Settings(depth=40, width=8, activation="linear", init="identity", scale=1.1,
+                                    dtype="float64"))
+    np.testing.assert_allclose(js.singular_values, 1.1**40, rtol=1e-12)
+
+
+def test_gaussian_linear_spreads_out_with_depth():
+    spreads = []
+    for depth in (2, 10, 50):
+        js = jacobian_spectrum(Settings(depth=depth, width=128, activation="linear", init="gaussian",
+                                        dtype="float64"))
+        spreads.append(np.std(js.log10_singular_values))
+        assert np.all(np.diff(js.singular_values) <= 0)  # sorted, decreasing
+    assert spreads[0] < spreads[1] < spreads[2]
+    assert spreads[2] > 3 * spreads[0]
+
+
+def _theory(activation, scale, bias_std, depth):
+    return float(np.prod(mean_field(activation, scale, bias_std, depth).chi[1:]))
+
+
+def test_mean_squared_singular_value_matches_theory_for_a_wide_linear_net():
+    for scale in (1.0, 1.05):
+        s = Settings(depth=10, width=512, batch=1, activation="linear", scale=scale, dtype="float64")
+        js = jacobian_spectrum(s)
+        assert js.mean_squared == pytest.approx(_theory("linear", scale, 0.0, 10), rel=0.2)
+        assert js.mean_squared == pytest.approx(scale**20, rel=0.2)
+
+
+def test_mean_squared_singular_value_matches_theory_for_a_wide_relu_net():
+    # He init: prod chi_l = 1. Average over seeds (theory is the expectation over weights).
+    ms = [
+        jacobian_spectrum(Settings(depth=8, width=512, batch=1, activation="relu", scale=math.sqrt(2),
+                                   seed=seed, dtype="float64")).mean_squared
+        for seed in range(6)
+    ]
+    assert np.mean(ms) == pytest.approx(_theory("relu", math.sqrt(2), 0.0, 8), rel=0.2)
+    # off criticality too: (s^2/2)^L
+    js = jacobian_spectrum(Settings(depth=8, width=512, batch=1, activation="relu", scale=1.2, dtype="float64"))
+    assert js.mean_squared == pytest.approx((1.2**2 / 2) ** 8, rel=0.2)
+
+
+def test_spectrum_equals_finite_difference_jacobian():
+    s = Settings(depth=5, width=6, batch=3, activation="tanh", scale=1.7, bias_std=0.3, dtype="float64", seed=3)
+    net = Engine().network(s)
+
+    def f(x):
+        a = x
+        for W, b in zip(net.W, net.b, strict=True):
+            a = phi("tanh", W @ a + b)
+        return a
+
+    x0 = net.x[0]
+    eps = 1e-6
+    J = np.empty((6, 6))
+    for j in range(6):
+        e = np.zeros(6)
+        e[j] = eps
+        J[:, j] = (f(x0 + e) - f(x0 - e)) / (2 * eps)
+    ref = np.linalg.svd(J, compute_uv=False)
+    np.testing.assert_allclose(jacobian_spectrum(s).singular_values, ref, rtol=1e-7, atol=1e-9)
+    # and the analytic product of the same matrices
+    a, P = x0, np.eye(6)
+    for W, b in zip(net.W, net.b, strict=True):
+        z = W @ a + b
+        P = dphi("tanh", z)[:, None] * (W @ P)
+        a = phi("tanh", z)
+    np.testing.assert_allclose(jacobian_spectrum(s).singular_values, np.linalg.svd(P, compute_uv=False),
+                               rtol=1e-12)
+
+
+def test_size_limits_raise_a_settings_error_naming_the_setting():
+    with pytest.raises(JacobianTooLarge, match="width <= 512") as exc:
+        jacobian_spectrum(Settings(width=513, depth=2))
+    assert exc.value.name == "width" and isinstance(exc.value, SettingsError)
+    with pytest.raises(JacobianTooLarge, match="depth <= 200") as exc:
+        jacobian_spectrum(Settings(width=4, depth=201))
+    assert exc.value.name == "depth"
+    jacobian_spectrum(Settings(width=4, depth=200))  # the limits themselves are fine
+
+
+def test_cancel_between_layers_and_progress():
+    s = Settings(width=16, depth=30)
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 10
+
+    with pytest.raises(Cancelled):
+        jacobian_spectrum(s, cancel=cancel)
+    assert len(calls) == 11
+    seen: list[float] = []
+    jacobian_spectrum(s, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_overflow_gives_nan_with_a_note_and_huge_scales_stay_in_log10():
+    js = jacobian_spectrum(Settings(width=16, depth=200, activation="gelu", scale=10.0, dtype="float32"))
+    assert not js.finite and js.note
+    big = jacobian_spectrum(Settings(width=8, depth=200, activation="linear", init="orthogonal", scale=10.0,
+                                     dtype="float64"))
+    np.testing.assert_allclose(big.log10_singular_values, 200.0, rtol=1e-12)
