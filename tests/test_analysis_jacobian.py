@@ -89,7 +89,7 @@ def test_spectrum_equals_finite_difference_jacobian():
         P = dphi("tanh", z)[:, None] * (W @ P)
         a = phi("tanh", z)
     np.testing.assert_allclose(jacobian_spectrum(s).singular_values, np.linalg.svd(P, compute_uv=False),
-                               rtol=1e-12)
+                               rtol=1e-12, atol=1e-14)
 
 
 def test_size_limits_raise_a_settings_error_naming_the_setting():
