@@ -4,6 +4,72 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/depthlens-runtime")
 os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_threads_or_timers_left():
+    """Fail a test that leaves an engine thread or a depthlens timer running.
+
+    Autouse, so it is set up before pytest-qt's `qtbot` and torn down after it, i.e.
+    after qtbot has closed the test's widgets. A leaked thread is stopped here (quit +
+    wait) so that Qt never destroys a running QThread, which would abort the whole run.
+    """
+    yield
+    import sys
+
+    worker = sys.modules.get("app.worker")
+    if worker is None:
+        return
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    leaked = worker.live_threads()
+    for thread in leaked:
+        thread.quit()
+        thread.wait(5000)
+    timers = []
+    app = QApplication.instance()
+    if app is not None:
+        for w in app.topLevelWidgets():
+            for t in w.findChildren(QTimer):
+                if t.objectName().startswith("depthlens.") and t.isActive():
+                    timers.append(t.objectName())
+                    t.stop()
+    assert not leaked, f"{len(leaked)} engine thread(s) left running"
+    assert not timers, f"timers left running: {timers}"
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Factory: a shown MainWindow on `settings`, after its first result is drawn."""
+
+    def make(settings=None, theme="light", animate=False):
+        from app.window import MainWindow
+        from engine import Settings
+
+        s = settings or Settings(depth=12, width=8, batch=4)
+        w = MainWindow(s, theme=theme)
+        if not animate:
+            w.chart.animation_ms = 0
+        qtbot.addWidget(w)
+        w.show()
+        wait_shown(qtbot, w, s)
+        return w
+
+    return make
+
+
+def wait_shown(qtbot, window, settings, timeout=20000):
+    """Wait until the chart holds the result of `settings` and no tween is running."""
+
+    def done():
+        r = window.chart.result
+        return r is not None and r.settings == settings and not window.chart.animating
+
+    qtbot.waitUntil(done, timeout=timeout)
+    return window.chart.result

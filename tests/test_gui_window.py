@@ -1,0 +1,275 @@
+"""The window: controls -> engine requests, results -> chart/readout, presets, latest wins."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+import pytest
+from conftest import wait_shown
+
+from app.worker import CHART
+from engine import COLUMNS, PRESETS, Engine, Settings
+from widgets.chart import power_label
+
+BASE = Settings(depth=12, width=8, batch=4, activation="tanh", init="gaussian", scale=1.0)
+
+
+def record_requests(window):
+    """Wrap worker.compute to record every request the window makes."""
+    seen: list[Settings] = []
+    original = window.worker.compute
+
+    def compute(settings, kind=CHART):
+        seen.append(settings)
+        return original(settings, kind)
+
+    window.worker.compute = compute
+    return seen
+
+
+def drive(qtbot, window, action):
+    """Run a UI action and flush the controls' throttle so its request goes out."""
+    action()
+    window.controls.flush()
+
+
+@pytest.mark.parametrize(
+    ("field", "action", "expected"),
+    [
+        ("depth", lambda c: c.depth.slider.setValue(c.depth.slider_pos(300)), 300),
+        ("depth", lambda c: c.depth.spin.setValue(7), 7),
+        ("scale", lambda c: c.scale.slider.setValue(c.scale.slider_pos(2.0)), 2.0),
+        ("scale", lambda c: c.scale.spin.setValue(0.5), 0.5),
+        ("width", lambda c: c.width.slider.setValue(c.width.slider_pos(100)), 100),
+        ("width", lambda c: c.width.spin.setValue(33), 33),
+        ("batch", lambda c: c.batch.slider.setValue(c.batch.slider_pos(64)), 64),
+        ("batch", lambda c: c.batch.spin.setValue(3), 3),
+        ("bias_std", lambda c: c.bias_std.slider.setValue(25), 0.25),
+        ("bias_std", lambda c: c.bias_std.spin.setValue(0.1), 0.1),
+        ("activation", lambda c: c.activation.setCurrentText("relu"), "relu"),
+        ("init", lambda c: c.init.setCurrentText("orthogonal"), "orthogonal"),
+        ("input", lambda c: c.input.setCurrentText("ones"), "ones"),
+        ("dtype", lambda c: c.dtype.setCurrentText("float64"), "float64"),
+        ("seed", lambda c: c.seed.setValue(1234), 1234),
+    ],
+)
+def test_moving_each_control_changes_the_request(qtbot, make_window, field, action, expected):
+    w = make_window(BASE)
+    seen = record_requests(w)
+    drive(qtbot, w, lambda: action(w.controls))
+    assert seen, f"moving {field} sent no request"
+    got = getattr(seen[-1], field)
+    if isinstance(expected, str):
+        assert got == expected
+    else:  # a slider position stands for a value within its step
+        assert got == pytest.approx(expected, rel=0.02)
+    others = {f: getattr(BASE, f) for f in BASE.to_dict() if f != field}
+    assert {f: getattr(seen[-1], f) for f in others} == others
+    wait_shown(qtbot, w, seen[-1])
+    assert w.chart.result.settings == seen[-1]
+
+
+def test_new_seed_button_requests_a_new_network(qtbot, make_window):
+    w = make_window(BASE)
+    seen = record_requests(w)
+    drive(qtbot, w, w.controls.new_seed.click)
+    assert seen and seen[-1].seed != BASE.seed
+    assert w.controls.seed.value() == seen[-1].seed
+
+
+def test_depth_slider_is_fine_grained_at_small_depths(qtbot, make_window):
+    w = make_window(BASE)
+    d = w.controls.depth
+    reachable = {int(d.slider_value(p)) for p in range(0, 1001)}
+    assert set(range(1, 31)) <= reachable  # every small depth has its own slider position
+    assert d.slider_value(0) == 1 and d.slider_value(1000) == 1000
+
+
+def test_scale_shows_three_significant_digits(qtbot, make_window):
+    w = make_window(BASE)
+    w.set_settings(PRESETS["he-relu"].settings)
+    assert w.controls.scale.spin.text() == "1.41"
+    assert w.settings().scale == math.sqrt(2.0)  # the exact value survives the widgets
+
+
+def test_a_result_updates_bars_readout_and_tooltip(qtbot, make_window):
+    w = make_window(BASE)
+    w.set_view("activations")
+    new = BASE.replace(activation="linear", init="identity", scale=2.0, input="ones", depth=10, dtype="float64")
+    w.set_settings(new)
+    result = wait_shown(qtbot, w, new)
+    np.testing.assert_allclose(w.chart.bar_heights("activation_rms"), np.arange(11) * math.log10(2.0), atol=1e-9)
+    assert "2⁴ ≈ 16" in w.readout.plain_text() or "2¹⁰" in w.readout.plain_text()
+    assert "exploding" in w.readout.plain_text()
+    tip = w.chart.layer_tooltip(10)
+    for name in COLUMNS[1:]:
+        assert name in tip
+    assert "1024" in tip  # 2^10
+    assert result.settings == new
+
+
+def test_hovering_a_bar_shows_its_numbers(qtbot, make_window):
+    w = make_window(BASE)
+    w.set_view("activations")
+    pos = w.chart.plot.vb.mapViewToScene(__import__("PySide6.QtCore", fromlist=["QPointF"]).QPointF(5, 0.0))
+    w.chart.scene().sigMouseMoved.emit(pos)
+    assert w.chart.hover_layer == 5
+    assert "layer 5" in w.chart.hover_text
+    assert "activation_rms" in w.chart.hover_text
+
+
+def test_presets_pushed_into_controls_do_not_echo(qtbot, make_window):
+    w = make_window(BASE)
+    emitted = []
+    w.controls.settings_changed.connect(emitted.append)
+    seen = record_requests(w)
+    for name, preset in PRESETS.items():
+        w.apply_preset(name)
+        assert w.settings() == preset.settings
+        assert w.controls.depth.spin.value() == preset.settings.depth
+        assert w.controls.activation.currentText() == preset.settings.activation
+    qtbot.wait(50)  # any echo would go through the throttle timer
+    assert emitted == []
+    assert seen == [p.settings for p in PRESETS.values()]  # exactly one request each
+
+
+def test_preset_toolbar_is_one_click(qtbot, make_window):
+    w = make_window(BASE)
+    w.presets.actions_by_name["lecture-vanish"].trigger()
+    wait_shown(qtbot, w, PRESETS["lecture-vanish"].settings)
+
+
+def test_latest_wins_after_200_rapid_slider_changes(qtbot, make_window):
+    w = make_window(BASE.replace(width=32, batch=16))
+    shown = []
+    w.chart.result_shown.connect(shown.append)
+    slider = w.controls.depth.slider
+    rng = np.random.default_rng(1)
+    positions = rng.integers(0, 1001, size=200)
+    positions[-1] = w.controls.depth.slider_pos(137)
+    for p in positions:
+        slider.setValue(int(p))
+    last = w.controls.settings()
+    assert last.depth == 137
+    result = wait_shown(qtbot, w, last)
+    qtbot.waitUntil(lambda: not w.worker.is_busy(), timeout=20000)
+    qtbot.wait(100)
+    assert w.chart.result is result  # nothing older arrived afterwards
+    assert shown[-1] is result
+    assert len(shown) < 200  # coalesced
+    expected = Engine().compute(last)
+    np.testing.assert_allclose(
+        w.chart.bar_heights("activation_rms"), np.log10(expected.column("activation_rms")), rtol=1e-6
+    )
+
+
+def test_lecture_preset_bars_are_powers_of_1_5(qtbot, make_window):
+    s = PRESETS["lecture-explode"].settings
+    assert s.dtype == "float64"
+    w = make_window(s)
+    for view in ("activations", "both"):
+        w.set_view(view)
+        wait_shown(qtbot, w, s)
+        np.testing.assert_allclose(
+            w.chart.bar_heights("activation_rms"), np.arange(51) * math.log10(1.5), rtol=0, atol=1e-9
+        )
+    text = w.readout.plain_text()
+    assert "Output activation = 1.5⁵⁰ ≈ 6.4e8 × the input — exploding (×1.5 per layer)" in text
+    assert "layer 49" in text and "1.5⁴⁹ ≈ 4.3e8" in text
+    assert "χ = s²·E[φ'²] = 2.25" in text
+
+
+def test_overflow_shows_the_marker_and_no_exception(qtbot, make_window):
+    s = Settings(
+        depth=300, width=2, batch=1, activation="linear", init="identity", scale=1.5, input="ones", dtype="float32"
+    )
+    w = make_window(BASE)
+    w.set_view("activations")
+    w.set_settings(s)
+    result = wait_shown(qtbot, w, s)
+    assert result.first_nonfinite_layer() == 219
+    texts = w.chart.marker_texts()
+    assert any("overflow" in t and "layer 219" in t for t in texts), texts
+    h = w.chart.bar_heights("activation_rms")
+    assert np.isfinite(h).all()
+    assert h[219] == h[300] and h[219] > h[218]  # marked bars reach the axis top
+    assert "overflow" in w.readout.plain_text() and "layer 219" in w.readout.plain_text()
+    w.set_view("both")
+    wait_shown(qtbot, w, s)
+    assert np.isfinite(w.chart.bar_heights("gradient_rms")).all()
+    assert "overflow" in w.chart.layer_tooltip(250) or "inf" in w.chart.layer_tooltip(250)
+
+
+def test_huge_range_axis_labels(qtbot, make_window):
+    s = Settings(
+        depth=1000, width=2, batch=1, activation="linear", init="identity", scale=1.5, input="ones", dtype="float64"
+    )
+    w = make_window(BASE)
+    w.set_view("activations")
+    w.set_settings(s)
+    wait_shown(qtbot, w, s)
+    ax = w.chart.plot.getAxis("left")
+    lo, hi = w.chart.plot.vb.viewRange()[1]
+    assert hi > 176 and lo < 0
+    labels = ax.tickStrings([0, 40, -40, 176], 1, 1)
+    assert labels == ["10⁰", "10⁴⁰", "10⁻⁴⁰", "10¹⁷⁶"]
+    assert power_label(-40) == "10⁻⁴⁰"
+
+
+def test_engine_error_goes_to_the_status_bar_and_the_app_keeps_working(qtbot, make_window):
+    w = make_window(BASE)
+
+    def boom(cancel, progress):
+        raise RuntimeError("simulated engine failure")
+
+    with qtbot.waitSignal(w.worker.error, timeout=5000):
+        w.worker.submit(CHART, boom)
+    assert "simulated engine failure" in w._status.text()
+    new = BASE.replace(depth=5)
+    w.set_settings(new)
+    wait_shown(qtbot, w, new)
+
+
+def test_long_computations_show_progress(qtbot, make_window):
+    w = make_window(BASE)
+    release = threading.Event()
+
+    def slow(cancel, progress):
+        for i in range(400):
+            if cancel() or release.is_set():
+                break
+            progress(i / 400)
+            release.wait(0.005)
+        return None
+
+    with qtbot.waitSignal(w.worker.progress, timeout=10000):
+        w.worker.submit("slow", slow)
+    assert w._progress.isVisible()
+    release.set()
+    qtbot.waitUntil(lambda: not w._progress.isVisible(), timeout=5000)
+
+
+def test_closing_during_a_long_computation_exits_cleanly(qtbot, make_window):
+    w = make_window(BASE)
+    got = []
+    w.worker.progress.connect(lambda kind, f: got.append(f))
+    w.set_settings(Settings(depth=1000, width=1024, batch=64))
+    qtbot.waitUntil(lambda: bool(got), timeout=30000)  # the computation is under way
+    thread = w.worker._thread
+    w.close()
+    assert thread.isFinished()
+    assert not thread.isRunning()
+
+
+def test_public_api_for_later_features(qtbot, make_window):
+    w = make_window(BASE)
+    assert w.chart is not None and w.controls is not None and w.worker is not None
+    got = []
+    w.add_job_handler("extra", got.append)
+    w.worker.submit("extra", lambda cancel, progress: "hello")
+    qtbot.waitUntil(lambda: got == ["hello"], timeout=5000)
+    for theme in ("dark", "projector", "light"):
+        w.set_theme(theme)
+        assert w.chart.theme.name == theme

@@ -1,0 +1,153 @@
+"""The engine thread: latest request wins, coalescing, cancellation, errors, shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from app.worker import CHART, EngineWorker, live_threads
+from engine import Cancelled, Settings
+
+
+@pytest.fixture
+def worker(qtbot):
+    w = EngineWorker()
+    yield w
+    assert w.shutdown()
+
+
+def slow_job(tag, steps=200, step_s=0.005, started=None, ran=None):
+    """A job that checks `cancel` between steps, like the engine does between layers."""
+
+    def job(cancel, progress):
+        if started is not None:
+            started.set()
+        for i in range(steps):
+            if cancel():
+                raise Cancelled
+            progress(i / steps)
+            time.sleep(step_s)
+        if ran is not None:
+            ran.append(tag)
+        return tag
+
+    return job
+
+
+def test_a_job_runs_on_the_worker_thread_and_comes_back(qtbot, worker):
+    where = []
+
+    def job(cancel, progress):
+        where.append(threading.get_ident())
+        return 42
+
+    with qtbot.waitSignal(worker.result_ready, timeout=5000) as blocker:
+        worker.submit("x", job)
+    assert blocker.args == ["x", 42]
+    assert where and where[0] != threading.get_ident()
+
+
+def test_compute_returns_an_engine_result(qtbot, worker):
+    s = Settings(depth=5, width=4, batch=2)
+    with qtbot.waitSignal(worker.result_ready, timeout=5000) as blocker:
+        worker.compute(s)
+    kind, result = blocker.args
+    assert kind == CHART
+    assert result.settings == s
+
+
+def test_latest_wins_and_pending_requests_are_coalesced(qtbot, worker):
+    ran: list[int] = []
+    got: list[object] = []
+    worker.result_ready.connect(lambda kind, r: got.append(r))
+    started = threading.Event()
+    worker.submit(CHART, slow_job(-1, started=started, ran=ran))
+    assert started.wait(5)
+    for i in range(200):  # while the first job runs: all but the last are dropped unseen
+        worker.submit(CHART, slow_job(i, steps=2, ran=ran))
+    qtbot.waitUntil(lambda: not worker.is_busy(), timeout=10000)
+    qtbot.wait(50)
+    assert got == [199]
+    assert ran == [199]  # the running job was cancelled, the 198 in between never ran
+
+
+def test_generations_are_per_kind(qtbot, worker):
+    got: dict[str, object] = {}
+    worker.result_ready.connect(lambda kind, r: got.__setitem__(kind, r))
+    worker.submit("a", slow_job("a1", steps=3))
+    worker.submit("b", slow_job("b1", steps=3))
+    worker.submit("a", slow_job("a2", steps=3))
+    qtbot.waitUntil(lambda: len(got) == 2, timeout=5000)
+    assert got == {"a": "a2", "b": "b1"}
+    assert worker.latest_generation("a") == 2
+    assert worker.latest_generation("b") == 1
+
+
+def test_a_result_arriving_after_a_newer_request_is_dropped(qtbot, worker):
+    got = []
+    worker.result_ready.connect(lambda kind, r: got.append(r))
+    release = threading.Event()
+
+    def uncancellable(cancel, progress):  # ignores cancel: its result must still be dropped
+        release.wait(5)
+        return "old"
+
+    worker.submit(CHART, uncancellable)
+    worker.submit(CHART, slow_job("new", steps=1))
+    release.set()
+    qtbot.waitUntil(lambda: not worker.is_busy(), timeout=5000)
+    qtbot.wait(50)
+    assert got == ["new"]
+
+
+def test_an_engine_error_is_reported_and_the_worker_keeps_working(qtbot, worker):
+    def boom(cancel, progress):
+        raise ValueError("broken engine")
+
+    with qtbot.waitSignal(worker.error, timeout=5000) as blocker:
+        worker.submit(CHART, boom)
+    assert blocker.args[0] == CHART
+    assert "broken engine" in blocker.args[1]
+    with qtbot.waitSignal(worker.result_ready, timeout=5000) as blocker:
+        worker.submit(CHART, slow_job("fine", steps=1))
+    assert blocker.args == [CHART, "fine"]
+
+
+def test_progress_is_reported_for_long_jobs(qtbot, worker):
+    seen = []
+    worker.progress.connect(lambda kind, f: seen.append(f))
+    with qtbot.waitSignal(worker.result_ready, timeout=10000):
+        worker.submit(CHART, slow_job("long", steps=60, step_s=0.005))
+    assert seen, "a job running for over 100 ms reports progress"
+    assert all(0.0 <= f <= 1.0 for f in seen)
+
+
+def test_busy_changed_brackets_the_work(qtbot, worker):
+    states = []
+    worker.busy_changed.connect(states.append)
+    with qtbot.waitSignal(worker.result_ready, timeout=5000):
+        worker.submit(CHART, slow_job("x", steps=2))
+    qtbot.waitUntil(lambda: states[-1:] == [False], timeout=2000)
+    assert states[0] is True
+
+
+def test_shutdown_cancels_a_running_computation_and_stops_the_thread(qtbot):
+    w = EngineWorker()
+    started = threading.Event()
+    w.submit(CHART, slow_job("forever", steps=100000, started=started))
+    assert started.wait(5)
+    assert w.shutdown()
+    assert not live_threads() or all(t is not w._thread for t in live_threads())
+    assert w.submit(CHART, slow_job("late", steps=1)) == -1
+    assert w.shutdown()  # idempotent
+
+
+def test_shutdown_cancels_a_real_engine_computation(qtbot):
+    w = EngineWorker()
+    got = []
+    w.progress.connect(lambda kind, f: got.append(f))
+    w.compute(Settings(depth=1000, width=512, batch=64))
+    qtbot.waitUntil(lambda: bool(got), timeout=20000)  # it is running, layer by layer
+    assert w.shutdown()
