@@ -13,9 +13,11 @@ is the number of layers over which the squared gradient changes by a factor e: i
 (the explosion depth), inf on the critical line and 0 when chi_1 = 0.
 
 Conventions: q* = inf when the variance grows without bound (e.g. relu with
-sigma_w^2 / 2 >= 1 and a bias); q* = 0 when it decays to zero (e.g. tanh with
-sigma_b^2 = 0 and sigma_w^2 <= 1). Where the recursion has several fixed points, q* is the
-one reached from v_1 (the network's own input variance).
+sigma_w^2 / 2 >= 1 and a bias; for the smooth activations, once the bracket passes 1e12);
+q* = 0 when it decays to zero (below 1e-30; e.g. tanh with sigma_b^2 = 0 and
+sigma_w^2 <= 1). At q* = 0, E[phi'^2] is its v -> 0 limit (the mean of the one-sided
+phi'(0)^2, which differ for selu). Where the recursion has several fixed points, q* is
+the one reached from v_1 (the network's own input variance).
 
 Scalar functions (`fixed_point`, `point`, `critical_scale`) use the accurate quadrature of
 `engine.theory.moments`; the grid (`phase_diagram`) uses cached tables of the two Gaussian
@@ -411,24 +413,38 @@ def _critical_line(activation: str, sw: np.ndarray, sb: np.ndarray, chi: np.ndar
             out[:] = w
         return out
     f = chi - 1.0
-    exact = f == 0
-    cross = (f[:, :-1] < 0) & (f[:, 1:] > 0) | (f[:, :-1] > 0) & (f[:, 1:] < 0) | exact[:, :-1]
+    lo, hi = f[:, :-1], f[:, 1:]
+    cross = (lo == 0) | ((lo < 0) & (hi >= 0)) | ((lo > 0) & (hi <= 0))
     rows = np.nonzero(cross.any(axis=1))[0]
     if rows.size == 0:
         return out
     k = np.argmax(cross[rows], axis=1)
     a, b = sw[k].copy(), sw[k + 1].copy()
-    fa = f[rows, k]
+    fa, fb = f[rows, k].copy(), f[rows, k + 1].copy()
+    ta, tb = fa.copy(), fb.copy()  # true values (fa, fb get halved by Illinois)
     bb = sb[rows]
-    hit = fa == 0
-    for _ in range(40):
-        mid = 0.5 * (a + b)
-        fm = chis(activation, mid, fixed_points(activation, mid, bb)) - 1.0
-        same = np.sign(fm) == np.sign(fa)
-        a = np.where(same, mid, a)
-        fa = np.where(same, fm, fa)
-        b = np.where(same, b, mid)
-    out[rows] = np.where(hit, sw[k], 0.5 * (a + b))
+    # Modified regula falsi (Illinois): superlinear and keeps the bracket. A zero at the
+    # right end is approached by bisection first: chi_1 may cross 1 inside and touch it there.
+    for _ in range(24):
+        ill = (fa != 0) & (fb != 0)
+        zb = (fb == 0) & (fa != 0)
+        upd = ill | zb
+        if not upd.any():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(ill, b - fb * (b - a) / (fb - fa), 0.5 * (a + b))
+        c = np.where(np.isfinite(c), np.clip(c, np.minimum(a, b), np.maximum(a, b)), 0.5 * (a + b))
+        c = np.where(upd, c, a)
+        fc = chis(activation, c, fixed_points(activation, c, bb)) - 1.0
+        rep_a = upd & (np.sign(fc) == np.sign(fa))
+        rep_b = upd & ~rep_a
+        a, ta = np.where(rep_a, c, a), np.where(rep_a, fc, ta)
+        b, tb = np.where(rep_b, c, b), np.where(rep_b, fc, tb)
+        fa = np.where(rep_a, fc, np.where(rep_b & ill, 0.5 * fa, fa))
+        fb = np.where(rep_b, fc, np.where(rep_a & ill, 0.5 * fb, fb))
+        if np.all(np.abs(b - a) <= 1e-12 * np.maximum(np.abs(b), 1e-300)):
+            break
+    out[rows] = np.where(np.abs(tb) <= np.abs(ta), b, a)
     return out
 
 

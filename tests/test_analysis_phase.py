@@ -169,3 +169,14 @@ def test_phase_diagram_cancel_and_progress():
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
     with pytest.raises(Cancelled):
         phase_diagram("tanh", cancel=lambda: True)
+
+
+@pytest.mark.parametrize("activation", SMOOTH)
+def test_grid_critical_line_agrees_with_scalar_critical_scale(activation):
+    pd = phase_diagram(activation, resolution=(41, 6))
+    for b2, line in zip(pd.sigma_b2, pd.critical_sigma_w2, strict=True):
+        s = critical_scale(activation, math.sqrt(b2), max_scale=2.0)
+        if s is None:
+            assert np.isnan(line), (b2, line)
+        else:
+            assert line == pytest.approx(s * s, rel=1e-4), b2
