@@ -10,11 +10,17 @@ import sys
 
 from engine import Settings
 
+SWITCH_INTERVAL_S = 0.0005
+
 
 def make_app():
     """The QApplication (created once): Fusion style, app and organisation "depthlens"."""
     from PySide6.QtWidgets import QApplication
 
+    # The GUI thread shares the GIL with the engine thread, whose per-layer Python code
+    # holds it between numpy calls; a paint needs the GIL many times, waiting up to one
+    # switch interval each time (5 ms by default). A short interval keeps the GUI smooth.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1] or ["depthlens"])

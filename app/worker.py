@@ -11,6 +11,11 @@ Threading model
   layers: its `cancel()` callable compares its generation with the kind's latest one
   (a plain int read, atomic under the GIL), so a newer request makes it raise
   `engine.Cancelled` within one layer.
+* Except: a superseded job that is about to finish anyway (its whole run is expected to
+  take at most `interim_budget_s`, judged from its progress) is let finish, and its
+  result is shown as an *interim* result if nothing newer has been shown. Without this,
+  a slider dragged faster than one computation would cancel every job and the chart
+  would freeze until the drag stops. Set `interim_budget_s = 0` for strict cancelling.
 * Results cross back through queued signals (Qt queues them because sender and receiver
   live on different threads); the GUI side drops anything whose generation is stale.
   Widgets are never touched from the worker thread.
@@ -39,6 +44,7 @@ _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 PROGRESS_DELAY_S = 0.1  # report progress only for jobs running longer than this
 PROGRESS_EVERY_S = 0.05  # and then at most this often
+INTERIM_BUDGET_S = 0.25  # superseded jobs expected to take at most this long may finish
 
 
 def live_threads() -> list[QThread]:
@@ -82,12 +88,23 @@ class _Runner(QObject):
             return
         t0 = time.perf_counter()
         last = [0.0]
+        done = [0.0]  # fraction reported by the job so far
+        interim = [False]
 
         def cancel() -> bool:
             # Called between layers on this thread; reads the GUI thread's counter.
-            return owner._stale(job)
+            if not owner._stale(job):
+                return False
+            if owner._closed:
+                return True
+            expected = (time.perf_counter() - t0) / done[0] if done[0] > 0 else float("inf")
+            if expected <= owner.interim_budget_s:
+                interim[0] = True  # nearly done: finish and show it while the newer one waits
+                return False
+            return True
 
         def progress(fraction: float) -> None:
+            done[0] = fraction
             now = time.perf_counter()
             if now - t0 >= PROGRESS_DELAY_S and now - last[0] >= PROGRESS_EVERY_S:
                 last[0] = now
@@ -101,7 +118,7 @@ class _Runner(QObject):
             traceback.print_exc()
             self.failed.emit(job.kind, job.generation, f"{type(exc).__name__}: {exc}")
             return
-        if not owner._stale(job):
+        if not owner._stale(job) or (interim[0] and not owner._closed):
             self.finished.emit(job.kind, job.generation, result)
 
 
@@ -125,6 +142,8 @@ class EngineWorker(QObject):
         self._latest: dict[str, int] = {}  # kind -> newest generation (written on GUI thread)
         self._pending: dict[str, Job] = {}  # kind -> the one job waiting to run
         self._running: set[str] = set()  # kinds whose latest job has not finished (GUI side)
+        self._shown: dict[str, int] = {}  # kind -> generation of the newest delivered result
+        self.interim_budget_s = INTERIM_BUDGET_S
         self._wake_posted = False
         self._closed = False
         self._thread = QThread()
@@ -220,9 +239,12 @@ class EngineWorker(QObject):
 
     @Slot(str, int, object)
     def _on_finished(self, kind: str, gen: int, result: object) -> None:
-        if self._closed or gen != self._latest.get(kind):
-            return  # stale: a newer request of this kind exists
-        self._done(kind)
+        if self._closed or gen <= self._shown.get(kind, 0):
+            return  # stale: something newer is already shown
+        self._shown[kind] = gen
+        if gen == self._latest.get(kind):
+            self._done(kind)
+        # else: an interim result (see the module docstring); the newest is still coming.
         self.result_ready.emit(kind, result)
 
     @Slot(str, int, str)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont
 from PySide6.QtWidgets import QToolTip
 
@@ -215,6 +215,49 @@ class IntAxis(pg.AxisItem):
         return [str(round(v)) for v in values]
 
 
+class HealthBars(pg.BarGraphItem):
+    """A BarGraphItem drawn with one `drawRects` call per health colour.
+
+    pyqtgraph's per-bar `brushes` path replays a QPicture of one rect per bar, which
+    costs tens of ms at 1000 bars; grouping by colour keeps a frame to about a ms.
+    Set the colours with `set_codes(codes, brushes)` (health code per bar, code -> brush).
+    """
+
+    def __init__(self, **opts) -> None:
+        super().__init__(**opts)
+        self._codes = np.zeros(0, dtype=np.int8)
+        self._code_brushes: dict[int, QBrush] = {}
+        self._batches: dict[int, object] = {}  # reused rect buffers, one per colour
+
+    def set_codes(self, codes: np.ndarray, brushes: dict[int, QBrush]) -> None:
+        """Colour bar i with `brushes[codes[i]]`."""
+        self._codes = np.asarray(codes, dtype=np.int8)
+        self._code_brushes = brushes
+        self.update()
+
+    def paint(self, p, *args) -> None:
+        """Draw the bars, one batch per colour."""
+        rects = self._rectarray.ndarray()
+        n = min(len(rects), self._codes.size)
+        if n == 0:
+            return
+        p.setPen(self._sharedPen if self._sharedPen is not None else pg.mkPen(None))
+        codes = self._codes[:n]
+        for code, brush in self._code_brushes.items():
+            if brush.style() == Qt.BrushStyle.NoBrush:
+                continue
+            idx = np.nonzero(codes == code)[0]
+            if idx.size == 0:
+                continue
+            batch = self._batches.get(code)
+            if batch is None:
+                batch = self._batches[code] = pg.Qt.internals.PrimitiveArray(QRectF, 4)
+            batch.resize(idx.size)
+            batch.ndarray()[:] = rects[idx]
+            p.setBrush(brush)
+            p.drawRects(*batch.drawargs())
+
+
 class LayerChart(pg.GraphicsLayoutWidget):
     """Bars per layer of the current result, with theory line, legend and markers.
 
@@ -236,6 +279,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.hover_text = ""
         self._series: dict[str, SeriesData] = {}
         self._theory_targets: dict[str, np.ndarray] = {}
+        self._legend_key: tuple | None = None
 
         self.ci.setContentsMargins(8, 8, 16, 8)
         self.title = self.addLabel("", row=0, col=0)
@@ -258,7 +302,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.plot.getAxis("left").setWidth(64)
 
         # One BarGraphItem per series slot, reused for every result (slot 0 and 1).
-        self._bars = [pg.BarGraphItem(x=[0], height=[0], width=0.8) for _ in range(2)]
+        self._bars = [HealthBars(x=[0], height=[0], width=0.8, pen=None) for _ in range(2)]
         for item in self._bars:
             item.setZValue(1)
             self.plot.addItem(item)
@@ -283,13 +327,14 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self._from: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
         self._to: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
         self._final_len = 0
-        self._final_brushes: list[list[QBrush]] = [[], []]
+        self._final_codes: list[np.ndarray] = [np.zeros(0, np.int8), np.zeros(0, np.int8)]
         self._theory_shown: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
         self._theory_from: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
         self._range_shown = (-0.5, 1.5, -1.0, 1.0)
         self._range_from = self._range_shown
         self._range_to = self._range_shown
         self._t0 = 0.0
+        self._paint_ms = 0.0
         self._timer = QTimer(self)
         self._timer.setObjectName("depthlens.chart.tween")
         self._timer.setInterval(FRAME_MS)
@@ -367,13 +412,14 @@ class LayerChart(pg.GraphicsLayoutWidget):
             start[: cur.size] = cur
             self._from[slot] = start
             self._to[slot] = target
-            brushes = self._brushes(s, slot, grouped)
-            old = self._final_brushes[slot]
-            # Bars that are going away keep their old colour while they shrink.
-            brushes = brushes + list(old[n_new:n]) + [self._clear_brush] * max(0, n - n_new - len(old[n_new:n]))
-            self._final_brushes[slot] = brushes[:n_new]
+            codes = np.full(n, BLANK, dtype=np.int8)
+            codes[:n_new] = s.codes
+            old = self._final_codes[slot][n_new:n]
+            codes[n_new : n_new + old.size] = old  # bars going away keep their colour while they shrink
+            self._final_codes[slot] = codes[:n_new].copy()
             pen = pg.mkPen(self.theme.gradient_tint, width=self.pen_scale) if grouped and slot == 1 else pg.mkPen(None)
-            item.setOpts(x=x + offsets[slot], width=width, height=start, brushes=brushes, pen=pen)
+            item.setOpts(x=x + offsets[slot], width=width, height=start, pen=pen)
+            item.set_codes(codes, self._brush_sets[1 if grouped and slot == 1 else 0])
             item.show()
 
         for slot, line in enumerate(self._theory_lines):
@@ -507,7 +553,6 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 c.setAlpha(140)
             light[code] = QBrush(c, b.style())
         self._brush_sets = (solid, light)
-        self._clear_brush = solid[BLANK]
         for label in self._labels:
             label.setColor(t.foreground)
         self._note.setColor(t.foreground)
@@ -521,11 +566,17 @@ class LayerChart(pg.GraphicsLayoutWidget):
         h[s.codes == BLANK] = 0.0
         return h
 
-    def _brushes(self, s: SeriesData, slot: int, grouped: bool) -> list[QBrush]:
-        brush = self._brush_sets[1 if grouped and slot == 1 else 0]
-        return [brush[int(c)] for c in s.codes]
+    def paintEvent(self, event) -> None:  # Qt override
+        """Paint, and remember how long it took (the tween adapts its frame rate)."""
+        t0 = time.perf_counter()
+        super().paintEvent(event)
+        ms = (time.perf_counter() - t0) * 1000.0
+        self._paint_ms = 0.7 * self._paint_ms + 0.3 * ms
 
     def _frame(self) -> None:
+        # Frames no closer than 1.5x the paint time (16..50 ms): a 1000-bar chart on a slow
+        # machine then tweens at a lower rate instead of starving the event loop.
+        self._timer.setInterval(int(min(50, max(FRAME_MS, 1.5 * self._paint_ms))))
         elapsed = (time.perf_counter() - self._t0) * 1000.0
         t = min(1.0, elapsed / max(1, self.animation_ms))
         self._draw(t)
@@ -543,7 +594,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
             if done and h.size > self._final_len:
                 n = self._final_len
                 xs = np.asarray(item.opts["x"])[:n]
-                item.setOpts(x=xs, height=h[:n], brushes=self._final_brushes[slot])
+                item.setOpts(x=xs, height=h[:n])
+                item.set_codes(self._final_codes[slot], item._code_brushes)
                 h = h[:n]
             else:
                 item.setOpts(height=h)
@@ -567,8 +619,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
     def _apply_range(self, rng: tuple[float, ...]) -> None:
         self._range_shown = rng  # type: ignore[assignment]
         x0, x1, y0, y1 = rng
-        self.plot.setXRange(x0, x1, padding=0)
-        self.plot.setYRange(y0, y1, padding=0)
+        self.plot.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         if self._note.isVisible():
             self._note.setPos(x1, y1)
 
@@ -621,6 +672,11 @@ class LayerChart(pg.GraphicsLayoutWidget):
 
     def _update_legend(self) -> None:
         t = self.theme
+        shows_bad = any((s.codes >= NONFINITE).any() for s in self._series.values())
+        key = (t.name, self.view, shows_bad, bool(self._theory_targets), self.pen_scale)
+        if key == self._legend_key:
+            return  # rebuilding the legend costs ~30 ms: only when its content changes
+        self._legend_key = key
         ref = {
             "activations": "layer 0 (the input)",
             "gradients": "layer L (the output)",
@@ -639,7 +695,6 @@ class LayerChart(pg.GraphicsLayoutWidget):
         ]
         for code, text in entries:
             self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[code], pen=None), text)
-        shows_bad = any((s.codes >= NONFINITE).any() for s in self._series.values())
         if shows_bad:
             self.legend.addItem(
                 pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[NONFINITE], pen=t.overflow),
