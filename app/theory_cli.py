@@ -47,7 +47,7 @@ def _grid_type(text: str) -> tuple[int, int]:
 
 def add_export_options(ex: argparse.ArgumentParser) -> None:
     """The analysis outputs of `depthlens export`."""
-    g = ex.add_argument_group("analyses (issue 5)")
+    g = ex.add_argument_group("analyses")
     g.add_argument("--hist-csv", metavar="PATH", help="per-layer histograms of activations and gradients")
     g.add_argument("--spread-csv", metavar="PATH", help="10/50/90%% of log10 magnitude over --seeds seeds")
     g.add_argument("--phase-csv", metavar="PATH", help="mean-field phase diagram of the activation")
