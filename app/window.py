@@ -175,6 +175,9 @@ class MainWindow(QMainWindow):
     def _show_chart_result(self, result: object) -> None:
         assert isinstance(result, Result)
         self.result = result
+        # Adaptive throttle: while a slider is dragged, request no faster than the engine
+        # answers (x1.25 headroom, capped), so drags update live without cancelling.
+        self.controls.set_throttle_ms(min(300, round(1250 * result.seconds)))
         self.chart.set_result(result)
         self.readout.set_result(result)
         self._status.setText(f"Computed {result.depth} layers in {result.seconds * 1000:.0f} ms")

@@ -11,11 +11,11 @@ Threading model
   layers: its `cancel()` callable compares its generation with the kind's latest one
   (a plain int read, atomic under the GIL), so a newer request makes it raise
   `engine.Cancelled` within one layer.
-* Except: a superseded job that is about to finish anyway (its whole run is expected to
-  take at most `interim_budget_s`, judged from its progress) is let finish, and its
-  result is shown as an *interim* result if nothing newer has been shown. Without this,
-  a slider dragged faster than one computation would cancel every job and the chart
-  would freeze until the drag stops. Set `interim_budget_s = 0` for strict cancelling.
+* Strict by default (`interim_budget_s = 0`): a newer request cancels the running job and
+  its result is dropped. Dragging stays live because the controls throttle requests to
+  the engine's own pace (see `ControlPanel.set_throttle_ms`). Optionally, a superseded
+  job expected to finish within `interim_budget_s` may complete and be shown as an
+  *interim* result if nothing newer has been shown.
 * Results cross back through queued signals (Qt queues them because sender and receiver
   live on different threads); the GUI side drops anything whose generation is stale.
   Widgets are never touched from the worker thread.
@@ -44,7 +44,10 @@ _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 PROGRESS_DELAY_S = 0.1  # report progress only for jobs running longer than this
 PROGRESS_EVERY_S = 0.05  # and then at most this often
-INTERIM_BUDGET_S = 0.25  # superseded jobs expected to take at most this long may finish
+# Superseded jobs expected to take at most this long may finish as "interim" results.
+# 0 = strict latest-wins (the default): a newer request cancels the running job and its
+# result is dropped; the controls' adaptive throttle keeps drags live instead.
+INTERIM_BUDGET_S = 0.0
 
 
 def live_threads() -> list[QThread]:

@@ -288,6 +288,15 @@ class ControlPanel(QWidget):
             self.seed.setValue(seed)
         self._user_change("seed", seed)
 
+    def set_throttle_ms(self, ms: int) -> None:
+        """Forward at most one change per `ms` while a control moves.
+
+        The window matches this to the engine's recent compute time, so a drag sends
+        requests as fast as the engine can answer them: none is cancelled half-way and
+        the chart follows the slider even for deep networks.
+        """
+        self._timer.setInterval(max(THROTTLE_MS, int(ms)))
+
     def flush(self) -> None:
         """Emit a pending throttled change now (used on close and by tests)."""
         if self._dirty:
