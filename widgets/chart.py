@@ -275,6 +275,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.result: Result | None = None
         self.animation_ms = TWEEN_MS
         self.pen_scale = 1.0  # line widths x this (exports rendered larger than the widget)
+        self.font_scale = 1.0  # font sizes x this (presentation mode, font size +/-)
+        self.show_theory = True  # draw the theory line (T key)
         self.hover_layer: int | None = None
         self.hover_text = ""
         self._series: dict[str, SeriesData] = {}
@@ -363,6 +365,19 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.pen_scale = float(k)
         self.set_theme(self.theme.name)
 
+    def set_font_scale(self, k: float) -> None:
+        """Multiply every font size of the chart by `k` (title, axes, legend)."""
+        self.font_scale = float(k)
+        self.set_theme(self.theme.name)
+
+    def set_theory_visible(self, visible: bool) -> None:
+        """Show or hide the theory line (and its legend entry)."""
+        self.show_theory = bool(visible)
+        self.set_theme(self.theme.name)
+
+    def _pt(self, size: float) -> str:
+        return f"{size * self.font_scale:.3g}pt"
+
     def set_view(self, view: str) -> None:
         """Show activations, gradients, weight_gradients, or both side by side."""
         if view not in VIEWS:
@@ -383,7 +398,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         columns = VIEW_SERIES[self.view]
         self._series = {c: series_data(result, c) for c in columns}
         self._theory_targets = {}
-        if result.theory.defined:
+        if result.theory.defined and self.show_theory:
             for c in columns:
                 if c in THEORY_COLUMN:
                     t = np.asarray(result.column(THEORY_COLUMN[c]), dtype=np.float64)
@@ -532,11 +547,12 @@ class LayerChart(pg.GraphicsLayoutWidget):
             ax.setTextPen(pg.mkPen(t.foreground))
             ax.setGrid(int(255 * t.grid_alpha) if name == "left" else False)
         tick_font = QFont()
-        tick_font.setPointSizeF(11)
+        tick_font.setPointSizeF(11 * self.font_scale)
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setStyle(tickFont=tick_font)
-        self.plot.getAxis("left").setLabel("RMS (log scale)", color=t.foreground, **{"font-size": "12pt"})
-        self.plot.getAxis("bottom").setLabel("layer l", color=t.foreground, **{"font-size": "12pt"})
+        self.plot.getAxis("left").setLabel("RMS (log scale)", color=t.foreground, **{"font-size": self._pt(12)})
+        self.plot.getAxis("left").setWidth(round(64 * max(1.0, self.font_scale)))
+        self.plot.getAxis("bottom").setLabel("layer l", color=t.foreground, **{"font-size": self._pt(12)})
         self._baseline.setPen(pg.mkPen(t.foreground, width=self.pen_scale))
         solid = {
             EXPLODING: QBrush(QColor(t.exploding)),
@@ -668,12 +684,12 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 f"{VIEW_LABELS[self.view]} per layer — {s.activation}, {s.init} init, "
                 f"s = {s.scale:.3g}, L = {s.depth}, n = {s.width}, B = {s.batch}, {s.dtype}"
             )
-        self.title.setText(text, color=t.foreground, size="12pt")
+        self.title.setText(text, color=t.foreground, size=self._pt(12))
 
     def _update_legend(self) -> None:
         t = self.theme
         shows_bad = any((s.codes >= NONFINITE).any() for s in self._series.values())
-        key = (t.name, self.view, shows_bad, bool(self._theory_targets), self.pen_scale)
+        key = (t.name, self.view, shows_bad, bool(self._theory_targets), self.pen_scale, self.font_scale)
         if key == self._legend_key:
             return  # rebuilding the legend costs ~30 ms: only when its content changes
         self._legend_key = key
@@ -683,10 +699,10 @@ class LayerChart(pg.GraphicsLayoutWidget):
             "weight_gradients": "layer L (the output)",
             "both": "layer 0 for activations, layer L for gradients",
         }[self.view]
-        self.rule.setText(f"Colour: each bar compared with {ref}", color=t.foreground, size="9pt")
+        self.rule.setText(f"Colour: each bar compared with {ref}", color=t.foreground, size=self._pt(9))
         self.legend.clear()
         self.legend.setLabelTextColor(t.foreground)
-        self.legend.setLabelTextSize("11pt")
+        self.legend.setLabelTextSize(self._pt(11))
         solid = self._brush_sets[0]
         entries = [
             (EXPLODING, "exploding (&gt;10×)"),
