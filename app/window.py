@@ -86,7 +86,8 @@ class MainWindow(QMainWindow):
         self.chart.setToolTip("")
         self.readout = Readout(theme=self.theme_name)
         self.controls = ControlPanel(settings or Settings())
-        self.controls.settings_changed.connect(self.request_compute)
+        self.controls.settings_changed.connect(self._on_controls_changed)
+        self._held: Settings | None = None  # a drag's newest request, waiting for the engine
 
         central = QWidget()
         lay = QVBoxLayout(central)
@@ -157,6 +158,21 @@ class MainWindow(QMainWindow):
         self._view_buttons[view].setChecked(True)
         self._view_actions[view].setChecked(True)
 
+    def _on_controls_changed(self, settings: Settings) -> None:
+        # During a slider drag, a request that arrives while the chart job runs waits for
+        # it (only the newest is kept) instead of cancelling it, so every drag frame
+        # completes and the chart follows the slider. Other changes cancel at once.
+        if self.controls.dragging() and self.worker.is_running(CHART):
+            self._held = settings
+            return
+        self._held = None
+        self.request_compute(settings)
+
+    def _release_held(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, None
+            self.request_compute(held)
+
     def request_compute(self, settings: Settings | None = None) -> int:
         """Ask the engine thread for `settings` (default: the controls'); latest wins."""
         return self.worker.compute(settings if isinstance(settings, Settings) else self.settings())
@@ -175,6 +191,7 @@ class MainWindow(QMainWindow):
     def _show_chart_result(self, result: object) -> None:
         assert isinstance(result, Result)
         self.result = result
+        self._release_held()
         # Adaptive throttle: while a slider is dragged, request no faster than the engine
         # answers (x1.25 headroom, capped), so drags update live without cancelling.
         self.controls.set_throttle_ms(min(300, round(1250 * result.seconds)))
@@ -185,6 +202,8 @@ class MainWindow(QMainWindow):
     @Slot(str, str)
     def _on_error(self, kind: str, message: str) -> None:
         self.last_error = message
+        if kind == CHART:
+            self._release_held()
         self._status.setText(f"Engine error ({kind}): {message}")
 
     @Slot(str, float)

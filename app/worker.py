@@ -199,6 +199,10 @@ class EngineWorker(QObject):
         """The generation of the newest request of `kind` (0 if none yet)."""
         return self._latest.get(kind, 0)
 
+    def is_running(self, kind: str) -> bool:
+        """True while the newest request of `kind` has not delivered its answer."""
+        return kind in self._running
+
     def is_busy(self) -> bool:
         """True while some kind's newest request has not delivered its answer."""
         return bool(self._running)

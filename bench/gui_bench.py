@@ -143,6 +143,7 @@ def stall(depth_hi: int = 1000, seconds: float = 5.0) -> tuple[float, float, int
         if f >= 1.0:
             drag.stop()
             d.slider.setValue(0)
+            d.slider.setSliderDown(False)  # the mouse button is released
             return
         tri = 2 * f if f < 0.5 else 2 * (1 - f)
         target = round(1 + tri * (depth_hi - 1))
@@ -156,6 +157,7 @@ def stall(depth_hi: int = 1000, seconds: float = 5.0) -> tuple[float, float, int
         heart.start()
         t_start[0] = time.perf_counter()
         last[0] = t_start[0]
+        d.slider.setSliderDown(True)  # a mouse drag holds the slider down
         drag.start()
         _wait(lambda: not drag.isActive(), seconds + 30)
         _pump(0.3)

@@ -23,3 +23,22 @@ def test_throttle_interval_tracks_compute_time(make_window, qtbot):
     expected = min(300, round(1250 * win.result.seconds))
     assert slow == max(16, expected)
     assert slow > fast or expected <= 16
+
+
+def test_a_drag_holds_requests_while_the_engine_works_and_ends_on_the_last(make_window, qtbot):
+    win = make_window(Settings(depth=300, width=256, batch=64))
+    depth = win.controls.depth
+    shown = []
+    win.worker.result_ready.connect(lambda kind, r: shown.append(r.settings.depth))
+    depth.slider.setSliderDown(True)
+    targets = [320, 340, 360, 380, 400, 420]
+    for t in targets:
+        depth.slider.setValue(depth.slider_pos(t))
+        qtbot.wait(5)
+    depth.slider.setSliderDown(False)
+    win.controls.flush()
+    qtbot.waitUntil(lambda: win.result is not None and win.result.settings.depth == depth.spin.value(), timeout=30000)
+    qtbot.waitUntil(lambda: not win.worker.is_busy(), timeout=30000)
+    assert win._held is None
+    assert shown[-1] == depth.spin.value()
+    assert shown == sorted(shown)  # never a stale (older) result after a newer one

@@ -288,6 +288,10 @@ class ControlPanel(QWidget):
             self.seed.setValue(seed)
         self._user_change("seed", seed)
 
+    def dragging(self) -> bool:
+        """True while the user holds a slider down (a drag in progress)."""
+        return any(w.slider.isSliderDown() for w in self._numeric.values())
+
     def set_throttle_ms(self, ms: int) -> None:
         """Forward at most one change per `ms` while a control moves.
 
