@@ -166,3 +166,17 @@ def test_readout_widget_colours_the_verdict(qtbot):
     assert "<b" in r.text()
     r.set_theme("dark")
     assert "E69F00" in r.text().upper()
+
+
+def test_axis_labels_between_decades_when_few_are_in_view():
+    from widgets.chart import PowerAxis, power_label
+
+    assert power_label(3.0) == "10³"
+    assert power_label(-2.0) == "10⁻²"
+    assert power_label(math.log10(5.0)) == "5·10⁰"
+    assert power_label(-1 + math.log10(2.0)) == "2·10⁻¹"
+    axis = PowerAxis(orientation="left")
+    narrow = [v for _, vals in axis.tickValues(-0.3, 1.2, 400) for v in vals]
+    assert any(abs(v - math.log10(5.0)) < 1e-9 for v in narrow)
+    wide = [v for _, vals in axis.tickValues(-30, 30, 400) for v in vals]
+    assert all(abs(v - round(v)) < 1e-9 for v in wide)

@@ -81,8 +81,16 @@ def superscript(k: int) -> str:
 
 
 def power_label(k: float) -> str:
-    """Tick label of log10 value `k`: 10^k with a superscript exponent."""
-    return "10" + superscript(round(k))
+    """Tick label of log10 value `k`: 10^k with a superscript exponent, m·10^k between decades."""
+    decade = math.floor(k + 1e-9)
+    mantissa = 10 ** (k - decade)
+    if abs(mantissa - 1) < 1e-6:
+        return "10" + superscript(decade)
+    return f"{mantissa:.2g}·10" + superscript(decade)
+
+
+MINOR_MANTISSAS = (2.0, 5.0)  # labelled between decades when few decades are visible
+FINE_MANTISSAS = (1.5, 2.0, 3.0, 5.0, 7.0)  # ... and these when less than one is
 
 
 def reference_row(column: str, depth: int) -> int:
@@ -192,8 +200,23 @@ class PowerAxis(pg.AxisItem):
                 out.append((spacing, offset))
         return out
 
+    def tickValues(self, minVal, maxVal, size):  # pyqtgraph API
+        """Decades, plus 2·10ᵏ and 5·10ᵏ when fewer than three decades are in view."""
+        levels = super().tickValues(minVal, maxVal, size)
+        span = maxVal - minVal
+        if not (math.isfinite(span) and 0 < span < 3):
+            return levels
+        mantissas = FINE_MANTISSAS if span < 1 else MINOR_MANTISSAS
+        minor = [
+            k + math.log10(m)
+            for k in range(math.floor(minVal), math.ceil(maxVal) + 1)
+            for m in mantissas
+            if minVal <= k + math.log10(m) <= maxVal
+        ]
+        return [*levels, (0.1, minor)]
+
     def tickStrings(self, values, scale, spacing):  # pyqtgraph API
-        """'10ᵏ' for every tick value k."""
+        """'10ᵏ' at decades, 'm·10ᵏ' between them."""
         return [power_label(v) for v in values]
 
 
