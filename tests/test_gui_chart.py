@@ -168,7 +168,7 @@ def test_readout_widget_colours_the_verdict(qtbot):
     assert "E69F00" in r.text().upper()
 
 
-def test_axis_labels_between_decades_when_few_are_in_view():
+def test_axis_labels_between_decades_when_few_are_in_view(qapp):
     from widgets.chart import PowerAxis, power_label
 
     assert power_label(3.0) == "10³"
