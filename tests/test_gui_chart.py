@@ -180,3 +180,14 @@ def test_axis_labels_between_decades_when_few_are_in_view(qapp):
     assert any(abs(v - math.log10(5.0)) < 1e-9 for v in narrow)
     wide = [v for _, vals in axis.tickValues(-30, 30, 400) for v in vals]
     assert all(abs(v - round(v)) < 1e-9 for v in wide)
+
+
+def test_readout_never_shows_a_near_one_factor_as_one():
+    from engine import PRESETS, Engine
+    from widgets.readout import caveat_sentence, describe
+
+    res = Engine().compute(PRESETS["he-relu"].settings)
+    first = describe(res)[0][0]
+    assert "1⁵⁰" not in first and "×1 per" not in first
+    assert caveat_sentence(res) is not None
+    assert caveat_sentence(Engine().compute(PRESETS["xavier-tanh"].settings)) is None

@@ -49,8 +49,17 @@ def verdict(ratio: float) -> str:
     return "stable"
 
 
+def _factor(base: float) -> str:
+    # Near 1 show enough decimals that base^k is not misread (1.002^50, not 1^50).
+    near = abs(base - 1)
+    if 0 < near < 0.05:
+        decimals = max(2, 1 - math.floor(math.log10(near)))
+        return f"{base:.{decimals}f}"
+    return f"{base:.3g}"
+
+
 def _power(base: float, k: int) -> str:
-    return f"{base:.3g}{superscript(k)}"
+    return _factor(base) + superscript(k)
 
 
 def _flow_sentence(result: Result, column: str) -> tuple[str, str]:
@@ -62,7 +71,7 @@ def _flow_sentence(result: Result, column: str) -> tuple[str, str]:
     start, end = float(col[first]), float(col[last])
     what, ref = ("Output activation", "the input") if forward else ("Input gradient", "the output gradient")
     g = result.growth_factor(column)
-    per = f"×{g:.3g} per layer" + ("" if forward else ", going backwards")
+    per = f"×{_factor(g)} per layer" + ("" if forward else ", going backwards")
     bad = result.first_nonfinite_layer("activation" if forward else "gradient")
     if bad is not None:
         where = f"layer {bad}"
@@ -91,12 +100,26 @@ def theory_sentence(result: Result) -> str:
     if chi.size == 0:
         return f"Theory ({th.kind}): no finite factor"
     lo, hi, out = float(chi.min()), float(chi.max()), float(chi[-1])
-    grow = "grow" if out > 1 else "shrink" if out < 1 else "keep their size"
+    if abs(out - 1) < 1e-3:
+        grow_text = "gradients keep their size (√χ = 1)"
+    else:
+        grow_text = f"gradients {'grow' if out > 1 else 'shrink'} ×{math.sqrt(max(out, 0.0)):.3g} per layer (√χ)"
     if hi - lo <= 1e-3 * max(abs(hi), 1e-300):
         factor = f"χ = s²·E[φ'²] = {out:.3g} per layer"
     else:
         factor = f"χ = s²·E[φ'²] from {lo:.3g} to {hi:.3g} across layers ({out:.3g} at the output)"
-    return f"Theory ({th.kind}): {factor} → gradients {grow} ×{math.sqrt(max(out, 0.0)):.3g} per layer (√χ)"
+    return f"Theory ({th.kind}): {factor} → {grow_text}"
+
+
+def caveat_sentence(result: Result) -> str | None:
+    """Where the measured gradients are known to sit off the mean-field line, say why."""
+    s = result.settings
+    if s.init == "identity" or s.activation in ("linear", "tanh"):
+        return None
+    return (
+        "Note: with Loss = Σ outputs and a non-odd activation the backward signal correlates with the "
+        "outputs, so measured gradients sit above the mean-field line (see README)."
+    )
 
 
 def lecture_sentence(result: Result) -> str | None:
@@ -120,6 +143,9 @@ def describe(result: Result) -> list[tuple[str, str | None]]:
     lecture = lecture_sentence(result)
     if lecture:
         lines.append((lecture, None))
+    caveat = caveat_sentence(result)
+    if caveat:
+        lines.append((caveat, None))
     return lines
 
 
