@@ -40,16 +40,17 @@ def run_gui(
 ) -> int:
     """Open the window on `settings` and run until it closes; return the exit code.
 
-    `session` (a saved session file) and `explicit` (settings given on the command line
-    win over a session) are accepted for the sessions feature; without it the window
-    starts from `settings`.
+    The last session (QSettings) is restored, then `session` (a saved session file);
+    settings given on the command line (`explicit`) and `theme` win over both.
     """
     app = make_app()
     from .window import MainWindow
 
     window = MainWindow(settings, theme=theme or "light")
-    if session and not explicit:
-        window.statusBar().showMessage(f"Sessions are not supported yet; ignoring {session}", 8000)
+    from .classroom import attach
+
+    # Presentation mode, keys, walkthrough; restores the last session (QSettings), then `session`.
+    attach(window, session=session, explicit=explicit, theme=theme)
     # Safety net: stop the engine thread even if the loop ends without a close event.
     app.aboutToQuit.connect(window.shutdown)
     window.show()

@@ -1,0 +1,297 @@
+"""The lecture walkthrough: steps loaded from JSON data, and their machine-checked claims.
+
+A steps file (`resources/walkthrough.json`, or a teacher's own) is::
+
+    {"version": 1, "steps": [
+      {"title": "...", "caption": "two or three sentences with the key formula",
+       "preset": "lecture-explode",            # optional: start from an engine preset
+       "settings": {"depth": 500},             # optional: overrides (validated by engine.Settings)
+       "view": "activations",                  # activations | gradients | weight_gradients | both
+       "checks": [{"label": "...", "column": "activation_rms", "row": -1, "op": ">", "value": 1e8}]}]}
+
+A check picks a number (or numbers) from a result column and compares it:
+
+* ``"row": k``: the value at layer k (negative counts from the output);
+* ``"rows": [k, ...]``: several values (with ``"op": "close"`` and a list of values);
+* ``"ratio": [a, b]``: column[a] / column[b];
+* ``"growth": true``: the geometric-mean factor per layer (`Result.growth_factor`);
+* ``"max_rel_dev": k``: the largest |column[l] / column[k] - 1| over all layers;
+
+with ``"op"`` one of ``>``, ``<``, ``between`` (value [lo, hi]) or ``close`` (``rtol``).
+``"with": {...}`` evaluates the check on the step's settings with these overrides (e.g. a
+second depth); such checks are for tests, the panel shows the others live.
+
+Pure Python + numpy: no Qt here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from engine import COLUMNS, PRESETS, Result, Settings, SettingsError
+
+VERSION = 1
+VIEWS = ("activations", "gradients", "weight_gradients", "both")
+OPS = (">", "<", "between", "close")
+QUANTITIES = ("row", "rows", "ratio", "growth", "max_rel_dev")
+CHECK_KEYS = {"label", "column", "op", "value", "rtol", "with", *QUANTITIES}
+STEP_KEYS = {"title", "caption", "preset", "settings", "view", "checks"}
+MAX_BYTES = 1024 * 1024
+
+
+class WalkthroughError(ValueError):
+    """A steps file that cannot be used; the message is one line naming the step."""
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One machine-checkable claim of a caption."""
+
+    column: str
+    quantity: str  # one of QUANTITIES
+    where: Any  # the row, rows, ratio pair or reference row (None for growth)
+    op: str
+    value: Any
+    rtol: float = 1e-6
+    label: str = ""
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def measure(self, result: Result) -> float | np.ndarray:
+        """The number(s) this check looks at in `result`."""
+        col = np.asarray(result.column(self.column), dtype=np.float64)
+        if self.quantity == "row":
+            return float(col[self.where])
+        if self.quantity == "rows":
+            return col[list(self.where)]
+        if self.quantity == "ratio":
+            a, b = self.where
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return float(col[a] / col[b])
+        if self.quantity == "growth":
+            return result.growth_factor(self.column)
+        ref = col[self.where]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dev = np.abs(col / ref - 1.0)
+        dev = dev[~np.isnan(col)] if self.column in ("weight_grad_rms", "inactive_fraction") else dev
+        return float(np.max(dev)) if dev.size else math.nan
+
+    def holds(self, measured: float | np.ndarray) -> bool:
+        """True when `measured` satisfies the comparison (NaN never does)."""
+        m = np.asarray(measured, dtype=np.float64)
+        if np.isnan(m).any():
+            return False
+        if self.op == ">":
+            return bool(np.all(m > self.value))
+        if self.op == "<":
+            return bool(np.all(m < self.value))
+        if self.op == "between":
+            lo, hi = self.value
+            return bool(np.all((lo <= m) & (m <= hi)))
+        return bool(np.allclose(m, np.asarray(self.value, dtype=np.float64), rtol=self.rtol, atol=0.0))
+
+    def evaluate(self, result: Result) -> tuple[bool, str]:
+        """(holds, one line: what was measured against what was claimed)."""
+        m = self.measure(result)
+        return self.holds(m), f"{self.describe()}: measured {fmt(m)} {'✓' if self.holds(m) else '✗'}"
+
+    def describe(self) -> str:
+        """The claim in words."""
+        what = self.label or self.default_label()
+        if self.op == "between":
+            claim = f"within [{fmt(self.value[0])}, {fmt(self.value[1])}]"
+        elif self.op == "close":
+            claim = f"≈ {fmt(self.value)}"
+        else:
+            claim = f"{self.op} {fmt(self.value)}"
+        extra = ", ".join(f"{k} = {v}" for k, v in self.overrides.items())
+        return f"{what} {claim}" + (f" (at {extra})" if extra else "")
+
+    def default_label(self) -> str:
+        """A label built from the spec, used when the file gives none."""
+        if self.quantity == "row":
+            return f"{self.column}[{self.where}]"
+        if self.quantity == "rows":
+            return f"{self.column}{list(self.where)}"
+        if self.quantity == "ratio":
+            return f"{self.column}[{self.where[0]}] / {self.column}[{self.where[1]}]"
+        if self.quantity == "growth":
+            return f"{self.column} factor per layer"
+        return f"max |{self.column} / {self.column}[{self.where}] − 1|"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the walkthrough."""
+
+    title: str
+    caption: str
+    settings: Settings
+    view: str
+    checks: tuple[Check, ...]
+
+    def settings_for(self, check: Check) -> Settings:
+        """The settings a check is evaluated on (the step's, with its overrides)."""
+        return self.settings.replace(**check.overrides) if check.overrides else self.settings
+
+    @property
+    def live_checks(self) -> tuple[Check, ...]:
+        """Checks about the chart the step shows (no overrides)."""
+        return tuple(c for c in self.checks if not c.overrides)
+
+
+def fmt(x: Any) -> str:
+    """Numbers for captions and check lines: 4 significant digits."""
+    if isinstance(x, list | tuple | np.ndarray):
+        return "[" + ", ".join(fmt(v) for v in x) + "]"
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:.4g}"
+
+
+def _fail(where: str, msg: str) -> WalkthroughError:
+    return WalkthroughError(f"{where}: {msg}")
+
+
+def _number(where: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise _fail(where, f"value must be a finite number, got {v!r}")
+    return float(v)
+
+
+def _row(where: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or abs(v) > 1001:
+        raise _fail(where, f"rows must be integers (negative counts from the output), got {v!r}")
+    return int(v)
+
+
+def parse_check(where: str, spec: Any) -> Check:
+    """Validate one check spec."""
+    if not isinstance(spec, dict):
+        raise _fail(where, "a check must be an object")
+    unknown = sorted(set(spec) - CHECK_KEYS)
+    if unknown:
+        raise _fail(where, f"unknown key {unknown[0]!r}")
+    column = spec.get("column")
+    if column not in COLUMNS or column == "layer":
+        raise _fail(where, f"column must be one of {', '.join(COLUMNS[1:])}, got {column!r}")
+    kinds = [q for q in QUANTITIES if q in spec]
+    if len(kinds) != 1:
+        raise _fail(where, f"give exactly one of {', '.join(QUANTITIES)}")
+    quantity = kinds[0]
+    raw = spec[quantity]
+    if quantity in ("row", "max_rel_dev"):
+        target: Any = _row(where, raw)
+    elif quantity == "growth":
+        if raw is not True:
+            raise _fail(where, "growth must be true")
+        target = None
+    else:
+        if not isinstance(raw, list) or not raw or (quantity == "ratio" and len(raw) != 2):
+            raise _fail(where, f"{quantity} must be a list of rows" + (" [a, b]" if quantity == "ratio" else ""))
+        target = tuple(_row(where, r) for r in raw)
+    op = spec.get("op")
+    if op not in OPS:
+        raise _fail(where, f"op must be one of {', '.join(OPS)}, got {op!r}")
+    value = spec.get("value")
+    if op == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise _fail(where, "between needs value [low, high]")
+        value = (_number(where, value[0]), _number(where, value[1]))
+    elif op == "close" and quantity == "rows":
+        if not isinstance(value, list) or len(value) != len(target):
+            raise _fail(where, "close on rows needs one value per row")
+        value = tuple(_number(where, v) for v in value)
+    else:
+        value = _number(where, value)
+    rtol = _number(where, spec.get("rtol", 1e-6))
+    label = spec.get("label", "")
+    if not isinstance(label, str):
+        raise _fail(where, "label must be text")
+    overrides = spec.get("with", {})
+    if not isinstance(overrides, dict):
+        raise _fail(where, "with must be an object of settings")
+    return Check(column, quantity, target, op, value, rtol, label, dict(overrides))
+
+
+def parse_step(where: str, spec: Any) -> Step:
+    """Validate one step: settings legal, view known, checks well formed."""
+    if not isinstance(spec, dict):
+        raise _fail(where, "a step must be an object")
+    unknown = sorted(set(spec) - STEP_KEYS)
+    if unknown:
+        raise _fail(where, f"unknown key {unknown[0]!r}")
+    title, caption = spec.get("title"), spec.get("caption")
+    if not isinstance(title, str) or not title.strip():
+        raise _fail(where, "title must be non-empty text")
+    if not isinstance(caption, str) or not caption.strip():
+        raise _fail(where, "caption must be non-empty text")
+    preset = spec.get("preset")
+    if preset is not None and preset not in PRESETS:
+        raise _fail(where, f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    base = PRESETS[preset].settings if preset else Settings()
+    overrides = spec.get("settings", {})
+    if not isinstance(overrides, dict):
+        raise _fail(where, "settings must be an object")
+    try:
+        settings = base.replace(**overrides)
+    except SettingsError as exc:
+        raise _fail(where, str(exc)) from None
+    view = spec.get("view", "both")
+    if view not in VIEWS:
+        raise _fail(where, f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    raw_checks = spec.get("checks", [])
+    if not isinstance(raw_checks, list):
+        raise _fail(where, "checks must be a list")
+    checks = tuple(parse_check(f"{where}, check {i + 1}", c) for i, c in enumerate(raw_checks))
+    for c in checks:
+        try:
+            settings.replace(**c.overrides)
+        except SettingsError as exc:
+            raise _fail(where, f"check with: {exc}") from None
+    return Step(title.strip(), " ".join(caption.split()), settings, view, checks)
+
+
+def parse_steps(data: bytes | str) -> tuple[Step, ...]:
+    """All steps of a steps file; raise `WalkthroughError` (one line) on any problem."""
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise WalkthroughError(f"not valid JSON: {' '.join(str(exc).split())}") from None
+    if not isinstance(obj, dict) or "steps" not in obj:
+        raise WalkthroughError('a steps file must be an object {"version": 1, "steps": [...]}')
+    if obj.get("version") != VERSION:
+        raise WalkthroughError(f"unsupported steps version {obj.get('version')!r} (this depthlens reads {VERSION})")
+    steps = obj["steps"]
+    if not isinstance(steps, list) or not steps:
+        raise WalkthroughError("steps must be a non-empty list")
+    return tuple(parse_step(f"step {i + 1}", s) for i, s in enumerate(steps))
+
+
+def load_steps(path: str | os.PathLike) -> tuple[Step, ...]:
+    """Steps from a file; raise `WalkthroughError` (one line, naming the file)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise WalkthroughError(f"{os.fspath(path)}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > MAX_BYTES:
+        raise WalkthroughError(f"{os.fspath(path)}: file too large")
+    try:
+        return parse_steps(data)
+    except WalkthroughError as exc:
+        raise WalkthroughError(f"{os.fspath(path)}: {exc}") from None
+
+
+def default_steps() -> tuple[Step, ...]:
+    """The lecture's steps shipped in `resources/walkthrough.json`."""
+    return parse_steps(resources.files("resources").joinpath("walkthrough.json").read_bytes())

@@ -1,0 +1,124 @@
+"""The walkthrough panel: step title, caption, live checks, Previous / Next.
+
+It only displays; `app.classroom` decides which step is shown and applies its settings.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from . import theme as themes
+
+
+class WalkthroughPanel(QWidget):
+    """Shows one step; emits `next_requested` / `previous_requested` from its buttons."""
+
+    next_requested = Signal()
+    previous_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("walkthrough_panel")
+        self._theme = themes.get(themes.DEFAULT_THEME)
+        self._font_scale = 1.0
+        self._base_pt = self.font().pointSizeF() if self.font().pointSizeF() > 0 else 10.0
+        self._checks: list[tuple[bool, str]] = []
+        self._note = ""
+
+        self.title = QLabel("Walkthrough")
+        self.title.setObjectName("walkthrough_title")
+        self.caption = QLabel("Press Page Down (or Next) to start the lecture walkthrough.")
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.checks = QLabel("")
+        self.checks.setWordWrap(True)
+        self.checks.setTextFormat(Qt.TextFormat.RichText)
+        self.counter = QLabel("")
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.previous_button = QPushButton("◀ Previous")
+        self.previous_button.setToolTip("Previous step (Page Up)")
+        self.next_button = QPushButton("Next ▶")
+        self.next_button.setToolTip("Next step (Page Down; a presenter clicker sends this key)")
+        for b in (self.previous_button, self.next_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Page Up/Down stay with the window
+        self.previous_button.clicked.connect(self.previous_requested)
+        self.next_button.clicked.connect(self.next_requested)
+
+        text = QVBoxLayout()
+        text.setSpacing(4)
+        text.addWidget(self.title)
+        text.addWidget(self.caption)
+        text.addWidget(self.checks)
+        nav = QVBoxLayout()
+        nav.addWidget(self.counter)
+        nav.addWidget(self.previous_button)
+        nav.addWidget(self.next_button)
+        nav.addStretch(1)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.addLayout(text, 1)
+        lay.addLayout(nav)
+        self._apply_fonts()
+
+    # -- public API ------------------------------------------------------------------
+    def show_step(self, index: int, count: int, title: str, caption: str) -> None:
+        """Show step `index` (0-based) of `count`."""
+        self.title.setText(title)
+        self.caption.setText(caption)
+        self.counter.setText(f"Step {index + 1} of {count}")
+        self.previous_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < count - 1)
+        self.show_checks([], "")
+
+    def show_checks(self, checks: list[tuple[bool, str]], note: str = "") -> None:
+        """The caption's claims as measured on the chart (✓/✗), or a note instead."""
+        self._checks = list(checks)
+        self._note = note
+        self._render_checks()
+
+    def check_lines(self) -> list[tuple[bool, str]]:
+        """The (holds, text) lines shown."""
+        return list(self._checks)
+
+    def set_theme(self, name: str) -> None:
+        """Colour the check marks with the theme's health colours."""
+        self._theme = themes.get(name)
+        self._render_checks()
+
+    def set_font_scale(self, k: float) -> None:
+        """Text size x `k`."""
+        self._font_scale = float(k)
+        self._apply_fonts()
+
+    # -- internals -------------------------------------------------------------------
+    def _apply_fonts(self) -> None:
+        k = self._font_scale
+        for label, factor, bold in (
+            (self.title, 1.35, True),
+            (self.caption, 1.2, False),
+            (self.checks, 0.95, False),
+            (self.counter, 1.0, False),
+        ):
+            f = label.font()
+            f.setPointSizeF(max(6.0, self._base_pt * factor * k))
+            f.setBold(bold)
+            label.setFont(f)
+        for b in (self.previous_button, self.next_button):
+            f = b.font()
+            f.setPointSizeF(max(6.0, self._base_pt * k))
+            b.setFont(f)
+
+    def _render_checks(self) -> None:
+        t = self._theme
+        if self._note:
+            self.checks.setText(f"<i>{html.escape(self._note)}</i>")
+            return
+        lines = []
+        for ok, text in self._checks:
+            colour = t.healthy if ok else t.exploding
+            lines.append(f"<span style='color:{colour}'>{html.escape(text)}</span>")
+        self.checks.setText("<br>".join(lines))
