@@ -39,7 +39,7 @@ from widgets.chart import VIEW_LABELS, VIEWS, LayerChart
 from widgets.controls import ControlPanel, PresetBar
 from widgets.readout import Readout
 
-from . import headless
+from . import analysis_docks, headless
 from .worker import CHART, EngineWorker
 
 PNG_SIZES: dict[str, tuple[int, int] | None] = {
@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self.set_theme(self.theme_name)
         self.request_compute()
+        analysis_docks.attach(self)  # issue 5: distributions, spread, phase, Jacobian docks
 
     # -- public API ------------------------------------------------------------------
     def settings(self) -> Settings:

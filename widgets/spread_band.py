@@ -1,0 +1,99 @@
+"""The finite-width spread band drawn over the main chart's bars (Hanin & Rolnick 2018).
+
+For each bar shown by the `LayerChart`, a translucent box from the 10th to the 90th
+percentile of log10 magnitude over K seeds, with whiskers and a tick at the median. It
+lives in the chart's own plot item (added from here, the chart is not modified), follows
+the chart's view (which series, side by side or not) and the theme.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+from engine.analysis import Spread
+
+from . import theme as themes
+from .chart import VIEW_SERIES, LayerChart
+
+BOX_WIDTH = {1: 0.5, 2: 0.26}  # by number of series shown side by side
+OFFSETS = {1: (0.0,), 2: (-0.2, 0.2)}
+
+
+class SpreadBand:
+    """Boxes p10..p90 (log10) per layer around the chart's bars; `set_spread`, `clear`."""
+
+    def __init__(self, chart: LayerChart) -> None:
+        self.chart = chart
+        self.spread: Spread | None = None
+        self.theme = chart.theme
+        self.boxes = [pg.BarGraphItem(x=[0], y0=[0], height=[0], width=0.3) for _ in range(2)]
+        self.medians = [pg.ErrorBarItem(x=np.zeros(1), y=np.zeros(1), height=np.zeros(1)) for _ in range(2)]
+        for item in (*self.boxes, *self.medians):
+            item.setZValue(2.5)  # above the bars (1), below theory lines (3)
+            item.hide()
+            chart.plot.addItem(item)
+        self.set_theme(chart.theme.name)
+
+    @property
+    def visible(self) -> bool:
+        """True while a band is drawn."""
+        return any(b.isVisible() for b in self.boxes)
+
+    def set_theme(self, name: str) -> None:
+        """Colour the band after theme `name`."""
+        self.theme = themes.get(name)
+        self.redraw()
+
+    def set_spread(self, spread: Spread | None) -> None:
+        """Draw `spread` (None: remove the band)."""
+        self.spread = spread
+        self.redraw()
+
+    def clear(self) -> None:
+        """Remove the band."""
+        self.set_spread(None)
+
+    def drawn(self, column: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(lower, upper) log10 of the band drawn for `column`, or None if it is not shown."""
+        columns = VIEW_SERIES[self.chart.view]
+        if column not in columns or not self.boxes[columns.index(column)].isVisible():
+            return None
+        o = self.boxes[columns.index(column)].opts
+        lo = np.asarray(o["y0"], dtype=np.float64)
+        return lo, lo + np.asarray(o["height"], dtype=np.float64)
+
+    def redraw(self) -> None:
+        """Redraw for the chart's current view (call after the view or result changes)."""
+        sp = self.spread
+        res = self.chart.result
+        if sp is None or res is None or sp.settings.depth != res.depth:
+            for item in (*self.boxes, *self.medians):
+                item.hide()
+            return
+        t = self.theme
+        columns = VIEW_SERIES[self.chart.view]
+        k = len(columns)
+        fill = QColor(t.foreground)
+        fill.setAlpha(70 if not t.dark else 90)
+        pen = pg.mkPen(t.foreground, width=max(1.0, 0.6 * t.line_width))
+        for slot, (box, med) in enumerate(zip(self.boxes, self.medians, strict=True)):
+            if slot >= k:
+                box.hide()
+                med.hide()
+                continue
+            lo, mid, hi = sp.band(columns[slot])
+            ok = np.isfinite(lo) & np.isfinite(hi)
+            x = np.arange(lo.size, dtype=np.float64)[ok] + OFFSETS[k][slot]
+            box.setOpts(x=x, y0=lo[ok], height=(hi - lo)[ok], width=BOX_WIDTH[k], brush=pg.mkBrush(fill), pen=pen)
+            mid_ok = ok & np.isfinite(mid)
+            med.setData(
+                x=np.arange(mid.size, dtype=np.float64)[mid_ok] + OFFSETS[k][slot],
+                y=mid[mid_ok],
+                height=np.zeros(int(mid_ok.sum())),
+                beam=BOX_WIDTH[k],
+                pen=pg.mkPen(t.foreground, width=max(1.5, t.line_width)),
+            )
+            box.show()
+            med.show()
