@@ -71,6 +71,11 @@ def system_theme() -> str:
     return "dark" if scheme == Qt.ColorScheme.Dark else "light"
 
 
+def screen_rects() -> list[QRect]:
+    """The geometry of every connected screen."""
+    return [s.geometry() for s in QGuiApplication.screens()]
+
+
 def fits_screen(rect: QRect, screens: list[QRect]) -> bool:
     """True when `rect` lies entirely on one of the `screens`."""
     return rect.isValid() and any(s.contains(rect) for s in screens)
@@ -601,10 +606,9 @@ class Classroom(QObject):
     def restore_geometry(self, g: WindowGeometry | None) -> bool:
         """Use the saved window rectangle if it fits a connected screen, else fit the screen."""
         w = self.window
-        screens = [s.geometry() for s in QGuiApplication.screens()]
         if g is not None:
             rect = QRect(g.x, g.y, g.width, g.height)
-            if fits_screen(rect, screens):
+            if fits_screen(rect, screen_rects()):
                 w.setGeometry(rect)
                 if g.maximized:
                     w.setWindowState(w.windowState() | Qt.WindowState.WindowMaximized)

@@ -40,13 +40,3 @@ def make_room(make_window, qtbot, tmp_path):
 
     return make
 
-
-def wait_for(qtbot, window, settings, timeout=60000):
-    """Wait until the chart shows the result of `settings`."""
-
-    def done():
-        r = window.chart.result
-        return r is not None and r.settings == settings and not window.chart.animating
-
-    qtbot.waitUntil(done, timeout=timeout)
-    return window.chart.result
