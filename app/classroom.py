@@ -423,7 +423,6 @@ class Classroom(QObject):
         if on:
             self._saved = {
                 "state": w.windowState(),
-                "geometry": w.saveGeometry(),
                 "normal": QRect(w.normalGeometry()),
                 "bars": {b: b.isVisible() for b in w.findChildren(QToolBar) if b.parentWidget() is w},
                 "docks": {
@@ -462,8 +461,8 @@ class Classroom(QObject):
                 w.showMaximized()
             else:
                 w.showNormal()
-                if "geometry" in saved:
-                    w.restoreGeometry(saved["geometry"])
+                if "normal" in saved:
+                    w.setGeometry(saved["normal"])  # exactly where it was (restoreGeometry clamps)
             self._saved = None
         self.actions["presentation"].setChecked(on)
         self.apply_fonts()
