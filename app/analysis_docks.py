@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QSpinBox, QToolBar, QWidget
 
@@ -66,6 +67,10 @@ TIPS = {
     "jacobian": "Show the singular values of the input-output Jacobian (dynamical isometry).",
 }
 DEFAULT_SEEDS = 8
+# The views update at most this often while settings stream in (a slider drag), and leave
+# the engine thread idle about two thirds of the time: the GUI thread needs the GIL to paint.
+MIN_INTERVAL_S = 0.2
+DUTY = 0.35
 SPREAD_CAPTION = (
     "Spread: the box around each bar spans the 10–90 % range of log₁₀ RMS over {k} networks "
     "drawn with different seeds (finite width); the tick is the median."
@@ -108,6 +113,14 @@ class AnalysisDocks(QObject):
         self.band: SpreadBand | None = None
         self._relay = _Relay(self)
         self._relay.partial.connect(self._on_spread_partial)
+        self._job_seconds: dict[str, float] = {}  # kind -> compute time of its last job (engine thread)
+        self._last_flush = -1e9
+        self._spread_stale = False
+        self._throttle = QTimer(self)
+        self._throttle.setObjectName("depthlens.analysis.throttle")
+        self._throttle.setSingleShot(True)
+        self._throttle.timeout.connect(self._flush)
+        window.installEventFilter(self)
 
         first = None
         for name in VIEWS:
@@ -229,13 +242,47 @@ class AnalysisDocks(QObject):
             return
         self.settings = settings
         self._dirty = set(VIEWS)
+        self._spread_stale = self.spread_on
         if "phase" in self._views:
-            self.phase_view.set_marker(settings.scale, settings.bias_std)
+            self.phase_view.set_marker(settings.scale, settings.bias_std)  # the marker moves at once
+        self._schedule()
+
+    def interval_s(self) -> float:
+        """Least time between two rounds of analysis jobs (adapts to their compute time)."""
+        busy = sum(self._job_seconds.get(k, 0.0) for k in self._active_kinds())
+        return max(MIN_INTERVAL_S, busy / DUTY)
+
+    def _active_kinds(self) -> list[str]:
+        kinds = [SPREAD] if self.spread_on else []
+        kinds += [DIST] if self.is_visible("distributions") else []
+        kinds += [JACOBIAN] if self.is_visible("jacobian") else []
+        kinds += [PHASE_POINT] if self.is_visible("phase") else []
+        return kinds
+
+    def _schedule(self) -> None:
+        """Flush now if the last round is long enough ago, else once the interval is over."""
+        if self._throttle.isActive():
+            return
+        wait = self._last_flush + self.interval_s() - time.perf_counter()
+        if wait <= 0:
+            self._flush()
+        else:
+            self._throttle.start(max(1, round(1000 * wait)))
+
+    def _flush(self) -> None:
+        """Submit the jobs of every visible, out-of-date view (and of the spread band)."""
+        self._last_flush = time.perf_counter()
         for name in VIEWS:
-            if self.is_visible(name):
+            if name in self._dirty and self.is_visible(name):
                 self._refresh(name)
-        if self.spread_on:
+        if self._spread_stale and self.spread_on:
             self._submit_spread()
+
+    def eventFilter(self, obj, event) -> bool:  # Qt override
+        """Stop the throttle timer when the window closes."""
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self._throttle.stop()
+        return False
 
     # -- exports ---------------------------------------------------------------------
     def export_png(self, name: str, path: str | os.PathLike | None = None) -> bool:
@@ -327,7 +374,15 @@ class AnalysisDocks(QObject):
     # -- jobs ------------------------------------------------------------------------
     def _submit(self, kind: str, fn: Callable) -> int:
         self.submitted[kind] = self.submitted.get(kind, 0) + 1
-        return self.worker.submit(kind, fn)
+        seconds = self._job_seconds
+
+        def timed(cancel, progress):
+            t0 = time.perf_counter()
+            out = fn(cancel, progress)
+            seconds[kind] = time.perf_counter() - t0  # a float store: atomic under the GIL
+            return out
+
+        return self.worker.submit(kind, timed)
 
     def _refresh(self, name: str) -> None:
         """Submit the job(s) of view `name` for the current settings."""
@@ -394,6 +449,7 @@ class AnalysisDocks(QObject):
         s = self.settings
         if s is None:
             return
+        self._spread_stale = False
         engine = self.worker.engine
         relay = self._relay
         k = self.seeds
@@ -460,13 +516,11 @@ class AnalysisDocks(QObject):
         self.spread_label.setText(SPREAD_CAPTION.format(k=self.seeds) + f" ({partial.complete}/{self.seeds} done)")
 
     def _on_chart_shown(self, _result) -> None:
-        # The chart re-shows its result after a theme or font change: follow it.
+        # The chart re-shows its result after a theme change: follow it. (Fonts follow the
+        # window's font, which presentation mode and the font-size keys scale.)
         chart = self.window.chart
         if chart.theme.name != self.theme_name:
             self.set_theme(chart.theme.name)
-        k = float(getattr(chart, "font_scale", 1.0))
-        if k != self.font_scale:
-            self.set_font_scale(k)
         if self.band is not None:
             self.band.redraw()
 

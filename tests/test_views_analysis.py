@@ -315,14 +315,13 @@ def test_jacobian_too_large_says_so_and_does_not_compute(qtbot, make_window):
     n = docks.submitted[JACOBIAN]
     big = Settings(depth=6, width=600, batch=2)
     w.set_settings(big)
-    qtbot.waitUntil(lambda: docks.settings == big, timeout=20000)
-    assert "Too large" in view.message and "512" in view.message
+    qtbot.waitUntil(lambda: "Too large" in view.message, timeout=20000)
+    assert "512" in view.message
     assert view.message_item.isVisible()
     assert docks.submitted[JACOBIAN] == n
     deep = Settings(depth=250, width=8, batch=2)
     w.set_settings(deep)
-    qtbot.waitUntil(lambda: docks.settings == deep, timeout=20000)
-    assert "200" in view.message
+    qtbot.waitUntil(lambda: "200" in view.message, timeout=20000)
     ok = Settings(depth=5, width=8, batch=2)
     w.set_settings(ok)
     qtbot.waitUntil(lambda: view.spectrum is not None and view.spectrum.settings == ok, timeout=10000)
@@ -356,9 +355,12 @@ def test_views_follow_theme_and_font_scale(qtbot, make_window):
     w.set_theme("projector")
     assert view.theme.name == "projector"
     assert docks.band is None or docks.band.theme.name == "projector"
-    if hasattr(w.chart, "set_font_scale"):
-        w.chart.set_font_scale(1.5)
-        assert view.font_scale == 1.5
+    before = view.font_pt()
+    f = w.font()
+    f.setPointSizeF(f.pointSizeF() * 1.5)
+    w.setFont(f)  # what presentation mode / the font-size keys do
+    assert view.font_pt() == pytest.approx(1.5 * before)
+    assert view.plot.getAxis("bottom").style["tickFont"].pointSizeF() == pytest.approx(1.5 * before)
     later = open_view(qtbot, w, "jacobian")  # built after the change: starts themed
     assert later.theme.name == "projector"
 
