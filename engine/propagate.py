@@ -135,7 +135,16 @@ def run(
     nonfinite_a = np.zeros(L + 1)
     nonfinite_g = np.zeros(L + 1)
 
+    # Hold this run's matrices for the backward pass when they fit the cache's budget
+    # anyway (saves a locked cache lookup per layer); otherwise fetch (or redraw) again.
+    held: dict[int, np.ndarray] | None = {} if L * n * n * dt.itemsize <= cache.budget_bytes else None
+
     def matrix(layer: int) -> np.ndarray:
+        if held is not None:
+            w = held.get(layer)
+            if w is None:
+                w = held[layer] = cache.matrix(s.init, s.seed, n, layer, s.dtype)
+            return w
         return cache.matrix(s.init, s.seed, n, layer, s.dtype)
 
     def check(done: float) -> None:
