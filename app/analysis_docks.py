@@ -215,12 +215,12 @@ class AnalysisDocks(QObject):
             self.band.set_theme(self.theme_name)
         if self.spread_on:
             self.spread_label.setText(SPREAD_CAPTION.format(k=self.seeds))
-            self.spread_label.show()
+            self.spread_label_action.setVisible(True)
             if self.settings is not None:
                 self._submit_spread()
         else:
             self.band.clear()
-            self.spread_label.hide()
+            self.spread_label_action.setVisible(False)
 
     def set_theme(self, name: str) -> None:
         """Follow the window's theme."""
@@ -365,8 +365,8 @@ class AnalysisDocks(QObject):
         self.seeds_spin.valueChanged.connect(self._on_seeds)
         bar.addWidget(self.seeds_spin)
         self.spread_label = QLabel("")
-        self.spread_label.hide()
-        bar.addWidget(self.spread_label)
+        self.spread_label_action = bar.addWidget(self.spread_label)
+        self.spread_label_action.setVisible(False)
         w.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         w.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.toolbar = bar

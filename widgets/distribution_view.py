@@ -115,6 +115,8 @@ class DistributionView(AnalysisView):
         # Titles in their own row, so that the heatmap and the side plot (y-linked) align.
         self.heat_title = self.graphics.addLabel("", row=0, col=0)
         self.side_title = self.graphics.addLabel("", row=0, col=2)
+        self.graphics.addLabel("", row=0, col=1)  # an empty gap column between heatmap and side plot
+        self.graphics.ci.layout.setColumnFixedWidth(1, 8)
         self.heat = self.graphics.addPlot(row=1, col=0, axisItems={"left": self.value_axis})
         self.heat.setMenuEnabled(False)
         self.heat.hideButtons()
@@ -135,7 +137,7 @@ class DistributionView(AnalysisView):
         self.cmap = pg.colormap.get(HEATMAP_CMAP)
         self.colorbar = pg.ColorBarItem(values=(0.0, 100.0), colorMap=self.cmap, interactive=False, width=14)
         self.colorbar.axis.enableAutoSIPrefix(False)
-        self.graphics.addItem(self.colorbar, row=1, col=1)
+        self.graphics.addItem(self.colorbar, row=1, col=3)  # far right: the side plot sits next to the heatmap
 
         self.side = self.graphics.addPlot(row=1, col=2)
         self.side.setMenuEnabled(False)

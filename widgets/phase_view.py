@@ -131,6 +131,7 @@ class PhaseView(AnalysisView):
         self.colorbar = pg.ColorBarItem(
             values=(-CHI_DECADES, CHI_DECADES), colorMap=self.cmap, interactive=False, width=14
         )
+        self.colorbar.axis.enableAutoSIPrefix(False)
         lg = math.log10
         self.colorbar.axis.setTicks([[(lg(v), f"{v:g}") for v in (0.25, 0.5, 1.0, 2.0, 4.0)]])
         self.graphics.addItem(self.colorbar, row=0, col=1)

@@ -30,8 +30,8 @@ def power_label(k: float) -> str:
 
 
 def nice_ceiling(x: float) -> float:
-    """The smallest of 0.01, 0.02, 0.05, 0.1, ..., 1 that is >= x (1 beyond)."""
-    for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0):
+    """The smallest of 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, ..., 1 that is >= x (1 beyond)."""
+    for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0):
         if x <= v + 1e-12:
             return v
     return 1.0
