@@ -10,6 +10,7 @@ module only reacts to `chart.result_shown`.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import sys
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QPushButton,
     QToolBar,
     QWidget,
 )
@@ -47,10 +49,12 @@ from .session import (
 )
 from .walkthrough import Step, WalkthroughError, default_steps, load_steps
 
-PRESENT_PT_AT_1080 = 24.0  # axis tick labels and readout in presentation mode, at 1080 px high
+PRESENT_PT = 24.0  # axis tick labels and readout in presentation mode, at 1920x1080
 CHART_TICK_PT = 11.0  # the chart's tick font at font scale 1 (widgets.chart)
-CAPTION_PT_AT_1080 = 20.0  # walkthrough caption in presentation mode
-CONTROLS_FACTOR_AT_1080 = 1.6  # controls / menus font factor in presentation mode
+CAPTION_PT = 18.0  # walkthrough caption in presentation mode, at 1920x1080
+CONTROLS_FACTOR = 1.6  # controls / menus font factor in presentation mode, at 1920x1080
+PRESENT_PEN_SCALE = 1.5  # thicker theory line and axes in presentation mode
+PRESENT_DOCK_SHARE = 0.3  # the left column (controls, walkthrough) in presentation mode
 FONT_STEP = 1.1
 SCALE_LIMITS = (0.05, 10.0)  # the scale control's range
 DEPTH_LIMITS = (1, 1000)
@@ -369,19 +373,28 @@ class Classroom(QObject):
         self.user_font = min(max(float(k), lo), hi)
         self.apply_fonts()
 
+    def screen_scale(self) -> float:
+        """The window's size relative to 1920x1080 (geometric mean of width and height ratios).
+
+        Text in presentation mode scales with it: 24 pt at 1920x1080, about 15 pt at
+        1024x768 (where the chart still needs room), 32 pt at 2560x1440.
+        """
+        w = self.window
+        return math.sqrt(max(w.width(), 1) / 1920.0 * max(w.height(), 1) / 1080.0)
+
     def presentation_factor(self) -> float:
-        """How much larger the chart text is in presentation mode: 24 pt ticks at 1080 px high."""
-        return max(1.0, PRESENT_PT_AT_1080 / CHART_TICK_PT * self.window.height() / 1080.0)
+        """How much larger the chart text is in presentation mode (24 pt ticks at 1920x1080)."""
+        return max(1.0, PRESENT_PT / CHART_TICK_PT * self.screen_scale())
 
     def apply_fonts(self) -> None:
-        """Size every text for the mode, the window height (presentation) and the user factor."""
+        """Size every text for the mode, the window size (presentation) and the user factor."""
         w, u = self.window, self.user_font
-        h = w.height() / 1080.0
         if self.presenting:
+            k = self.screen_scale()
             chart_k = self.presentation_factor()
-            readout_pt = max(self._base_readout_pt, PRESENT_PT_AT_1080 * h)
-            window_pt = self._base_window_pt * max(1.0, CONTROLS_FACTOR_AT_1080 * h)
-            panel_k = max(1.0, CAPTION_PT_AT_1080 * h / (self.panel._base_pt * 1.2))
+            readout_pt = max(self._base_readout_pt, PRESENT_PT * k)
+            window_pt = self._base_window_pt * max(1.0, CONTROLS_FACTOR * k)
+            panel_k = max(1.0, CAPTION_PT * k / (self.panel._base_pt * 1.2))
         else:
             chart_k, readout_pt, window_pt, panel_k = 1.0, self._base_readout_pt, self._base_window_pt, 1.0
         w.chart.set_font_scale(chart_k * u)
@@ -432,6 +445,9 @@ class Classroom(QObject):
                 },
                 "status": w.statusBar().isVisible(),
                 "pen": w.chart.pen_scale,
+                "legend_columns": w.chart.legend.columnCount,
+                "layout": w.saveState(),  # dock and toolbar positions
+                "row": {x: x.isVisible() for x in self._view_row_widgets()},
             }
             self.presenting = True
             for bar in self._saved["bars"]:
@@ -440,9 +456,24 @@ class Classroom(QObject):
                 dock.hide()
             w.statusBar().hide()
             self.set_secondary_controls_visible(False)
-            w.chart.set_pen_scale(max(2.0, w.chart.pen_scale))
+            for x in self._saved["row"]:
+                x.hide()
+            controls_dock = getattr(w, "controls_dock", None)
+            if controls_dock is not None:  # the step's caption under the three controls, left
+                w.splitDockWidget(controls_dock, self.walk_dock, Qt.Orientation.Vertical)
+            w.chart.set_pen_scale(max(PRESENT_PEN_SCALE, w.chart.pen_scale))
             self.indicator.show()
+            screen = w.screen()
+            if screen is not None:  # full screen even without a window manager (kiosk, Xvfb)
+                w.setGeometry(screen.geometry())
             w.showFullScreen()
+            w.chart.legend.setColumnCount(3 if w.width() >= 1400 else 2)  # the legend fits beside the column
+            if controls_dock is not None:
+                side = max(1, round(PRESENT_DOCK_SHARE * w.width()))
+                w.resizeDocks([controls_dock, self.walk_dock], [side, side], Qt.Orientation.Horizontal)
+                w.controls.adjustSize()
+                top = w.controls.minimumSizeHint().height() + 2 * w.fontMetrics().height()
+                w.resizeDocks([controls_dock, self.walk_dock], [top, w.height() - top], Qt.Orientation.Vertical)
         else:
             saved = self._saved or {}
             self.presenting = False
@@ -452,6 +483,13 @@ class Classroom(QObject):
                 dock.setVisible(vis)
             w.statusBar().setVisible(saved.get("status", True))
             self.set_secondary_controls_visible(True)
+            for x, vis in saved.get("row", {}).items():
+                x.setVisible(vis)
+            if "layout" in saved:
+                walk_visible = self.walk_dock.isVisible()
+                w.restoreState(saved["layout"])
+                self.walk_dock.setVisible(walk_visible)
+            w.chart.legend.setColumnCount(saved.get("legend_columns", 6))
             w.chart.set_pen_scale(saved.get("pen", 1.0))
             self.indicator.hide()
             state = saved.get("state", Qt.WindowState.WindowNoState)
@@ -488,6 +526,19 @@ class Classroom(QObject):
         for label in controls.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly):
             label.setVisible(visible)
 
+    def _view_row_widgets(self) -> list[QWidget]:
+        """The "Show: Activations | Gradients | ..." row above the chart (G switches instead)."""
+        central = self.window.centralWidget()
+        lay = central.layout() if central is not None else None
+        row = lay.itemAt(0).layout() if lay is not None and lay.count() else None
+        if row is None:
+            return []
+        widgets = [row.itemAt(i).widget() for i in range(row.count()) if row.itemAt(i).widget() is not None]
+        labels = set(VIEW_LABELS.values())
+        if not any(isinstance(x, QPushButton) and x.text() in labels for x in widgets):
+            return []
+        return widgets
+
     def secondary_controls_visible(self) -> bool:
         """True unless presentation mode hid them."""
         return not self.presenting
@@ -509,7 +560,12 @@ class Classroom(QObject):
         """Apply step `index`: its settings and view, its caption."""
         step = self.steps[index]
         self.step_index = index
-        self.walk_dock.show()
+        if not self.walk_dock.isVisible():
+            self.walk_dock.show()
+            bottom = self.window.dockWidgetArea(self.walk_dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+            if not self.presenting and bottom:
+                # as tall as its text needs, so the chart keeps the room
+                self.window.resizeDocks([self.walk_dock], [self.panel.sizeHint().height()], Qt.Orientation.Vertical)
         self.panel.show_step(index, len(self.steps), step.title, step.caption)
         self.window.set_view(step.view)
         if self.window.settings() != step.settings:

@@ -16,6 +16,7 @@ A check picks a number (or numbers) from a result column and compares it:
 * ``"ratio": [a, b]``: column[a] / column[b];
 * ``"growth": true``: the geometric-mean factor per layer (`Result.growth_factor`);
 * ``"max_rel_dev": k``: the largest |column[l] / column[k] - 1| over all layers;
+* ``"relative": k``: every column[l] / column[k] (the comparison must hold for all layers);
 
 with ``"op"`` one of ``>``, ``<``, ``between`` (value [lo, hi]) or ``close`` (``rtol``).
 ``"with": {...}`` evaluates the check on the step's settings with these overrides (e.g. a
@@ -40,7 +41,7 @@ from engine import COLUMNS, PRESETS, Result, Settings, SettingsError
 VERSION = 1
 VIEWS = ("activations", "gradients", "weight_gradients", "both")
 OPS = (">", "<", "between", "close")
-QUANTITIES = ("row", "rows", "ratio", "growth", "max_rel_dev")
+QUANTITIES = ("row", "rows", "ratio", "growth", "max_rel_dev", "relative")
 CHECK_KEYS = {"label", "column", "op", "value", "rtol", "with", *QUANTITIES}
 STEP_KEYS = {"title", "caption", "preset", "settings", "view", "checks"}
 MAX_BYTES = 1024 * 1024
@@ -76,6 +77,10 @@ class Check:
                 return float(col[a] / col[b])
         if self.quantity == "growth":
             return result.growth_factor(self.column)
+        if self.quantity == "relative":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rel = col / col[self.where]
+            return np.array([rel.min(), rel.max()])  # all layers hold iff the extremes do
         ref = col[self.where]
         with np.errstate(divide="ignore", invalid="ignore"):
             dev = np.abs(col / ref - 1.0)
@@ -123,6 +128,8 @@ class Check:
             return f"{self.column}[{self.where[0]}] / {self.column}[{self.where[1]}]"
         if self.quantity == "growth":
             return f"{self.column} factor per layer"
+        if self.quantity == "relative":
+            return f"every {self.column} / {self.column}[{self.where}] (min, max)"
         return f"max |{self.column} / {self.column}[{self.where}] − 1|"
 
 
@@ -189,7 +196,7 @@ def parse_check(where: str, spec: Any) -> Check:
         raise _fail(where, f"give exactly one of {', '.join(QUANTITIES)}")
     quantity = kinds[0]
     raw = spec[quantity]
-    if quantity in ("row", "max_rel_dev"):
+    if quantity in ("row", "max_rel_dev", "relative"):
         target: Any = _row(where, raw)
     elif quantity == "growth":
         if raw is not True:

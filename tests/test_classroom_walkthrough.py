@@ -155,7 +155,7 @@ def test_window_step_8_he_relu_500_layers(make_room, qtbot):
     window, room = make_room(Settings(depth=12, width=8, batch=4))
     room.go_to_step(7)
     step = STEPS[7]
-    assert window.controls.depth.spin.value() == 500 and window.chart.view == "both"
+    assert window.controls.depth.spin.value() == 500 and window.chart.view == "activations"
     result = wait_for(qtbot, window, step.settings, timeout=120000)
     a = result.column("activation_rms")
     assert 0.1 <= a[-1] / a[0] <= 10

@@ -574,7 +574,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setStyle(tickFont=tick_font)
         self.plot.getAxis("left").setLabel("RMS (log scale)", color=t.foreground, **{"font-size": self._pt(12)})
-        self.plot.getAxis("left").setWidth(round(64 * max(1.0, self.font_scale)))
+        self.plot.getAxis("left").setWidth(round(64 * max(1.0, 1.15 * self.font_scale)))
         self.plot.getAxis("bottom").setLabel("layer l", color=t.foreground, **{"font-size": self._pt(12)})
         self._baseline.setPen(pg.mkPen(t.foreground, width=self.pen_scale))
         solid = {
@@ -704,7 +704,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
         else:
             s = self.result.settings
             text = (
-                f"{VIEW_LABELS[self.view]} per layer — {s.activation}, {s.init} init, "
+                f"{VIEW_LABELS[self.view]} per layer{' —<br>' if self.font_scale > 1.2 else ' — '}"  # 2 lines if large
+                f"{s.activation}, {s.init} init, "
                 f"s = {s.scale:.3g}, L = {s.depth}, n = {s.width}, B = {s.batch}, {s.dtype}"
             )
         self.title.setText(text, color=t.foreground, size=self._pt(12))

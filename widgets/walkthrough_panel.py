@@ -30,6 +30,7 @@ class WalkthroughPanel(QWidget):
 
         self.title = QLabel("Walkthrough")
         self.title.setObjectName("walkthrough_title")
+        self.title.setWordWrap(True)
         self.caption = QLabel("Press Page Down (or Next) to start the lecture walkthrough.")
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -38,7 +39,6 @@ class WalkthroughPanel(QWidget):
         self.checks.setWordWrap(True)
         self.checks.setTextFormat(Qt.TextFormat.RichText)
         self.counter = QLabel("")
-        self.counter.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.previous_button = QPushButton("◀ Previous")
         self.previous_button.setToolTip("Previous step (Page Up)")
         self.next_button = QPushButton("Next ▶")
@@ -48,20 +48,20 @@ class WalkthroughPanel(QWidget):
         self.previous_button.clicked.connect(self.previous_requested)
         self.next_button.clicked.connect(self.next_requested)
 
-        text = QVBoxLayout()
-        text.setSpacing(4)
-        text.addWidget(self.title)
-        text.addWidget(self.caption)
-        text.addWidget(self.checks)
-        nav = QVBoxLayout()
+        # Navigation on top, text below: fits a wide bottom dock and a narrow side column.
+        nav = QHBoxLayout()
         nav.addWidget(self.counter)
+        nav.addStretch(1)
         nav.addWidget(self.previous_button)
         nav.addWidget(self.next_button)
-        nav.addStretch(1)
-        lay = QHBoxLayout(self)
+        lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
-        lay.addLayout(text, 1)
+        lay.setSpacing(4)
         lay.addLayout(nav)
+        lay.addWidget(self.title)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.checks)
+        lay.addStretch(1)
         self._apply_fonts()
 
     # -- public API ------------------------------------------------------------------
@@ -100,7 +100,7 @@ class WalkthroughPanel(QWidget):
         for label, factor, bold in (
             (self.title, 1.35, True),
             (self.caption, 1.2, False),
-            (self.checks, 0.95, False),
+            (self.checks, 0.85, False),
             (self.counter, 1.0, False),
         ):
             f = label.font()
