@@ -574,7 +574,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setStyle(tickFont=tick_font)
         self.plot.getAxis("left").setLabel("RMS (log scale)", color=t.foreground, **{"font-size": self._pt(12)})
-        self.plot.getAxis("left").setWidth(round(64 * max(1.0, 1.15 * self.font_scale)))
+        self.plot.getAxis("left").setWidth(round(64 * (1.15 * self.font_scale if self.font_scale > 1 else 1.0)))
         self.plot.getAxis("bottom").setLabel("layer l", color=t.foreground, **{"font-size": self._pt(12)})
         self._baseline.setPen(pg.mkPen(t.foreground, width=self.pen_scale))
         solid = {
