@@ -62,6 +62,7 @@ class Job:
     kind: str
     generation: int
     fn: JobFn
+    seq: int = 0  # global submission order across kinds
 
 
 class _Runner(QObject):
@@ -144,6 +145,7 @@ class EngineWorker(QObject):
         self._lock = threading.Lock()
         self._latest: dict[str, int] = {}  # kind -> newest generation (written on GUI thread)
         self._pending: dict[str, Job] = {}  # kind -> the one job waiting to run
+        self._seq = 0  # submission counter across kinds (generations are per kind)
         self._running: set[str] = set()  # kinds whose latest job has not finished (GUI side)
         self._shown: dict[str, int] = {}  # kind -> generation of the newest delivered result
         self.interim_budget_s = INTERIM_BUDGET_S
@@ -175,7 +177,8 @@ class EngineWorker(QObject):
         with self._lock:
             gen = self._latest.get(kind, 0) + 1
             self._latest[kind] = gen
-            self._pending[kind] = Job(kind, gen, fn)
+            self._seq += 1
+            self._pending[kind] = Job(kind, gen, fn, self._seq)
             post = not self._wake_posted
             self._wake_posted = True
         was_busy = bool(self._running)
@@ -232,7 +235,7 @@ class EngineWorker(QObject):
                 self._wake_posted = False
                 return None
             # The oldest-requested kind first, so one busy kind cannot starve another.
-            kind = min(self._pending, key=lambda k: self._pending[k].generation)
+            kind = min(self._pending, key=lambda k: self._pending[k].seq)
             return self._pending.pop(kind)
 
     def _stale(self, job: Job) -> bool:
