@@ -49,7 +49,7 @@ _LIST = (
     ),
     Preset(
         "gaussian-tanh-unscaled",
-        "tanh with N(0, 16/n) weights (s = 4): units saturate, gradients vanish.",
+        "tanh with N(0, 16/n) weights (s = 4): units saturate, the net is chaotic, gradients explode backwards.",
         Settings(**_RANDOM, activation="tanh", init="gaussian", scale=4.0),
     ),
     Preset(
