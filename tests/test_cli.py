@@ -189,3 +189,14 @@ def test_no_display_says_so_in_one_line():
     assert out.returncode == 1
     assert "no display" in out.stderr and "depthlens export" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_exported_files_get_the_usual_permissions(tmp_path):
+    from engine import export
+
+    old = os.umask(0o022)
+    try:
+        export.atomic_write(tmp_path / "a.csv", b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
