@@ -217,6 +217,10 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         if not busy:
             self._progress.hide()
+            if self._status.text().startswith("Computing"):
+                self._status.setText(
+                    f"Computed {self.result.depth} layers in {self.result.seconds * 1000:.0f} ms" if self.result else ""
+                )
 
     # -- building --------------------------------------------------------------------
     def _build_view_selector(self) -> QHBoxLayout:

@@ -177,6 +177,8 @@ def test_axis_labels_between_decades_when_few_are_in_view(qapp):
     assert power_label(-1 + math.log10(2.0)) == "2·10⁻¹"
     axis = PowerAxis(orientation="left")
     narrow = [v for _, vals in axis.tickValues(-0.3, 1.2, 400) for v in vals]
+    cramped = [v for _, vals in axis.tickValues(-0.3, 1.2, 60) for v in vals]
+    assert all(abs(v - round(v)) < 1e-9 for v in cramped)
     assert any(abs(v - math.log10(5.0)) < 1e-9 for v in narrow)
     wide = [v for _, vals in axis.tickValues(-30, 30, 400) for v in vals]
     assert all(abs(v - round(v)) < 1e-9 for v in wide)

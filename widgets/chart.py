@@ -206,7 +206,10 @@ class PowerAxis(pg.AxisItem):
         span = maxVal - minVal
         if not (math.isfinite(span) and 0 < span < 3):
             return levels
-        mantissas = FINE_MANTISSAS if span < 1 else MINOR_MANTISSAS
+        per_decade = size / span  # pixels; labels need room or they overlap
+        if per_decade < 70:
+            return levels
+        mantissas = FINE_MANTISSAS if span < 1 and per_decade >= 200 else MINOR_MANTISSAS
         minor = [
             k + math.log10(m)
             for k in range(math.floor(minVal), math.ceil(maxVal) + 1)
