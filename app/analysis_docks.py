@@ -67,6 +67,7 @@ TIPS = {
     "jacobian": "Show the singular values of the input-output Jacobian (dynamical isometry).",
 }
 DEFAULT_SEEDS = 8
+STAGGER_MS = 30  # at most one analysis view redrawn per this interval
 # The views update at most this often while settings stream in (a slider drag), and leave
 # the engine thread idle about two thirds of the time: the GUI thread needs the GIL to paint.
 MIN_INTERVAL_S = 0.2
@@ -136,6 +137,14 @@ class AnalysisDocks(QObject):
             dock.hide()
             self.docks[name] = dock
 
+        # Results of one round arrive together; drawing them all in one event-loop pass
+        # would repaint every dock in one long frame. Stagger: one view per tick.
+        self._staged: dict[str, Callable[[], None]] = {}
+        self._stagger = QTimer(self)
+        self._stagger.setObjectName("depthlens.analysis.stagger")
+        self._stagger.setSingleShot(True)
+        self._stagger.setInterval(STAGGER_MS)
+        self._stagger.timeout.connect(self._apply_staged)
         for kind, handler in (
             (DIST, self._on_distributions),
             (SPREAD, self._on_spread),
@@ -144,7 +153,7 @@ class AnalysisDocks(QObject):
             (PHASE_CRITICAL, self._on_phase_critical),
             (JACOBIAN, self._on_jacobian),
         ):
-            window.add_job_handler(kind, handler)
+            window.add_job_handler(kind, lambda result, k=kind, h=handler: self._stage(k, lambda: h(result)))
         self.worker.result_ready.connect(self._on_any_result)
         self.worker.progress.connect(self._on_progress)
         self.worker.error.connect(self._on_error)
@@ -282,6 +291,8 @@ class AnalysisDocks(QObject):
         """Stop the throttle timer when the window closes."""
         if obj is self.window and event.type() == QEvent.Type.Close:
             self._throttle.stop()
+            self._stagger.stop()
+            self._staged.clear()
         return False
 
     # -- exports ---------------------------------------------------------------------
@@ -464,6 +475,28 @@ class AnalysisDocks(QObject):
         self._submit(SPREAD, spread_job)
 
     # -- results (GUI thread) ----------------------------------------------------------
+    def _stage(self, key: str, apply: Callable[[], None]) -> None:
+        """Apply `apply` at the next stagger tick (the newest per key wins)."""
+        self._staged.pop(key, None)
+        self._staged[key] = apply
+        if not self._stagger.isActive():
+            self._stagger.start(0 if len(self._staged) == 1 else STAGGER_MS)
+
+    def _apply_staged(self) -> None:
+        if not self._staged:
+            return
+        key = next(iter(self._staged))
+        self._staged.pop(key)()
+        if self._staged:
+            self._stagger.start(STAGGER_MS)
+
+    def flush_staged(self) -> None:
+        """Apply every staged result now (tests, export, close)."""
+        self._stagger.stop()
+        while self._staged:
+            key = next(iter(self._staged))
+            self._staged.pop(key)()
+
     @Slot(str, object)
     def _on_any_result(self, kind: str, result: object) -> None:
         if kind == CHART:

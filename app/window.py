@@ -62,6 +62,9 @@ def default_name(settings: Settings, ext: str) -> str:
     return f"depthlens_{s.activation}_{s.init}_s{s.scale:.3g}_L{s.depth}.{ext}"
 
 
+HOLD_S = 0.15  # a running chart job this quick is let finish before the next request
+
+
 class MainWindow(QMainWindow):
     """The depthlens window."""
 
@@ -160,10 +163,12 @@ class MainWindow(QMainWindow):
         self._view_actions[view].setChecked(True)
 
     def _on_controls_changed(self, settings: Settings) -> None:
-        # During a slider drag, a request that arrives while the chart job runs waits for
-        # it (only the newest is kept) instead of cancelling it, so every drag frame
-        # completes and the chart follows the slider. Other changes cancel at once.
-        if self.controls.dragging() and self.worker.is_running(CHART):
+        # A request that arrives while the chart job runs waits for it (only the newest is
+        # kept) instead of cancelling it, when a slider is dragged or the job is quick
+        # (the last one took < HOLD_S): every frame then completes and the chart follows
+        # the control. A slow job is cancelled at once.
+        quick = self.result is not None and self.result.seconds < HOLD_S
+        if self.worker.is_running(CHART) and (self.controls.dragging() or quick):
             self._held = settings
             return
         self._held = None

@@ -375,3 +375,20 @@ def test_progress_shows_for_heavy_jobs_and_hides_on_result(qtbot, make_window):
     w.set_settings(SMALL.replace(scale=1.2))
     qtbot.waitUntil(lambda: view.spectrum.settings.scale == 1.2, timeout=10000)
     assert not view.progress.isVisible()
+
+
+def test_results_of_one_round_are_drawn_one_view_per_tick(qtbot):
+    from app.window import MainWindow
+    from engine import Settings
+
+    w = MainWindow(Settings(depth=8, width=8, batch=4))
+    qtbot.addWidget(w)
+    docks = w.analysis
+    applied = []
+    docks._stage("a", lambda: applied.append("a"))
+    docks._stage("b", lambda: applied.append("b"))
+    docks._stage("a", lambda: applied.append("a2"))  # newest per key wins
+    assert applied == []  # nothing is drawn synchronously
+    qtbot.waitUntil(lambda: len(applied) == 2, timeout=5000)
+    assert applied == ["b", "a2"]  # one per tick, in order, the stale "a" dropped
+    w.close()
