@@ -155,8 +155,8 @@ _DPHI: dict[str, Callable[[Array], Array]] = {
 def forward(name: str, z: Array, d_out: Array | None = None) -> tuple[Array, Array | None]:
     """Return (phi(z), phi'(z)); overwrites `z`. phi' is None for linear (all ones).
 
-    For relu the derivative is a 0/1 mask in z's dtype (multiplying by it is faster than
-    by a boolean). `d_out`, if given, is a buffer of z's shape for the derivative.
+    For relu the derivative is a boolean mask (z > 0). `d_out`, if given, is a buffer of
+    z's shape and dtype for the derivative (not used for relu).
     """
     with np.errstate(all="ignore"):
         return _forward(name, z, d_out)
@@ -167,10 +167,8 @@ def _forward(name: str, z: Array, d_out: Array | None) -> tuple[Array, Array | N
     if name == "linear":
         return z, None
     if name == "relu":
-        if d_out is not None:
-            d = np.greater(z, 0, out=d_out, casting="unsafe")
-        else:
-            d = np.greater(z, 0).astype(z.dtype)
+        # A boolean mask: cheap to count (inactive units) and to multiply by.
+        d = np.greater(z, 0)
         np.maximum(z, 0, out=z)  # not z * mask: -inf * 0 would give NaN
         return z, d
     if name == "tanh":
