@@ -323,13 +323,15 @@ class MainWindow(QMainWindow):
         png_button.setToolTip("Export the chart as PNG (click: window size; arrow: choose a resolution).")
         png_button.setMenu(png_menu)
         png_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        png_button.setDefaultAction(self.png_actions["Window size"])
-        png_button.setText("PNG")
-        tools.addWidget(png_button)
+        buttons = [(png_button, self.png_actions["Window size"], "PNG")]
         for act, text in ((self.svg_action, "SVG"), (self.csv_action, "CSV"), (self.copy_action, "Copy")):
-            b = QToolButton()
+            buttons.append((QToolButton(), act, text))
+        for b, act, text in buttons:
             b.setDefaultAction(act)
             b.setText(text)
+            # A QToolButton copies its action's text whenever the action changes (e.g. a
+            # shortcut is added later): keep the short toolbar label.
+            act.changed.connect(lambda b=b, text=text: b.setText(text))
             tools.addWidget(b)
         self.export_toolbar = tools
 

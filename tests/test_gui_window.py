@@ -273,3 +273,14 @@ def test_public_api_for_later_features(qtbot, make_window):
     for theme in ("dark", "projector", "light"):
         w.set_theme(theme)
         assert w.chart.theme.name == theme
+
+
+def test_toolbar_labels_survive_shortcut_changes(make_window):
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QToolButton
+
+    w = make_window()
+    w.csv_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+    w.png_actions["Window size"].setShortcut(QKeySequence("Ctrl+S"))
+    texts = sorted(b.text() for b in w.export_toolbar.findChildren(QToolButton) if b.text())
+    assert {"PNG", "SVG", "CSV", "Copy"} <= set(texts)
