@@ -201,7 +201,11 @@ class MainWindow(QMainWindow):
         # Adaptive throttle: while a slider is dragged, request no faster than the engine
         # answers (x1.25 headroom, capped), so drags update live without cancelling.
         self.controls.set_throttle_ms(min(300, round(1250 * result.seconds)))
-        self.chart.set_result(result)
+        # While a slider is dragged with analysis views open, skip the tween: results
+        # arrive faster than it would finish, and its frames compete with the views' paints.
+        views = getattr(self, "analysis", None)
+        busy_views = views is not None and any(views.is_visible(n) for n in views.docks)
+        self.chart.set_result(result, animate=not (busy_views and self.controls.dragging()))
         self.readout.set_result(result)
         self._status.setText(f"Computed {result.depth} layers in {result.seconds * 1000:.0f} ms")
 

@@ -108,8 +108,10 @@ def drag(which: str, seconds: float = 5.0, views: bool = True) -> tuple[float, f
         _pump(0.5)
         heart.start()
         t_start[0] = last[0] = time.perf_counter()
+        control.slider.setSliderDown(True)  # a mouse drag holds the slider down
         timer.start()
         _wait(lambda: not timer.isActive(), seconds + 30)
+        control.slider.setSliderDown(False)
         _pump(0.5)
         heart.stop()
     finally:

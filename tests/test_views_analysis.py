@@ -392,3 +392,34 @@ def test_results_of_one_round_are_drawn_one_view_per_tick(qtbot):
     qtbot.waitUntil(lambda: len(applied) == 2, timeout=5000)
     assert applied == ["b", "a2"]  # one per tick, in order, the stale "a" dropped
     w.close()
+
+
+def test_no_tween_while_dragging_with_views_open(qtbot):
+    from app.window import MainWindow
+    from engine import Settings
+
+    w = MainWindow(Settings(depth=8, width=8, batch=4))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.result is not None, timeout=10000)
+    calls = []
+    original = w.chart.set_result
+
+    def spy(result, *, animate=True):
+        calls.append(animate)
+        original(result, animate=animate)
+
+    w.chart.set_result = spy
+    w.controls.depth.slider.setSliderDown(True)
+    w.controls.depth.set_value(9)
+    w.controls.depth.slider.setValue(w.controls.depth.slider_pos(10))
+    qtbot.waitUntil(lambda: w.result is not None and w.result.settings.depth == 10, timeout=10000)
+    assert calls and calls[-1] is True  # no analysis view open: the bars still glide
+    w.analysis.show_view("jacobian")
+    qtbot.waitUntil(lambda: w.analysis.is_visible("jacobian"), timeout=10000)
+    calls.clear()
+    w.controls.depth.slider.setValue(w.controls.depth.slider_pos(12))
+    qtbot.waitUntil(lambda: w.result is not None and w.result.settings.depth == 12, timeout=10000)
+    assert calls and calls[-1] is False
+    w.controls.depth.slider.setSliderDown(False)
+    w.close()
