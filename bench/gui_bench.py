@@ -113,17 +113,14 @@ def latency(depth: int, n: int = 64, batch: int = 64, samples: int = 40) -> tupl
     return statistics.median(times), p95
 
 
-def stall(depth_hi: int = 1000, seconds: float = 5.0) -> tuple[float, float, int, int]:
-    """(longest heartbeat gap ms, p99 gap ms, results shown, slider steps) during a drag."""
+def drag_stalls(control, lo: float, hi: float, seconds: float, *, integer: bool, settle: tuple[float, float]):
+    """Drag `control`'s slider lo -> hi -> lo over `seconds`, one step every 16 ms, held down
+    like a mouse drag, while a 5 ms QTimer heartbeat records the event loop's gaps.
+
+    Returns (longest gap ms, p99 gap ms, slider steps). `settle` = seconds pumped before/after.
+    """
     from PySide6.QtCore import QTimer
 
-    from engine import Settings
-
-    s0 = Settings(depth=1, width=64, batch=64, activation="tanh", init="gaussian", scale=1.0)
-    w = _window(s0)
-    d = w.controls.depth
-    shown = [0]
-    w.chart.result_shown.connect(lambda r: shown.__setitem__(0, shown[0] + 1))
     gaps: list[float] = []
     last = [time.perf_counter()]
 
@@ -138,36 +135,53 @@ def stall(depth_hi: int = 1000, seconds: float = 5.0) -> tuple[float, float, int
     steps = [0]
     t_start = [0.0]
 
+    def to(value: float) -> None:
+        control.slider.setValue(control.slider_pos(round(value) if integer else value))
+
     def move():
         f = (time.perf_counter() - t_start[0]) / seconds
         if f >= 1.0:
             drag.stop()
-            d.slider.setValue(0)
-            d.slider.setSliderDown(False)  # the mouse button is released
+            to(lo)
+            control.slider.setSliderDown(False)  # the mouse button is released
             return
         tri = 2 * f if f < 0.5 else 2 * (1 - f)
-        target = round(1 + tri * (depth_hi - 1))
-        d.slider.setValue(d.slider_pos(target))
+        to(lo + tri * (hi - lo))
         steps[0] += 1
 
     drag = QTimer()
     drag.setInterval(16)
     drag.timeout.connect(move)
     try:
+        _pump(settle[0])
         heart.start()
-        t_start[0] = time.perf_counter()
-        last[0] = t_start[0]
-        d.slider.setSliderDown(True)  # a mouse drag holds the slider down
+        t_start[0] = last[0] = time.perf_counter()
+        control.slider.setSliderDown(True)  # a mouse drag holds the slider down
         drag.start()
         _wait(lambda: not drag.isActive(), seconds + 30)
-        _pump(0.3)
+        _pump(settle[1])
         heart.stop()
     finally:
         drag.stop()
         heart.stop()
-        w.close()
+        control.slider.setSliderDown(False)
     gaps.sort()
-    return gaps[-1], gaps[int(0.99 * (len(gaps) - 1))], shown[0], steps[0]
+    return gaps[-1], gaps[int(0.99 * (len(gaps) - 1))], steps[0]
+
+
+def stall(depth_hi: int = 1000, seconds: float = 5.0) -> tuple[float, float, int, int]:
+    """(longest heartbeat gap ms, p99 gap ms, results shown, slider steps) during a drag."""
+    from engine import Settings
+
+    s0 = Settings(depth=1, width=64, batch=64, activation="tanh", init="gaussian", scale=1.0)
+    w = _window(s0)
+    shown = [0]
+    w.chart.result_shown.connect(lambda r: shown.__setitem__(0, shown[0] + 1))
+    try:
+        worst, p99, steps = drag_stalls(w.controls.depth, 1, depth_hi, seconds, integer=True, settle=(0.0, 0.3))
+    finally:
+        w.close()
+    return worst, p99, shown[0], steps
 
 
 CHILD = r"""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-import time
 from collections import Counter
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -66,9 +65,7 @@ def drag(which: str, seconds: float = 5.0, views: bool = True) -> tuple[float, f
 
     `views` False: the same drag with every analysis view hidden and the spread off (baseline).
     """
-    from PySide6.QtCore import QTimer
-
-    from bench.gui_bench import _pump, _wait
+    from bench.gui_bench import drag_stalls
     from engine import Settings
 
     s0 = Settings(depth=50, width=64, batch=64, activation="tanh", init="gaussian", scale=1.0)
@@ -77,49 +74,11 @@ def drag(which: str, seconds: float = 5.0, views: bool = True) -> tuple[float, f
     w.worker.result_ready.connect(lambda kind, _r: shown.update([kind]))
     control = w.controls.scale if which == "scale" else w.controls.depth
     lo, hi = (0.5, 2.0) if which == "scale" else (25, 75)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def beat():
-        now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000.0)
-        last[0] = now
-
-    heart = QTimer()
-    heart.setInterval(5)
-    heart.timeout.connect(beat)
-    steps = [0]
-    t_start = [0.0]
-
-    def move():
-        f = (time.perf_counter() - t_start[0]) / seconds
-        if f >= 1.0:
-            timer.stop()
-            return
-        tri = 2 * f if f < 0.5 else 2 * (1 - f)
-        value = lo + tri * (hi - lo)
-        control.slider.setValue(control.slider_pos(round(value) if which == "depth" else value))
-        steps[0] += 1
-
-    timer = QTimer()
-    timer.setInterval(16)
-    timer.timeout.connect(move)
     try:
-        _pump(0.5)
-        heart.start()
-        t_start[0] = last[0] = time.perf_counter()
-        control.slider.setSliderDown(True)  # a mouse drag holds the slider down
-        timer.start()
-        _wait(lambda: not timer.isActive(), seconds + 30)
-        control.slider.setSliderDown(False)
-        _pump(0.5)
-        heart.stop()
+        worst, p99, steps = drag_stalls(control, lo, hi, seconds, integer=which == "depth", settle=(0.5, 0.5))
     finally:
-        timer.stop()
-        heart.stop()
         w.close()
-    gaps.sort()
-    return gaps[-1], gaps[int(0.99 * (len(gaps) - 1))], shown, steps[0]
+    return worst, p99, shown, steps
 
 
 def main() -> int:
