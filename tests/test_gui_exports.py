@@ -90,7 +90,9 @@ def test_chart_svg_parses_as_xml(window, tmp_path, boxes):
 def test_svg_export_works_on_this_qt(window):
     # pyqtgraph issue #3495: SVGExporter raised ValueError on Qt >= 6.11 (closed paths end in Z).
     data = render_svg(window.result, (800, 600), "dark", "activations")
-    ET.fromstring(data)
+    root = ET.fromstring(data)
+    assert root.tag.endswith("svg")
+    assert len(list(root.iter())) > 10  # the chart's elements, not an empty document
 
 
 def test_window_screenshot_png(window, tmp_path, boxes):

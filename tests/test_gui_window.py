@@ -138,7 +138,9 @@ def test_presets_pushed_into_controls_do_not_echo(qtbot, make_window):
 def test_preset_toolbar_is_one_click(qtbot, make_window):
     w = make_window(BASE)
     w.presets.actions_by_name["lecture-vanish"].trigger()
-    wait_shown(qtbot, w, PRESETS["lecture-vanish"].settings)
+    result = wait_shown(qtbot, w, PRESETS["lecture-vanish"].settings)
+    assert w.settings() == PRESETS["lecture-vanish"].settings
+    assert result.measured.activation_rms[-1] == 0.5**50
 
 
 def test_latest_wins_after_200_rapid_slider_changes(qtbot, make_window):
