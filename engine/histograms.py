@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import forward
 from .config import Settings
-from .propagate import INACTIVE_THRESHOLD, Cancelled, input_batch
+from .propagate import INACTIVE_THRESHOLD, Cancelled, input_batch, layer_backward, layer_forward
 from .weights import WeightCache
 
 CancelCheck = Callable[[], bool]
@@ -184,28 +183,13 @@ class _Net:
     def __init__(self, settings: Settings, cache: WeightCache) -> None:
         self.s = settings
         self.cache = cache
-        self.dt = np.dtype(settings.dtype)
-        self.scale = self.dt.type(settings.scale)
 
     def step(self, a: np.ndarray, layer: int) -> tuple[np.ndarray, np.ndarray | None]:
-        s = self.s
-        if s.init == "identity":
-            z = np.multiply(a, self.scale)
-        else:
-            z = np.matmul(a, self.cache.matrix(s.init, s.seed, s.width, layer, s.dtype).T)
-            z *= self.scale
-        if s.bias_std > 0:
-            z += self.cache.bias(s.seed, s.width, layer, s.dtype) * self.dt.type(s.bias_std)
-        return forward(s.activation, z)
+        return layer_forward(self.s, self.cache, a, layer)
 
     def back(self, g: np.ndarray, d: np.ndarray | None, layer: int) -> np.ndarray:
-        s = self.s
         delta = g if d is None else g * d
-        if s.init == "identity":
-            return np.multiply(delta, self.scale)
-        out = np.matmul(delta, self.cache.matrix(s.init, s.seed, s.width, layer, s.dtype))
-        out *= self.scale
-        return out
+        return layer_backward(self.s, self.cache, delta, layer)
 
 
 def distributions(

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import forward
 from .config import Settings, SettingsError
-from .propagate import Cancelled, input_batch
+from .propagate import Cancelled, input_batch, layer_forward
 from .weights import WeightCache
 
 CancelCheck = Callable[[], bool]
@@ -99,18 +98,11 @@ def jacobian_spectrum(
                 raise Cancelled
             if progress is not None:
                 progress(0.95 * (layer - 1) / L)
-            if s.init == "identity":
-                z = np.multiply(a, scale)
-                J *= float(scale)
-            else:
-                W0 = cache.matrix(s.init, s.seed, n, layer, s.dtype)
-                z = np.matmul(a, W0.T)
-                z *= scale
+            W0 = None if s.init == "identity" else cache.matrix(s.init, s.seed, n, layer, s.dtype)
+            if W0 is not None:
                 J = W0.astype(np.float64) @ J
-                J *= float(scale)
-            if s.bias_std > 0:
-                z += cache.bias(s.seed, n, layer, s.dtype) * dt.type(s.bias_std)
-            a, d = forward(s.activation, z)
+            J *= float(scale)
+            a, d = layer_forward(s, cache, a, layer, weight=W0)
             if d is not None:
                 J *= d[0].astype(np.float64)[:, None]
             # Renormalise by a power of two (exact): keeps J within float64.

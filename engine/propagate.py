@@ -94,6 +94,55 @@ def input_batch(settings: Settings) -> np.ndarray:
     return draw_input(settings.input, settings.seed, settings.batch, settings.width).astype(settings.dtype)
 
 
+def layer_forward(
+    settings: Settings,
+    cache: WeightCache,
+    a: np.ndarray,
+    layer: int,
+    *,
+    weight: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+    d_out: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One layer exactly as the engine runs it: (phi(z), phi'(z)) with z = s (a W0^T) + b.
+
+    `weight` is the layer's unscaled matrix if the caller holds it; `out`/`d_out` are
+    optional buffers. The caller holds `np.errstate(all="ignore")` (overflow is data).
+    """
+    s = settings
+    dt = np.dtype(s.dtype)
+    scale = dt.type(s.scale)
+    if s.init == "identity":
+        z = np.multiply(a, scale, out=out)
+    else:
+        w0 = weight if weight is not None else cache.matrix(s.init, s.seed, s.width, layer, s.dtype)
+        z = np.matmul(a, w0.T, out=out)
+        z *= scale
+    if s.bias_std > 0:
+        z += cache.bias(s.seed, s.width, layer, s.dtype) * dt.type(s.bias_std)
+    return _forward(s.activation, z, d_out)
+
+
+def layer_backward(
+    settings: Settings,
+    cache: WeightCache,
+    delta: np.ndarray,
+    layer: int,
+    *,
+    weight: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """g_{l-1} = delta W_l = s (delta W0_l), with delta = g_l * phi'(z_l)."""
+    s = settings
+    scale = np.dtype(s.dtype).type(s.scale)
+    if s.init == "identity":
+        return np.multiply(delta, scale, out=out)
+    w0 = weight if weight is not None else cache.matrix(s.init, s.seed, s.width, layer, s.dtype)
+    g = np.matmul(delta, w0, out=out)
+    g *= scale
+    return g
+
+
 def _inactive_count(d: np.ndarray | None, activation: str) -> int:
     if d is None:
         return 0
@@ -122,7 +171,6 @@ def run(
     s = settings
     L, n, B = s.depth, s.width, s.batch
     dt = np.dtype(s.dtype)
-    scale = dt.type(s.scale)
     identity = s.init == "identity"
     nonneg = s.activation in ("relu", "sigmoid")  # outputs >= 0: max|a| = max a
     size = B * n
@@ -166,15 +214,15 @@ def run(
         # Forward pass: keep a_{l-1} (for dW_l) and phi'(z_l) (for the backward pass).
         for layer in range(1, L + 1):
             check(0.5 * (layer - 1) / L)
-            out = ws.acts[layer] if ws is not None else None
-            if identity:
-                z = np.multiply(a, scale, out=out)
-            else:
-                z = np.matmul(a, matrix(layer).T, out=out)
-                z *= scale
-            if s.bias_std > 0:
-                z += cache.bias(s.seed, n, layer, s.dtype) * dt.type(s.bias_std)
-            a, d = _forward(s.activation, z, ws.ders[layer] if ws is not None else None)
+            a, d = layer_forward(
+                s,
+                cache,
+                a,
+                layer,
+                weight=None if identity else matrix(layer),
+                out=ws.acts[layer] if ws is not None else None,
+                d_out=ws.ders[layer] if ws is not None else None,
+            )
             act_rms[layer], nonfinite_a[layer] = rms_and_nonfinite(a)
             act_max[layer] = float(a.max()) if nonneg else max_abs(a)
             inactive[layer] = _inactive_count(d, s.activation) / size
@@ -216,11 +264,7 @@ def run(
                 derivs[layer - 1] = None
             # Ping-pong between two buffers: the new g must not alias delta.
             out = (g_bufs[1] if delta is g_bufs[0] else g_bufs[0]) if ws is not None else None
-            if identity:
-                g = np.multiply(delta, scale, out=out)
-            else:
-                g = np.matmul(delta, matrix(layer), out=out)
-                g *= scale
+            g = layer_backward(s, cache, delta, layer, weight=None if identity else matrix(layer), out=out)
             grad_rms[layer - 1], nonfinite_g[layer - 1] = rms_and_nonfinite(g)
             if keep:
                 grads.append(g)
