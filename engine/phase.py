@@ -34,16 +34,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from .activations import LEAKY_SLOPE, dphi, phi
+from .activations import dphi, phi
 from .config import ACTIVATIONS, RANGES
 from .propagate import Cancelled
+from .theory import CLOSED_FORMS, _limit_moments, moments
 
-# E[phi(sqrt(v) u)^2] = c v and E[phi'^2] = c for the piecewise-linear activations.
-LINEAR_FAMILY: dict[str, float] = {
-    "linear": 1.0,
-    "relu": 0.5,
-    "leaky_relu": (1.0 + LEAKY_SLOPE**2) / 2.0,
-}
+# E[phi(sqrt(v) u)^2] = c v and E[phi'^2] = c for the piecewise-linear activations
+# (the theory's closed forms).
+LINEAR_FAMILY: dict[str, float] = {name: c for name, (c, _) in CLOSED_FORMS.items()}
 
 Q_FLOOR = 1e-30  # a variance that decays below this is reported as q* = 0
 Q_CEIL = 1e12  # a variance that grows beyond this is reported as q* = inf (the moments
@@ -72,15 +70,11 @@ def depth_scale(chi_1: float | np.ndarray) -> np.ndarray:
 
 
 def _moments_exact(activation: str, v: float) -> tuple[float, float]:
-    from .theory import moments
-
     return moments(activation, v)
 
 
 def _limit_d2(activation: str) -> float:
     """E[phi'^2] as v -> inf."""
-    from .theory import _limit_moments
-
     return _limit_moments(activation, math.inf)[1]
 
 

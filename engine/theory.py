@@ -29,7 +29,7 @@ _U_GRID = np.unique(np.concatenate([np.geomspace(1e-4, 1.0, 9), np.arange(1.0, _
 _X_GRID = np.geomspace(1e-6, 1e3, 28)  # breakpoints in x = sigma * u
 
 # E[phi^2] / v and E[phi'^2] in closed form for the piecewise-linear activations.
-_CLOSED = {
+CLOSED_FORMS: dict[str, tuple[float, float]] = {
     "linear": (1.0, 1.0),
     "relu": (0.5, 0.5),
     "leaky_relu": ((1 + LEAKY_SLOPE**2) / 2, (1 + LEAKY_SLOPE**2) / 2),
@@ -66,8 +66,8 @@ def gauss_expect(fn, v: float) -> float:
 
 def moments(activation: str, v: float) -> tuple[float, float]:
     """(E[phi(z)^2], E[phi'(z)^2]) for z ~ N(0, v), to about 1e-10 relative."""
-    if activation in _CLOSED:
-        a, b = _CLOSED[activation]
+    if activation in CLOSED_FORMS:
+        a, b = CLOSED_FORMS[activation]
         return a * v, b
     if not math.isfinite(v):
         return _limit_moments(activation, v)
@@ -129,8 +129,8 @@ def _mean_field_layers(activation: str, scale: float, bias_std: float, depth: in
     chi = np.full(depth + 1, np.nan)
     m[0] = 1.0
     s2, b2 = scale * scale, bias_std * bias_std
-    if activation in _CLOSED and bias_std == 0:
-        c_act, c_der = _CLOSED[activation]
+    if activation in CLOSED_FORMS and bias_std == 0:
+        c_act, c_der = CLOSED_FORMS[activation]
         # Exact: m_l = (s^2 c)^l, done in logs so it overflows only past float64.
         with np.errstate(over="ignore"):
             m[1:] = np.exp(np.arange(1, depth + 1) * math.log(s2 * c_act))
