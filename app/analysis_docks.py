@@ -67,7 +67,6 @@ TIPS = {
     "jacobian": "Show the singular values of the input-output Jacobian (dynamical isometry).",
 }
 DEFAULT_SEEDS = 8
-STAGGER_MS = 30  # at most one analysis view redrawn per this interval
 # The views update at most this often while settings stream in (a slider drag), and leave
 # the engine thread idle about two thirds of the time: the GUI thread needs the GIL to paint.
 MIN_INTERVAL_S = 0.2
@@ -137,14 +136,8 @@ class AnalysisDocks(QObject):
             dock.hide()
             self.docks[name] = dock
 
-        # Results of one round arrive together; drawing them all in one event-loop pass
-        # would repaint every dock in one long frame. Stagger: one view per tick.
-        self._staged: dict[str, Callable[[], None]] = {}
-        self._stagger = QTimer(self)
-        self._stagger.setObjectName("depthlens.analysis.stagger")
-        self._stagger.setSingleShot(True)
-        self._stagger.setInterval(STAGGER_MS)
-        self._stagger.timeout.connect(self._apply_staged)
+        # The window paces every result (one widget update per event-loop pass, app/pacer.py).
+        self.pacer = window.pacer
         for kind, handler in (
             (DIST, self._on_distributions),
             (SPREAD, self._on_spread),
@@ -153,7 +146,7 @@ class AnalysisDocks(QObject):
             (PHASE_CRITICAL, self._on_phase_critical),
             (JACOBIAN, self._on_jacobian),
         ):
-            window.add_job_handler(kind, lambda result, k=kind, h=handler: self._stage(k, lambda: h(result)))
+            window.add_job_handler(kind, handler)
         self.worker.result_ready.connect(self._on_any_result)
         self.worker.progress.connect(self._on_progress)
         self.worker.error.connect(self._on_error)
@@ -252,9 +245,13 @@ class AnalysisDocks(QObject):
         self.settings = settings
         self._dirty = set(VIEWS)
         self._spread_stale = self.spread_on
-        if "phase" in self._views:
-            self.phase_view.set_marker(settings.scale, settings.bias_std)  # the marker moves at once
+        self._move_marker(settings)
         self._schedule()
+
+    def _move_marker(self, s: Settings) -> None:
+        # The marker follows the settings at the next paced tick (its own repaint).
+        if "phase" in self._views:
+            self.pacer.post("phase.marker", lambda: self.phase_view.set_marker(s.scale, s.bias_std))
 
     def interval_s(self) -> float:
         """Least time between two rounds of analysis jobs (adapts to their compute time)."""
@@ -291,8 +288,6 @@ class AnalysisDocks(QObject):
         """Stop the throttle timer when the window closes."""
         if obj is self.window and event.type() == QEvent.Type.Close:
             self._throttle.stop()
-            self._stagger.stop()
-            self._staged.clear()
         return False
 
     # -- exports ---------------------------------------------------------------------
@@ -425,7 +420,7 @@ class AnalysisDocks(QObject):
             self._submit(JACOBIAN, jac_job)
         elif name == "phase":
             assert isinstance(view, PhaseView)
-            view.set_marker(s.scale, s.bias_std)
+            self._move_marker(s)
             key = (s.activation, view.w2_range, view.b2_range)
             if key != self._phase_key:
                 self._phase_key = key
@@ -475,27 +470,9 @@ class AnalysisDocks(QObject):
         self._submit(SPREAD, spread_job)
 
     # -- results (GUI thread) ----------------------------------------------------------
-    def _stage(self, key: str, apply: Callable[[], None]) -> None:
-        """Apply `apply` at the next stagger tick (the newest per key wins)."""
-        self._staged.pop(key, None)
-        self._staged[key] = apply
-        if not self._stagger.isActive():
-            self._stagger.start(0 if len(self._staged) == 1 else STAGGER_MS)
-
-    def _apply_staged(self) -> None:
-        if not self._staged:
-            return
-        key = next(iter(self._staged))
-        self._staged.pop(key)()
-        if self._staged:
-            self._stagger.start(STAGGER_MS)
-
     def flush_staged(self) -> None:
-        """Apply every staged result now (tests, export, close)."""
-        self._stagger.stop()
-        while self._staged:
-            key = next(iter(self._staged))
-            self._staged.pop(key)()
+        """Apply every result waiting to be drawn now (tests, export, close)."""
+        self.pacer.flush()
 
     @Slot(str, object)
     def _on_any_result(self, kind: str, result: object) -> None:
@@ -542,6 +519,9 @@ class AnalysisDocks(QObject):
 
     @Slot(int, object)
     def _on_spread_partial(self, gen: int, partial) -> None:
+        self.pacer.post("spread.partial", lambda: self._show_spread_partial(gen, partial))
+
+    def _show_spread_partial(self, gen: int, partial) -> None:
         if not self.spread_on or self.band is None or gen != self.worker.latest_generation(SPREAD):
             return
         self.band.set_spread(partial)

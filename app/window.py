@@ -40,6 +40,7 @@ from widgets.controls import ControlPanel, PresetBar
 from widgets.readout import Readout
 
 from . import analysis_docks, headless
+from .pacer import Pacer
 from .worker import CHART, EngineWorker
 
 PNG_SIZES: dict[str, tuple[int, int] | None] = {
@@ -77,6 +78,8 @@ class MainWindow(QMainWindow):
         self._job_handlers: dict[str, Callable[[object], None]] = {}
         self._last_dir = str(Path.cwd())
 
+        # GUI updates run one per event-loop pass (see app/pacer.py), the chart first.
+        self.pacer = Pacer(self)
         # The engine thread; its results arrive on this (GUI) thread via queued signals.
         self.worker = EngineWorker(self)
         self.worker.result_ready.connect(self._on_result)
@@ -190,14 +193,17 @@ class MainWindow(QMainWindow):
     # -- engine results --------------------------------------------------------------
     @Slot(str, object)
     def _on_result(self, kind: str, result: object) -> None:
+        # Arrives as a posted event; drawing it here would chain its repaint onto other
+        # posted work. Only the engine is kept busy here; the drawing is paced.
+        if kind == CHART:
+            self._release_held()
         handler = self._job_handlers.get(kind)
         if handler is not None:
-            handler(result)
+            self.pacer.post(kind, lambda: handler(result), urgent=kind == CHART)
 
     def _show_chart_result(self, result: object) -> None:
         assert isinstance(result, Result)
         self.result = result
-        self._release_held()
         # Adaptive throttle: while a slider is dragged, request no faster than the engine
         # answers (x1.25 headroom, capped), so drags update live without cancelling.
         self.controls.set_throttle_ms(min(300, round(1250 * result.seconds)))
@@ -466,6 +472,7 @@ class MainWindow(QMainWindow):
     # -- shutdown --------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop timers and the engine thread (idempotent; called on close)."""
+        self.pacer.stop()
         self.controls.stop()
         self.chart.stop()
         self.worker.shutdown()

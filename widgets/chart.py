@@ -267,7 +267,12 @@ class HealthBars(pg.BarGraphItem):
         n = min(len(rects), self._codes.size)
         if n == 0:
             return
-        p.setPen(self._sharedPen if self._sharedPen is not None else pg.mkPen(None))
+        pen = self._sharedPen
+        # Outlines only where a bar is wide enough to show one inside (>= 4 px): on narrower
+        # bars the outline would cover the health colour, and it costs 5 ms at 1000 bars.
+        if pen is not None and abs(p.transform().m11() * float(rects[0, 2])) < 4.0:
+            pen = None
+        p.setPen(pen if pen is not None else pg.mkPen(None))
         codes = self._codes[:n]
         for code, brush in self._code_brushes.items():
             if brush.style() == Qt.BrushStyle.NoBrush:
@@ -588,11 +593,16 @@ class LayerChart(pg.GraphicsLayoutWidget):
             ZERO: QBrush(QColor(t.overflow), Qt.BrushStyle.BDiagPattern),
             BLANK: QBrush(Qt.BrushStyle.NoBrush),
         }
+        # Gradient bars: the colour at 55 % over the background, pre-blended into an opaque
+        # colour (bars never overlap). Qt's raster engine fills translucent, fractional
+        # rects about 20x slower than opaque ones: 20 ms a frame at 1000 bars.
+        bg = QColor(t.background)
         light = {}
         for code, b in solid.items():
             c = QColor(b.color())
             if b.style() == Qt.BrushStyle.SolidPattern:
-                c.setAlpha(140)
+                a = 140 / 255
+                c = QColor.fromRgbF(*(a * x + (1 - a) * y for x, y in zip(c.getRgbF()[:3], bg.getRgbF()[:3])))
             light[code] = QBrush(c, b.style())
         self._brush_sets = (solid, light)
         for label in self._labels:
@@ -656,6 +666,9 @@ class LayerChart(pg.GraphicsLayoutWidget):
         r0, r1 = self._range_from, self._range_to
         rng = tuple(a + (b - a) * e for a, b in zip(r0, r1, strict=True))
         self._apply_range(rng)
+        # pyqtgraph defers the view transform (and TextItem transforms) to the paint; changed
+        # there, they dirty the scene again and it is painted twice. Settle them now.
+        self.scene().prepareForPaint()
         self.frame_drawn.emit()
 
     def _apply_range(self, rng: tuple[float, ...]) -> None:
