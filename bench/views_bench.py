@@ -71,7 +71,15 @@ def drag(which: str, seconds: float = 5.0, views: bool = True) -> tuple[float, f
     s0 = Settings(depth=50, width=64, batch=64, activation="tanh", init="gaussian", scale=1.0)
     w = _window(s0, views)
     shown: Counter = Counter()
-    w.worker.result_ready.connect(lambda kind, _r: shown.update([kind]))
+    # Count what is drawn (the handlers the pacer runs), not what arrives: a result
+    # superseded before its turn is never drawn.
+    for kind, handler in list(w._job_handlers.items()):
+
+        def counted(result, kind=kind, handler=handler):
+            shown.update([kind])
+            handler(result)
+
+        w._job_handlers[kind] = counted
     control = w.controls.scale if which == "scale" else w.controls.depth
     lo, hi = (0.5, 2.0) if which == "scale" else (25, 75)
     try:
