@@ -153,7 +153,7 @@ def _fail(code: int, message: str) -> int:
 def cmd_export(ns: argparse.Namespace) -> int:
     """`depthlens export`: compute and write the requested files."""
     from engine import Engine
-    from engine.export import csv_text, write_csv, write_npz
+    from engine.export import csv_text, write_csv, write_network_npz
 
     settings = settings_from_args(ns)
     if not any((ns.csv, ns.npz, ns.png, ns.svg)) and not wants_analyses(ns):
@@ -171,7 +171,7 @@ def cmd_export(ns: argparse.Namespace) -> int:
         elif ns.csv:
             write_csv(result, ns.csv)
         if ns.npz:
-            write_npz(engine.network(settings), ns.npz)
+            write_network_npz(engine, settings, ns.npz)  # streamed: max size never sits in memory
         if ns.png or ns.svg:
             from app.headless import export_images
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import PRESETS, Engine, Result, Settings
-from engine.export import atomic_write, csv_text, npz_bytes
+from engine import PRESETS, Cancelled, Result, Settings
+from engine.export import atomic_write, csv_text, probe_writable, write_network_npz
 from widgets import theme as themes
 from widgets.chart import VIEW_LABELS, VIEWS, LayerChart
 from widgets.controls import ControlPanel, PresetBar
@@ -64,10 +64,13 @@ def default_name(settings: Settings, ext: str) -> str:
 
 
 HOLD_S = 0.15  # a running chart job this quick is let finish before the next request
+NPZ_JOB = "export.npz"  # engine-thread job kind of the network export
 
 
 class MainWindow(QMainWindow):
     """The depthlens window."""
+
+    npz_saved = Signal(str)  # path: the network export is in place
 
     def __init__(self, settings: Settings | None = None, theme: str = themes.DEFAULT_THEME) -> None:
         super().__init__()
@@ -87,6 +90,7 @@ class MainWindow(QMainWindow):
         self.worker.progress.connect(self._on_progress)
         self.worker.busy_changed.connect(self._on_busy)
         self.add_job_handler(CHART, self._show_chart_result)
+        self.add_job_handler(NPZ_JOB, self._on_npz_done)
 
         self.chart = LayerChart(theme=self.theme_name)
         self.chart.setToolTip("")
@@ -226,13 +230,14 @@ class MainWindow(QMainWindow):
     def _on_progress(self, kind: str, fraction: float) -> None:
         self._progress.setValue(round(1000 * fraction))
         self._progress.show()
-        self._status.setText(f"Computing… {100 * fraction:.0f} %")
+        doing = "Exporting the network" if kind == NPZ_JOB else "Computing"
+        self._status.setText(f"{doing}… {100 * fraction:.0f} %")
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
         if not busy:
             self._progress.hide()
-            if self._status.text().startswith("Computing"):
+            if self._status.text().startswith(("Computing", "Exporting")):
                 self._status.setText(
                     f"Computed {self.result.depth} layers in {self.result.seconds * 1000:.0f} ms" if self.result else ""
                 )
@@ -443,21 +448,47 @@ class MainWindow(QMainWindow):
         return self._write("CSV", path, lambda: csv_text(result).encode("utf-8"))
 
     def export_npz(self, path: str | os.PathLike | None = None) -> bool:
-        """Save the network of the shown result (W, b, x, config) as NPZ.
+        """Save the network of the shown result (W, b, x, config) as NPZ, on the engine thread.
 
-        Uses its own Engine on the GUI thread: the worker's weight cache belongs to the
-        worker thread.
+        The folder is checked at once (error box, False). The file is then streamed layer by
+        layer by the engine thread, whose weight cache it reuses: at the maximum size (4 GB)
+        the window stays live and shows progress. When the file is in place `npz_saved(path)`
+        is emitted; an error shows a box and leaves no file. True if the export started.
         """
         settings = self._export_settings()
         if path is None:
             path = self.ask_save_path("Export network", default_name(settings, "npz"), "NumPy NPZ (*.npz)")
             if not path:
                 return False
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            return self._write("NPZ", path, lambda: npz_bytes(Engine().network(settings)))
-        finally:
-            QApplication.restoreOverrideCursor()
+            probe_writable(path)
+        except OSError as exc:
+            self.show_error("Export NPZ failed", f"Could not write {path}:\n{exc.strerror or exc}")
+            return False
+        engine = self.worker.engine  # used inside the job only, i.e. on the engine thread
+
+        def job(cancel, progress, settings=settings, path=str(path)):
+            try:
+                write_network_npz(engine, settings, path, cancel=cancel, progress=progress)
+            except Cancelled:
+                raise
+            except Exception as exc:  # reported on the GUI thread as an error box
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+                return path, reason
+            return path, None
+
+        self.worker.submit(NPZ_JOB, job)
+        self._status.setText(f"Exporting the network to {path}…")
+        return True
+
+    def _on_npz_done(self, result: object) -> None:
+        path, reason = result  # type: ignore[misc]
+        if reason is not None:
+            self.show_error("Export NPZ failed", f"Could not write {path}:\n{reason}")
+            return
+        self._status.setText("")
+        self.statusBar().showMessage(f"Saved NPZ: {path}", 5000)
+        self.npz_saved.emit(path)
 
     def copy_chart(self) -> None:
         """Copy the chart (window size) to the clipboard as an image."""

@@ -112,20 +112,28 @@ class Engine:
         assert tr is not None
         return tr
 
+    def layer_params(self, settings: Settings, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """(W_l, b_l) of `layer` (1..L) as used: scaled, in the settings' dtype."""
+        s = settings
+        n = s.width
+        dt = np.dtype(s.dtype)
+        if s.init == "identity":
+            w = np.eye(n, dtype=dt) * dt.type(s.scale)
+        else:
+            w = self.cache.matrix(s.init, s.seed, n, layer, s.dtype) * dt.type(s.scale)
+        if s.bias_std > 0:
+            b = self.cache.bias(s.seed, n, layer, s.dtype) * dt.type(s.bias_std)
+        else:
+            b = np.zeros(n, dtype=dt)
+        return w, b
+
     def network(self, settings: Settings) -> Network:
-        """The network's parameters as used, in its dtype (for NPZ export)."""
+        """The network's parameters as used, in its dtype (in memory; see export.write_network_npz)."""
         s = settings
         n, L = s.width, s.depth
         dt = np.dtype(s.dtype)
         W = np.empty((L, n, n), dtype=dt)
         b = np.empty((L, n), dtype=dt)
         for layer in range(1, L + 1):
-            if s.init == "identity":
-                W[layer - 1] = np.eye(n, dtype=dt) * dt.type(s.scale)
-            else:
-                W[layer - 1] = self.cache.matrix(s.init, s.seed, n, layer, s.dtype) * dt.type(s.scale)
-            if s.bias_std > 0:
-                b[layer - 1] = self.cache.bias(s.seed, n, layer, s.dtype) * dt.type(s.bias_std)
-            else:
-                b[layer - 1] = 0
+            W[layer - 1], b[layer - 1] = self.layer_params(s, layer)
         return Network(s, W, b, input_batch(s))

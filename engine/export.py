@@ -8,11 +8,17 @@ import json
 import math
 import os
 import tempfile
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+from numpy.lib import format as npformat
 
-from .engine import COLUMNS, Network, Result
+from .config import Settings
+from .engine import COLUMNS, Engine, Network, Result
+from .propagate import Cancelled, input_batch
 
 BLANK_ROW0 = {"weight_grad_rms", "inactive_fraction"}
 
@@ -63,6 +69,24 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 
     On any error the temporary file is removed and the target is left untouched.
     """
+    atomic_write_with(path, lambda fh: fh.write(data))
+
+
+def probe_writable(path: str | os.PathLike) -> None:
+    """Raise OSError now if a file cannot be created beside `path` (nothing is left)."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def atomic_write_with(path: str | os.PathLike, writer: Callable[[BinaryIO], object]) -> None:
+    """Let `writer(fh)` fill a temporary file beside `path`, then rename it to `path`.
+
+    On any error (including `Cancelled` raised by the writer) the temporary file is
+    removed and the target is left untouched.
+    """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
@@ -72,7 +96,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            writer(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -103,3 +127,47 @@ def npz_bytes(net: Network) -> bytes:
 def write_npz(net: Network, path: str | os.PathLike) -> None:
     """Write the network's NPZ atomically."""
     atomic_write(path, npz_bytes(net))
+
+
+def write_network_npz(
+    engine: Engine,
+    settings: Settings,
+    path: str | os.PathLike,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """Write the same NPZ as `write_npz(engine.network(settings))`, one layer at a time.
+
+    Streams W and b into the file, so a 1000 x 1024 x 1024 network never sits in memory
+    (4 GB in float32, twice that as NPZ bytes). Cancellable between layers (raises
+    `Cancelled`; no file is left). Atomic like every export.
+    """
+    s = settings
+    n, L = s.width, s.depth
+    dt = np.dtype(s.dtype)
+
+    def entry(zf: zipfile.ZipFile, name: str, shape: tuple[int, ...]) -> BinaryIO:
+        f = zf.open(name + ".npy", "w", force_zip64=True)
+        header = {"descr": npformat.dtype_to_descr(dt), "fortran_order": False, "shape": shape}
+        npformat.write_array_header_1_0(f, header)
+        return f  # type: ignore[return-value]
+
+    def fill(fh: BinaryIO) -> None:
+        with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            biases = np.empty((L, n), dtype=dt)
+            with entry(zf, "W", (L, n, n)) as f:
+                for layer in range(1, L + 1):
+                    if cancel is not None and cancel():
+                        raise Cancelled()
+                    w, biases[layer - 1] = engine.layer_params(s, layer)
+                    f.write(np.ascontiguousarray(w).tobytes())
+                    if progress is not None:
+                        progress(layer / L)
+            with entry(zf, "b", (L, n)) as f:
+                f.write(biases.tobytes())
+            for name, arr in (("x", input_batch(s)), ("config", np.array(json.dumps(s.to_dict())))):
+                with zf.open(name + ".npy", "w", force_zip64=True) as f:
+                    npformat.write_array(f, np.asanyarray(arr), allow_pickle=False)
+
+    atomic_write_with(path, fill)

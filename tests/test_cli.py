@@ -200,3 +200,43 @@ def test_exported_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        PRESETS["lecture-explode"].settings,
+        Settings(depth=7, width=5, batch=3, bias_std=0.3, dtype="float64"),
+        Settings(depth=3, width=4, batch=2, init="orthogonal", activation="relu"),
+    ],
+)
+def test_streamed_npz_equals_the_in_memory_npz(tmp_path, settings):
+    from engine.export import write_network_npz, write_npz
+
+    engine = Engine()
+    write_npz(engine.network(settings), tmp_path / "mem.npz")
+    fractions = []
+    write_network_npz(engine, settings, tmp_path / "stream.npz", progress=fractions.append)
+    with np.load(tmp_path / "mem.npz") as a, np.load(tmp_path / "stream.npz") as b:
+        assert sorted(a.files) == sorted(b.files) == ["W", "b", "config", "x"]
+        for key in a.files:
+            assert a[key].dtype == b[key].dtype and a[key].shape == b[key].shape
+            np.testing.assert_array_equal(a[key], b[key])
+    assert fractions[-1] == 1.0 and len(fractions) == settings.depth
+
+
+def test_cancelled_streamed_npz_leaves_nothing(tmp_path):
+    from engine import Cancelled
+    from engine.export import write_network_npz
+
+    (tmp_path / "net.npz").write_bytes(b"old")  # an existing file is left as it was
+    calls = [0]
+
+    def cancel():
+        calls[0] += 1
+        return calls[0] > 3
+
+    with pytest.raises(Cancelled):
+        write_network_npz(Engine(), Settings(depth=10, width=8, batch=2), tmp_path / "net.npz", cancel=cancel)
+    assert os.listdir(tmp_path) == ["net.npz"]
+    assert (tmp_path / "net.npz").read_bytes() == b"old"

@@ -111,12 +111,47 @@ def test_csv_is_identical_to_the_cli(window, tmp_path, boxes):
     assert path.read_text() == csv_text(Engine().compute(LECTURE))
 
 
-def test_npz_holds_the_network(window, tmp_path, boxes):
+def test_npz_holds_the_network(window, qtbot, tmp_path, boxes):
     path = tmp_path / "net.npz"
-    assert window.export_npz(path)
+    with qtbot.waitSignal(window.npz_saved, timeout=10000) as saved:
+        assert window.export_npz(path)
+    assert saved.args == [str(path)]
     with np.load(path) as z:
         assert z["W"].shape == (50, 2, 2)
         np.testing.assert_array_equal(z["W"][0], 1.5 * np.eye(2))
+    assert boxes == []
+    assert os.listdir(tmp_path) == ["net.npz"]
+
+
+def test_large_npz_is_written_by_the_engine_thread_and_close_cancels_it(qtbot, tmp_path, boxes):
+    """The window stays live while a big network streams out; closing leaves no file."""
+    from app.window import MainWindow
+    from engine import Settings
+
+    w = MainWindow(Settings(depth=120, width=512, batch=2))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.result is not None, timeout=30000)
+    path = tmp_path / "big.npz"
+    assert w.export_npz(path)  # returns at once: 126 MB are written by the engine thread
+    assert not path.exists()
+    assert w.worker.is_running("export.npz")
+    w.close()  # cancels the export between layers
+    assert not w.worker.is_running("export.npz")
+    assert os.listdir(tmp_path) == []
+    assert boxes == []
+
+
+def test_npz_write_error_on_the_engine_thread_shows_the_box(window, qtbot, tmp_path, boxes, monkeypatch):
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    assert window.export_npz(tmp_path / "net.npz")
+    qtbot.waitUntil(lambda: len(boxes) == 1, timeout=10000)
+    title, text = boxes[0]
+    assert title == "Export NPZ failed" and "No space left" in text and "net.npz" in text
+    assert os.listdir(tmp_path) == []
 
 
 def test_copy_chart_puts_an_image_on_the_clipboard(window):
