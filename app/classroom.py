@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QToolBar,
+    QToolTip,
     QWidget,
 )
 
@@ -413,7 +414,12 @@ class Classroom(QObject):
         """Theme of the chart, readout, exports, window palette, panel and overlay."""
         t = themes.get(name)
         self.window.set_theme(t.name)
-        self.window.setPalette(theme_palette(t.name))
+        pal = theme_palette(t.name)
+        self.window.setPalette(pal)
+        # Menus, dialogs and tooltips are windows of their own: they take the application's
+        # palette, not the main window's (a dark window had light menus).
+        QApplication.setPalette(pal)
+        QToolTip.setPalette(pal)
         self.overlay.set_theme(t.name)
         self.panel.set_theme(t.name)
         self.indicator.setStyleSheet(

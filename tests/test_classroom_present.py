@@ -169,3 +169,18 @@ def test_overlay_lists_keys_over_the_window(make_room, qtbot):
     assert "Presentation mode" in room.overlay.label.text()
     qtbot.mouseClick(room.overlay, Qt.MouseButton.LeftButton)
     assert not room.overlay.isVisible()
+
+
+def test_dark_theme_reaches_menus_and_tooltips(make_room):
+    from PySide6.QtWidgets import QMenu, QToolTip
+
+    window, room = make_room(SMALL, theme="light")
+    room.theme_actions["dark"].trigger()
+    t = themes.get("dark")
+    menu = QMenu(window)  # a pop-up is a window of its own: it takes the application palette
+    assert menu.palette().color(QPalette.ColorRole.Window) == QColor(t.panel)
+    assert QApplication.palette().color(QPalette.ColorRole.WindowText) == QColor(t.foreground)
+    assert QToolTip.palette().color(QPalette.ColorRole.ToolTipBase) == QColor(t.panel)
+    room.theme_actions["light"].trigger()
+    standard = QApplication.style().standardPalette().color(QPalette.ColorRole.Window)
+    assert QMenu(window).palette().color(QPalette.ColorRole.Window) == standard
