@@ -183,6 +183,38 @@ def test_spread_band_is_wider_for_narrow_networks(qtbot, make_window):
     assert w.analysis.submitted[SPREAD] == n
 
 
+def test_deep_spread_is_one_continuous_band(qtbot, make_window):
+    """Beyond BOXES_UP_TO layers the band is one filled area (fast), with the same numbers."""
+    from PySide6.QtCore import QPointF
+
+    from widgets.spread_band import BOXES_UP_TO
+
+    s = Settings(depth=BOXES_UP_TO + 50, width=8, batch=4)
+    w = make_window(s)
+    docks = w.analysis
+    w.set_view("activations")
+    docks.set_spread(True, seeds=3)
+    qtbot.waitUntil(lambda: docks.band.spread is not None and docks.band.spread.complete == 3, timeout=30000)
+    qtbot.waitUntil(lambda: docks.band.visible, timeout=10000)
+    band = docks.band
+    assert band.bands[0].isVisible() and not band.boxes[0].isVisible()
+    lo, hi = band.drawn("activation_rms")
+    p10, p50, p90 = band.spread.band("activation_rms")
+    ok = np.isfinite(p10) & np.isfinite(p90)
+    np.testing.assert_allclose(lo, p10[ok])
+    np.testing.assert_allclose(hi, p90[ok])
+    # The filled area holds the median of a middle layer and not a point far above it.
+    item = band.bands[0]
+    mid = s.depth // 2
+    assert item._path.contains(QPointF(mid, p50[mid]))
+    assert not item._path.contains(QPointF(mid, p90[mid] + 1.0))
+    # Shallow again: boxes come back.
+    s2 = s.replace(depth=20)
+    w.set_settings(s2)
+    qtbot.waitUntil(lambda: band.spread is not None and band.spread.settings == s2 and band.visible, timeout=30000)
+    assert band.boxes[0].isVisible() and not band.bands[0].isVisible()
+
+
 def test_spread_band_follows_the_chart_view(qtbot, make_window):
     s = Settings(depth=10, width=8, batch=4)
     w = make_window(s)

@@ -602,7 +602,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
             c = QColor(b.color())
             if b.style() == Qt.BrushStyle.SolidPattern:
                 a = 140 / 255
-                c = QColor.fromRgbF(*(a * x + (1 - a) * y for x, y in zip(c.getRgbF()[:3], bg.getRgbF()[:3])))
+                fg_rgb, bg_rgb = c.getRgbF()[:3], bg.getRgbF()[:3]
+                c = QColor.fromRgbF(*(a * x + (1 - a) * y for x, y in zip(fg_rgb, bg_rgb, strict=True)))
             light[code] = QBrush(c, b.style())
         self._brush_sets = (solid, light)
         for label in self._labels:

@@ -1,16 +1,20 @@
 """The finite-width spread band drawn over the main chart's bars (Hanin & Rolnick 2018).
 
 For each bar shown by the `LayerChart`, a translucent box from the 10th to the 90th
-percentile of log10 magnitude over K seeds, with whiskers and a tick at the median. It
-lives in the chart's own plot item (added from here, the chart is not modified), follows
-the chart's view (which series, side by side or not) and the theme.
+percentile of log10 magnitude over K seeds, with a tick at the median. Beyond
+`BOXES_UP_TO` layers the boxes would be thinner than a few pixels: the band is then one
+continuous translucent area through the layers (one filled path: Qt fills translucent
+rectangles row by row, so 1000 thin boxes cost ~60 ms a frame, the path ~1 ms). It lives
+in the chart's own plot item (added from here, the chart is not modified), follows the
+chart's view (which series, side by side or not) and the theme.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPolygonF
 
 from engine.analysis import Spread
 
@@ -19,6 +23,47 @@ from .chart import VIEW_SERIES, LayerChart
 
 BOX_WIDTH = {1: 0.5, 2: 0.26}  # by number of series shown side by side
 OFFSETS = {1: (0.0,), 2: (-0.2, 0.2)}
+BOXES_UP_TO = 150  # layers; deeper nets get a continuous band
+
+
+class BandItem(pg.GraphicsObject):
+    """A translucent area between a lower and an upper curve, drawn as one filled path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._path = QPainterPath()
+        self._brush = QBrush()
+        self.x = self.lo = self.hi = np.zeros(0)
+
+    def set_data(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, brush: QBrush) -> None:
+        """Fill between `lo` and `hi` (finite) at `x`; a gap in `x` splits the area."""
+        self.prepareGeometryChange()
+        self.x, self.lo, self.hi = x, lo, hi
+        path = QPainterPath()
+        breaks = np.nonzero(np.diff(x) > 1.5)[0] + 1
+        for seg in np.split(np.arange(x.size), breaks):
+            if seg.size == 1:
+                i = int(seg[0])
+                path.addRect(QRectF(x[i] - 0.25, lo[i], 0.5, hi[i] - lo[i]))
+            elif seg.size > 1:
+                xs, up, down = x[seg].tolist(), hi[seg].tolist(), lo[seg].tolist()
+                pts = [QPointF(a, b) for a, b in zip(xs, up, strict=True)]
+                pts += [QPointF(a, b) for a, b in zip(reversed(xs), reversed(down), strict=True)]
+                path.addPolygon(QPolygonF(pts))
+                path.closeSubpath()
+        self._path = path
+        self._brush = brush
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # Qt override
+        """The filled area's bounds."""
+        return self._path.boundingRect()
+
+    def paint(self, p, *args) -> None:  # Qt override
+        """One translucent path fill."""
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(self._brush)
+        p.drawPath(self._path)
 
 
 class SpreadBand:
@@ -30,7 +75,8 @@ class SpreadBand:
         self.theme = chart.theme
         self.boxes = [pg.BarGraphItem(x=[0], y0=[0], height=[0], width=0.3) for _ in range(2)]
         self.medians = [pg.ErrorBarItem(x=np.zeros(1), y=np.zeros(1), height=np.zeros(1)) for _ in range(2)]
-        for item in (*self.boxes, *self.medians):
+        self.bands = [BandItem() for _ in range(2)]
+        for item in (*self.boxes, *self.medians, *self.bands):
             item.setZValue(2.5)  # above the bars (1), below theory lines (3)
             item.hide()
             chart.plot.addItem(item)
@@ -39,7 +85,7 @@ class SpreadBand:
     @property
     def visible(self) -> bool:
         """True while a band is drawn."""
-        return any(b.isVisible() for b in self.boxes)
+        return any(b.isVisible() for b in (*self.boxes, *self.bands))
 
     def set_theme(self, name: str) -> None:
         """Colour the band after theme `name`."""
@@ -58,9 +104,14 @@ class SpreadBand:
     def drawn(self, column: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(lower, upper) log10 of the band drawn for `column`, or None if it is not shown."""
         columns = VIEW_SERIES[self.chart.view]
-        if column not in columns or not self.boxes[columns.index(column)].isVisible():
+        if column not in columns:
             return None
-        o = self.boxes[columns.index(column)].opts
+        slot = columns.index(column)
+        if self.bands[slot].isVisible():
+            return self.bands[slot].lo.copy(), self.bands[slot].hi.copy()
+        if not self.boxes[slot].isVisible():
+            return None
+        o = self.boxes[slot].opts
         lo = np.asarray(o["y0"], dtype=np.float64)
         return lo, lo + np.asarray(o["height"], dtype=np.float64)
 
@@ -69,7 +120,7 @@ class SpreadBand:
         sp = self.spread
         res = self.chart.result
         if sp is None or res is None or sp.settings.depth != res.depth:
-            for item in (*self.boxes, *self.medians):
+            for item in (*self.boxes, *self.medians, *self.bands):
                 item.hide()
             return
         t = self.theme
@@ -78,15 +129,24 @@ class SpreadBand:
         fill = QColor(t.foreground)
         fill.setAlpha(70 if not t.dark else 90)
         pen = pg.mkPen(t.foreground, width=max(1.0, 0.6 * t.line_width))
-        for slot, (box, med) in enumerate(zip(self.boxes, self.medians, strict=True)):
+        continuous = res.depth > BOXES_UP_TO
+        for slot, (box, med, band) in enumerate(zip(self.boxes, self.medians, self.bands, strict=True)):
             if slot >= k:
                 box.hide()
                 med.hide()
+                band.hide()
                 continue
             lo, mid, hi = sp.band(columns[slot])
             ok = np.isfinite(lo) & np.isfinite(hi)
             x = np.arange(lo.size, dtype=np.float64)[ok] + OFFSETS[k][slot]
-            box.setOpts(x=x, y0=lo[ok], height=(hi - lo)[ok], width=BOX_WIDTH[k], brush=pg.mkBrush(fill), pen=pen)
+            if continuous:
+                band.set_data(x, lo[ok], hi[ok], pg.mkBrush(fill))
+                band.show()
+                box.hide()
+            else:
+                box.setOpts(x=x, y0=lo[ok], height=(hi - lo)[ok], width=BOX_WIDTH[k], brush=pg.mkBrush(fill), pen=pen)
+                box.show()
+                band.hide()
             mid_ok = ok & np.isfinite(mid)
             med.setData(
                 x=np.arange(mid.size, dtype=np.float64)[mid_ok] + OFFSETS[k][slot],
@@ -95,5 +155,4 @@ class SpreadBand:
                 beam=BOX_WIDTH[k],
                 pen=pg.mkPen(t.foreground, width=max(1.5, t.line_width)),
             )
-            box.show()
             med.show()
