@@ -293,6 +293,7 @@ class AnalysisDocks(QObject):
     # -- exports ---------------------------------------------------------------------
     def export_png(self, name: str, path: str | os.PathLike | None = None) -> bool:
         """Save view `name` (caption, controls, plot) as PNG; errors go to a message box."""
+        self.pacer.flush()  # draw results still waiting for their tick
         view = self.view(name)
         if path is None:
             path = self._ask(name, "png", "PNG (*.png)")
@@ -302,6 +303,7 @@ class AnalysisDocks(QObject):
 
     def export_csv(self, name: str, path: str | os.PathLike | None = None) -> bool:
         """Save the numbers behind view `name` (or "spread") as CSV, atomically."""
+        self.pacer.flush()  # the numbers of the newest result, as drawn
         text = self._csv_text(name)
         if text is None:
             self.window.show_error("Nothing to export", f"The {name} view has no result yet.")
@@ -519,7 +521,8 @@ class AnalysisDocks(QObject):
 
     @Slot(int, object)
     def _on_spread_partial(self, gen: int, partial) -> None:
-        self.pacer.post("spread.partial", lambda: self._show_spread_partial(gen, partial))
+        if gen == self.worker.latest_generation(SPREAD):  # else stale: do not even schedule it
+            self.pacer.post("spread.partial", lambda: self._show_spread_partial(gen, partial))
 
     def _show_spread_partial(self, gen: int, partial) -> None:
         if not self.spread_on or self.band is None or gen != self.worker.latest_generation(SPREAD):

@@ -17,6 +17,7 @@ GUI thread only.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -36,10 +37,16 @@ class Pacer(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, int(interval_ms)))  # 0 would be a posted event again
         self._timer.timeout.connect(self._tick)
+        self._stopped = False
         self.ran = 0  # updates run so far (tests, benchmarks)
 
     def post(self, key: str, fn: Callable[[], None], *, urgent: bool = False) -> None:
-        """Run `fn` at a coming tick, replacing a not yet run update of the same `key`."""
+        """Run `fn` at a coming tick, replacing a not yet run update of the same `key`.
+
+        Ignored once `stop()` was called (the window is closing).
+        """
+        if self._stopped:
+            return
         self._items.pop(key, None)
         if urgent:
             self._items = {key: fn, **self._items}
@@ -59,7 +66,8 @@ class Pacer(QObject):
             self._run_first()
 
     def stop(self) -> None:
-        """Drop every waiting update and stop the timer (the window is closing)."""
+        """Drop every waiting update, stop the timer and accept no more (the window is closing)."""
+        self._stopped = True
         self._timer.stop()
         self._items.clear()
 
@@ -67,10 +75,13 @@ class Pacer(QObject):
         key = next(iter(self._items))
         fn = self._items.pop(key)
         self.ran += 1
-        fn()
+        try:
+            fn()
+        except Exception:  # one failing update must not hold up the others
+            traceback.print_exc()
 
     def _tick(self) -> None:
         if self._items:
             self._run_first()
-        if self._items and not self._timer.isActive():
+        if self._items and not self._stopped and not self._timer.isActive():
             self._timer.start()

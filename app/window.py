@@ -433,6 +433,7 @@ class MainWindow(QMainWindow):
             )
             if not path:
                 return False
+        self.pacer.flush()  # draw results still waiting for their tick: the file shows the newest
         return self._write("screenshot", path, lambda: headless.image_png_bytes(self.grab()))
 
     def export_csv(self, path: str | os.PathLike | None = None) -> bool:
@@ -452,9 +453,14 @@ class MainWindow(QMainWindow):
 
         The folder is checked at once (error box, False). The file is then streamed layer by
         layer by the engine thread, whose weight cache it reuses: at the maximum size (4 GB)
-        the window stays live and shows progress. When the file is in place `npz_saved(path)`
-        is emitted; an error shows a box and leaves no file. True if the export started.
+        the window stays responsive and shows progress (new chart results wait until the
+        export is written). When the file is in place `npz_saved(path)` is emitted; an error
+        shows a box and leaves no file. One export at a time. True if the export started.
         """
+        if self.worker.is_running(NPZ_JOB):
+            # One at a time: a second export would cancel the first (latest wins per job kind).
+            self.show_error("Export NPZ busy", "A network export is still being written; try again when it is done.")
+            return False
         settings = self._export_settings()
         if path is None:
             path = self.ask_save_path("Export network", default_name(settings, "npz"), "NumPy NPZ (*.npz)")

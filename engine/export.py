@@ -72,6 +72,25 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     atomic_write_with(path, lambda fh: fh.write(data))
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (exports run on two threads)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    return _UMASK_AT_IMPORT
+
+
+def _read_umask_once() -> int:
+    mask = os.umask(0o022)  # at import, before any export thread exists
+    os.umask(mask)
+    return mask
+
+
+_UMASK_AT_IMPORT = _read_umask_once()
+
+
 def probe_writable(path: str | os.PathLike) -> None:
     """Raise OSError now if a file cannot be created beside `path` (nothing is left)."""
     target = Path(path)
@@ -92,9 +111,7 @@ def atomic_write_with(path: str | os.PathLike, writer: Callable[[BinaryIO], obje
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     try:
         # mkstemp makes the file private (0600); give it the usual mode a new file gets.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             writer(fh)
             fh.flush()

@@ -40,8 +40,11 @@ def _no_threads_or_timers_left():
                 if t.objectName().startswith("depthlens.") and t.isActive():
                     timers.append(t.objectName())
                     t.stop()
-    if app is not None:  # a dark theme sets the application palette: do not leak it
+    if app is not None:  # a dark theme sets the application and tooltip palettes: do not leak them
+        from PySide6.QtWidgets import QToolTip
+
         app.setPalette(app.style().standardPalette())
+        QToolTip.setPalette(app.style().standardPalette())
     assert not leaked, f"{len(leaked)} engine thread(s) left running"
     assert not timers, f"timers left running: {timers}"
 

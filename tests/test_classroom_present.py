@@ -184,3 +184,5 @@ def test_dark_theme_reaches_menus_and_tooltips(make_room):
     room.theme_actions["light"].trigger()
     standard = QApplication.style().standardPalette().color(QPalette.ColorRole.Window)
     assert QMenu(window).palette().color(QPalette.ColorRole.Window) == standard
+    tip = QApplication.style().standardPalette().color(QPalette.ColorRole.ToolTipBase)
+    assert QToolTip.palette().color(QPalette.ColorRole.ToolTipBase) == tip

@@ -240,3 +240,16 @@ def test_cancelled_streamed_npz_leaves_nothing(tmp_path):
         write_network_npz(Engine(), Settings(depth=10, width=8, batch=2), tmp_path / "net.npz", cancel=cancel)
     assert os.listdir(tmp_path) == ["net.npz"]
     assert (tmp_path / "net.npz").read_bytes() == b"old"
+
+
+def test_exports_keep_the_process_umask(tmp_path):
+    from engine.export import _umask, atomic_write
+
+    old = os.umask(0o027)
+    try:
+        assert _umask() == 0o027
+        atomic_write(tmp_path / "f.csv", b"x")
+        assert (tmp_path / "f.csv").stat().st_mode & 0o777 == 0o640
+        assert os.umask(0o027) == 0o027  # unchanged by the export
+    finally:
+        os.umask(old)

@@ -123,23 +123,38 @@ def test_npz_holds_the_network(window, qtbot, tmp_path, boxes):
     assert os.listdir(tmp_path) == ["net.npz"]
 
 
-def test_large_npz_is_written_by_the_engine_thread_and_close_cancels_it(qtbot, tmp_path, boxes):
-    """The window stays live while a big network streams out; closing leaves no file."""
+def test_large_npz_is_written_by_the_engine_thread_and_close_cancels_it(qtbot, tmp_path, boxes, monkeypatch):
+    """The export streams on the engine thread; a second one is refused; closing mid-write leaves no file."""
+    import time
+
     from app.window import MainWindow
     from engine import Settings
 
-    w = MainWindow(Settings(depth=120, width=512, batch=2))
+    w = MainWindow(Settings(depth=120, width=256, batch=2))
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.result is not None, timeout=30000)
+    original = Engine.layer_params
+
+    def slow(self, settings, layer):  # ~10 ms a layer: the export takes over a second
+        time.sleep(0.01)
+        return original(self, settings, layer)
+
+    monkeypatch.setattr(Engine, "layer_params", slow)
     path = tmp_path / "big.npz"
-    assert w.export_npz(path)  # returns at once: 126 MB are written by the engine thread
+    assert w.export_npz(path)  # returns at once
     assert not path.exists()
-    assert w.worker.is_running("export.npz")
+
+    def written_mb() -> float:
+        parts = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+        return parts[0].stat().st_size / 1e6 if parts else 0.0
+
+    qtbot.waitUntil(lambda: written_mb() > 2.0, timeout=20000)  # several layers are in the file
+    assert w.worker.is_running("export.npz") and not path.exists()
+    assert not w.export_npz(tmp_path / "second.npz")  # one export at a time, said in a box
+    assert boxes and "still being written" in boxes[-1][1]
     w.close()  # cancels the export between layers
-    assert not w.worker.is_running("export.npz")
     assert os.listdir(tmp_path) == []
-    assert boxes == []
 
 
 def test_npz_write_error_on_the_engine_thread_shows_the_box(window, qtbot, tmp_path, boxes, monkeypatch):

@@ -99,3 +99,26 @@ def test_window_results_are_paced_not_drawn_inside_the_signal(qtbot, make_window
     qtbot.waitUntil(lambda: w.result is not None and w.result.depth == 7, timeout=10000)
     assert seen and seen[0] == (True, 6)
     assert not w.pacer.pending()
+
+
+def test_a_failing_update_does_not_hold_up_the_others(qtbot, pacer, capsys):
+    ran = []
+
+    def boom():
+        raise RuntimeError("draw failed")
+
+    pacer.post("bad", boom)
+    pacer.post("good", lambda: ran.append("good"))
+    qtbot.waitUntil(lambda: ran == ["good"], timeout=5000)
+    assert "draw failed" in capsys.readouterr().err
+    pacer.post("bad", boom)
+    pacer.post("good2", lambda: ran.append("good2"))
+    pacer.flush()
+    assert ran == ["good", "good2"]
+
+
+def test_nothing_is_accepted_after_stop(qtbot, pacer):
+    pacer.stop()
+    pacer.post("late", lambda: None)
+    assert not pacer.pending()
+    assert not pacer._timer.isActive()

@@ -33,12 +33,12 @@ class BandItem(pg.GraphicsObject):
         super().__init__()
         self._path = QPainterPath()
         self._brush = QBrush()
-        self.x = self.lo = self.hi = np.zeros(0)
+        self.xs = self.lo = self.hi = np.zeros(0)
 
     def set_data(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, brush: QBrush) -> None:
         """Fill between `lo` and `hi` (finite) at `x`; a gap in `x` splits the area."""
         self.prepareGeometryChange()
-        self.x, self.lo, self.hi = x, lo, hi
+        self.xs, self.lo, self.hi = x, lo, hi
         path = QPainterPath()
         breaks = np.nonzero(np.diff(x) > 1.5)[0] + 1
         for seg in np.split(np.arange(x.size), breaks):
