@@ -163,7 +163,11 @@ def phase_csv_text(pd_: PhaseDiagram, settings: Settings) -> str:
 
 def jacobian_csv_text(js: JacobianSpectrum) -> str:
     """One row per singular value (decreasing): index, value, log10 value."""
-    params = {"analysis": "jacobian", "sample": 0, "singular_values": js.singular_values.size}
+    params: dict[str, object] = {"analysis": "jacobian", "sample": 0, "singular_values": js.singular_values.size}
+    if js.finite:
+        # Values below n * eps * sigma_max are not resolved by the float64 SVD.
+        params["precision_floor"] = fmt(10.0 ** js.log10_floor) if js.log10_floor > -300 else "0"
+        params["below_floor"] = js.below_floor
     out = io.StringIO()
     out.write(_header(js.settings, params, [js.note] if js.note else []))
     out.write(",".join(JACOBIAN_COLUMNS) + "\n")

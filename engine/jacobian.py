@@ -51,6 +51,28 @@ class JacobianSpectrum:
             return float(np.mean(self.singular_values**2))
 
     @property
+    def log10_floor(self) -> float:
+        """log10 of the precision floor: n * eps(float64) * sigma_max.
+
+        The SVD's absolute error is about this; singular values below it are not resolved
+        (they mean "effectively 0 at float64 precision", not their printed value). NaN
+        when there is no spectrum.
+        """
+        logs = self.log10_singular_values
+        finite = logs[np.isfinite(logs)]
+        if finite.size == 0 or not self.finite:
+            return math.nan
+        return float(finite.max()) + math.log10(logs.size * float(np.finfo(np.float64).eps))
+
+    @property
+    def below_floor(self) -> int:
+        """How many singular values lie below `log10_floor` (exact zeros included)."""
+        floor = self.log10_floor
+        if math.isnan(floor):
+            return 0
+        return int(np.count_nonzero(self.log10_singular_values < floor))
+
+    @property
     def finite(self) -> bool:
         """True when every singular value was computed (no overflow to NaN)."""
         return bool(np.all(~np.isnan(self.singular_values)))

@@ -9,7 +9,7 @@ import pytest
 
 from engine import Cancelled, Engine, Settings, SettingsError
 from engine.activations import dphi, phi
-from engine.analysis import JacobianTooLarge, jacobian_spectrum
+from engine.analysis import JacobianTooLarge, jacobian_csv_text, jacobian_spectrum
 from engine.theory import mean_field
 
 
@@ -124,3 +124,39 @@ def test_overflow_gives_nan_with_a_note_and_huge_scales_stay_in_log10():
     big = jacobian_spectrum(Settings(width=8, depth=200, activation="linear", init="orthogonal", scale=10.0,
                                      dtype="float64"))
     np.testing.assert_allclose(big.log10_singular_values, 200.0, rtol=1e-12)
+
+
+def test_precision_floor_flags_the_singular_values_float64_cannot_resolve():
+    """Deep chaotic tanh: half the spectrum lies below n*eps*sigma_max and is flagged as such."""
+    s = Settings(depth=50, width=64, batch=4, activation="tanh", init="gaussian", scale=1.4)
+    js = jacobian_spectrum(s)
+    logs = js.log10_singular_values
+    assert js.log10_floor == pytest.approx(logs.max() + math.log10(64 * np.finfo(np.float64).eps))
+    assert 0 < js.below_floor < 64
+    assert js.below_floor == np.count_nonzero(logs < js.log10_floor)
+    # Above the floor the values are resolved: the same product accumulated in the other
+    # order (from the output side) gives them again; below it the two disagree (noise).
+    s64 = s.replace(dtype="float64")
+    js64 = jacobian_spectrum(s64)
+    net = Engine().network(s64)
+    a, factors = net.x[0], []
+    for W, b in zip(net.W, net.b, strict=True):
+        z = W @ a + b
+        factors.append(dphi("tanh", z)[:, None] * W)
+        a = phi("tanh", z)
+    K = factors[-1]  # J = M_L ... M_1, multiplied from the output side
+    for M in reversed(factors[:-1]):
+        K = K @ M
+    other = np.log10(np.maximum(np.linalg.svd(K, compute_uv=False), 1e-300))
+    logs64, floor = js64.log10_singular_values, js64.log10_floor
+    resolved = logs64 > floor + 1  # a decade above the floor
+    assert resolved.sum() > 10
+    # Error bound of the SVD: |d sigma| <~ n eps sigma_max = 10**floor, i.e. relative 10**(floor - log sigma).
+    assert np.all(np.abs(other - logs64)[resolved] <= 10.0 ** (floor - logs64[resolved]))
+    below = logs64 < floor
+    assert np.max(np.abs(other[below] - logs64[below])) > 0.1  # below it: noise
+    # An isometric network has nothing below it, and its CSV says so.
+    ortho = jacobian_spectrum(Settings(depth=20, width=16, batch=2, activation="linear", init="orthogonal"))
+    assert ortho.below_floor == 0
+    assert "below_floor=0" in jacobian_csv_text(ortho)
+    assert f"below_floor={js.below_floor}" in jacobian_csv_text(js)

@@ -340,6 +340,22 @@ def test_jacobian_gaussian_spreads_more_with_depth(qtbot, make_window):
     assert spans[1] > 2 * spans[0]
 
 
+def test_jacobian_view_marks_the_precision_floor(qtbot, make_window):
+    s = Settings(depth=50, width=64, batch=4, activation="tanh", init="gaussian", scale=1.4)
+    w = make_window(s)
+    view = open_view(qtbot, w, "jacobian")
+    qtbot.waitUntil(lambda: view.spectrum is not None and view.spectrum.settings == s, timeout=20000)
+    js = view.spectrum
+    assert js.below_floor > 0
+    assert view.floor_line.isVisible() and view.floor_line.value() == pytest.approx(js.log10_floor)
+    assert f"{js.below_floor} below the float64 precision floor" in view.summary()
+    # An isometric net: no floor line, no such words.
+    s2 = Settings(depth=20, width=16, batch=2, activation="linear", init="orthogonal")
+    w.set_settings(s2)
+    qtbot.waitUntil(lambda: view.spectrum is not None and view.spectrum.settings == s2, timeout=20000)
+    assert not view.floor_line.isVisible() and "precision floor" not in view.summary()
+
+
 def test_jacobian_too_large_says_so_and_does_not_compute(qtbot, make_window):
     w = make_window(Settings(depth=6, width=8, batch=2))
     docks = w.analysis

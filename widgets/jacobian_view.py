@@ -60,7 +60,16 @@ class JacobianView(AnalysisView):
         self.rms_line = pg.InfiniteLine(
             pos=0.0, angle=90, movable=False, label="√(mean σ²)", labelOpts={"position": 0.78}
         )
-        for line in (self.one_line, self.rms_line):
+        # The float64 SVD does not resolve singular values below n * eps * sigma_max.
+        self.floor_line = pg.InfiniteLine(
+            pos=0.0, angle=90, movable=False, label="precision floor", labelOpts={"position": 0.62}
+        )
+        self.floor_line.setToolTip(
+            "Singular values left of this line are below n·ε·σ_max of float64: the SVD does not "
+            "resolve them, so they mean \u201ceffectively 0\u201d, not their printed value."
+        )
+        self.floor_line.hide()
+        for line in (self.one_line, self.rms_line, self.floor_line):
             line.setZValue(3)
             self.plot.addItem(line)
         self.message_item = pg.TextItem("", anchor=(0.5, 0.5))
@@ -100,7 +109,8 @@ class JacobianView(AnalysisView):
         self.style_plot(self.plot, "number of singular values", "singular value σ (log scale)")
         self.one_line.setPen(pg.mkPen(t.healthy, width=t.line_width, style=Qt.PenStyle.DashLine))
         self.rms_line.setPen(pg.mkPen(t.theory, width=t.line_width))
-        for line in (self.one_line, self.rms_line):
+        self.floor_line.setPen(pg.mkPen(t.foreground, width=1, style=Qt.PenStyle.DotLine))
+        for line in (self.one_line, self.rms_line, self.floor_line):
             line.label.setColor(t.foreground)
             line.label.fill = pg.mkBrush(QColor(t.background))
         self.message_item.setColor(t.foreground)
@@ -117,6 +127,7 @@ class JacobianView(AnalysisView):
             self.bars.setOpts(x0=[0.0], x1=[0.0], height=[0.0])
             self.one_line.hide()
             self.rms_line.hide()
+            self.floor_line.hide()
             text = self.message or (js.note if js is not None else "")
             self.message_item.setText(text)
             self.message_item.setVisible(bool(text))
@@ -163,6 +174,16 @@ class JacobianView(AnalysisView):
         ]
         if zeros:
             parts.append(f"{zeros} exactly 0 (not drawn)")
+        below = js.below_floor - zeros
+        if below > 0:
+            self.floor_line.setPos(js.log10_floor)
+            self.floor_line.show()
+            parts.append(
+                f"{below} below the float64 precision floor {_fmt_log(js.log10_floor)} (left of the dotted line): "
+                "effectively 0, their exact values are not resolved"
+            )
+        else:
+            self.floor_line.hide()
         if js.note:
             parts.append(js.note)
         self.status.setText("; ".join(parts) + ".")
