@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.worker.busy_changed.connect(self._on_busy)
         self.add_job_handler(CHART, self._show_chart_result)
         self.add_job_handler(NPZ_JOB, self._on_npz_done)
+        self.worker.background_kinds.add(NPZ_JOB)  # the chart and views keep updating meanwhile
 
         self.chart = LayerChart(theme=self.theme_name)
         self.chart.setToolTip("")
@@ -452,10 +453,11 @@ class MainWindow(QMainWindow):
         """Save the network of the shown result (W, b, x, config) as NPZ, on the engine thread.
 
         The folder is checked at once (error box, False). The file is then streamed layer by
-        layer by the engine thread, whose weight cache it reuses: at the maximum size (4 GB)
-        the window stays responsive and shows progress (new chart results wait until the
-        export is written). When the file is in place `npz_saved(path)` is emitted; an error
-        shows a box and leaves no file. One export at a time. True if the export started.
+        layer by the engine thread, whose weight cache it reuses, as a background job: between
+        two layers it lets waiting chart and view jobs run, so at the maximum size (4 GB) the
+        window stays live and shows progress. When the file is in place `npz_saved(path)` is
+        emitted; an error shows a box and leaves no file. One export at a time. True if the
+        export started.
         """
         if self.worker.is_running(NPZ_JOB):
             # One at a time: a second export would cancel the first (latest wins per job kind).

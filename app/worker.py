@@ -86,6 +86,16 @@ class _Runner(QObject):
                 return
             self._run(job)
 
+    def _run_foreground(self) -> None:
+        # Called from inside a background job, between its steps (same thread): the
+        # interactive jobs waiting meanwhile run now, so a long export never holds them up.
+        owner = self._owner
+        while True:
+            job = owner._take_pending(foreground_only=True)
+            if job is None:
+                return
+            self._run(job)
+
     def _run(self, job: Job) -> None:
         owner = self._owner
         if owner._stale(job):
@@ -94,9 +104,12 @@ class _Runner(QObject):
         last = [0.0]
         done = [0.0]  # fraction reported by the job so far
         interim = [False]
+        background = job.kind in owner.background_kinds
 
         def cancel() -> bool:
             # Called between layers on this thread; reads the GUI thread's counter.
+            if background and not owner._closed:
+                self._run_foreground()
             if not owner._stale(job):
                 return False
             if owner._closed:
@@ -149,6 +162,8 @@ class EngineWorker(QObject):
         self._running: set[str] = set()  # kinds whose latest job has not finished (GUI side)
         self._shown: dict[str, int] = {}  # kind -> generation of the newest delivered result
         self.interim_budget_s = INTERIM_BUDGET_S
+        # Kinds that yield to the others between their steps (long file exports).
+        self.background_kinds: set[str] = set()
         self._wake_posted = False
         self._closed = False
         self._thread = QThread()
@@ -229,13 +244,15 @@ class EngineWorker(QObject):
         return stopped
 
     # -- called from the worker thread (under the lock) -------------------------------
-    def _take_pending(self) -> Job | None:
+    def _take_pending(self, foreground_only: bool = False) -> Job | None:
         with self._lock:
-            if not self._pending:
-                self._wake_posted = False
+            kinds = [k for k in self._pending if not (foreground_only and k in self.background_kinds)]
+            if not kinds:
+                if not self._pending:
+                    self._wake_posted = False
                 return None
             # The oldest-requested kind first, so one busy kind cannot starve another.
-            kind = min(self._pending, key=lambda k: self._pending[k].seq)
+            kind = min(kinds, key=lambda k: self._pending[k].seq)
             return self._pending.pop(kind)
 
     def _stale(self, job: Job) -> bool:

@@ -124,7 +124,8 @@ def test_npz_holds_the_network(window, qtbot, tmp_path, boxes):
 
 
 def test_large_npz_is_written_by_the_engine_thread_and_close_cancels_it(qtbot, tmp_path, boxes, monkeypatch):
-    """The export streams on the engine thread; a second one is refused; closing mid-write leaves no file."""
+    """The export streams on the engine thread while the chart keeps updating; a second one is
+    refused; closing mid-write leaves no file."""
     import time
 
     from app.window import MainWindow
@@ -136,8 +137,8 @@ def test_large_npz_is_written_by_the_engine_thread_and_close_cancels_it(qtbot, t
     qtbot.waitUntil(lambda: w.result is not None, timeout=30000)
     original = Engine.layer_params
 
-    def slow(self, settings, layer):  # ~10 ms a layer: the export takes over a second
-        time.sleep(0.01)
+    def slow(self, settings, layer):  # ~20 ms a layer: the export takes over two seconds
+        time.sleep(0.02)
         return original(self, settings, layer)
 
     monkeypatch.setattr(Engine, "layer_params", slow)
@@ -150,6 +151,10 @@ def test_large_npz_is_written_by_the_engine_thread_and_close_cancels_it(qtbot, t
         return parts[0].stat().st_size / 1e6 if parts else 0.0
 
     qtbot.waitUntil(lambda: written_mb() > 2.0, timeout=20000)  # several layers are in the file
+    assert w.worker.is_running("export.npz") and not path.exists()
+    # The chart still follows the controls: its job runs between two layers of the export.
+    w.set_settings(w.settings().replace(depth=119))
+    qtbot.waitUntil(lambda: w.result.depth == 119, timeout=10000)
     assert w.worker.is_running("export.npz") and not path.exists()
     assert not w.export_npz(tmp_path / "second.npz")  # one export at a time, said in a box
     assert boxes and "still being written" in boxes[-1][1]

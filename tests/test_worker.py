@@ -179,3 +179,37 @@ def test_strict_mode_cancels_every_superseded_job(qtbot, worker):
     qtbot.waitUntil(lambda: not worker.is_busy(), timeout=5000)
     qtbot.wait(50)
     assert got == ["second"]
+
+
+def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
+    """A background kind (file export) yields to the other kinds at every cancel() check."""
+    import time
+
+    from app.worker import EngineWorker
+
+    worker = EngineWorker()
+    worker.background_kinds.add("slow")
+    order = []
+    started = []
+
+    def slow(cancel, progress):
+        started.append(True)
+        for i in range(100):
+            if cancel():
+                return "cancelled"
+            order.append(f"slow{i}")
+            time.sleep(0.01)
+        return "slow done"
+
+    got = {}
+    worker.result_ready.connect(lambda kind, r: got.__setitem__(kind, r))
+    worker.submit("slow", slow)
+    qtbot.waitUntil(lambda: bool(started), timeout=5000)
+    worker.submit("chart", lambda cancel, progress: order.append("chart") or "chart done")
+    qtbot.waitUntil(lambda: "chart" in got, timeout=5000)
+    assert got["chart"] == "chart done"
+    assert "slow" not in got  # the chart came back while the export was still running
+    assert 0 < order.index("chart") < 100
+    qtbot.waitUntil(lambda: "slow" in got, timeout=10000)
+    assert got["slow"] == "slow done"
+    assert worker.shutdown()
