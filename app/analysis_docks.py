@@ -472,10 +472,6 @@ class AnalysisDocks(QObject):
         self._submit(SPREAD, spread_job)
 
     # -- results (GUI thread) ----------------------------------------------------------
-    def flush_staged(self) -> None:
-        """Apply every result waiting to be drawn now (tests, export, close)."""
-        self.pacer.flush()
-
     @Slot(str, object)
     def _on_any_result(self, kind: str, result: object) -> None:
         if kind == CHART:

@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
         busy_views = views is not None and any(views.is_visible(n) for n in views.docks)
         self.chart.set_result(result, animate=not (busy_views and self.controls.dragging()))
         self.readout.set_result(result)
-        self._status.setText(f"Computed {result.depth} layers in {result.seconds * 1000:.0f} ms")
+        self._status.setText(self._computed_text())
 
     @Slot(str, str)
     def _on_error(self, kind: str, message: str) -> None:
@@ -239,9 +239,11 @@ class MainWindow(QMainWindow):
         if not busy:
             self._progress.hide()
             if self._status.text().startswith(("Computing", "Exporting")):
-                self._status.setText(
-                    f"Computed {self.result.depth} layers in {self.result.seconds * 1000:.0f} ms" if self.result else ""
-                )
+                self._status.setText(self._computed_text())
+
+    def _computed_text(self) -> str:
+        r = self.result
+        return f"Computed {r.depth} layers in {r.seconds * 1000:.0f} ms" if r is not None else ""
 
     # -- building --------------------------------------------------------------------
     def _build_view_selector(self) -> QHBoxLayout:

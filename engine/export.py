@@ -91,11 +91,16 @@ def _read_umask_once() -> int:
 _UMASK_AT_IMPORT = _read_umask_once()
 
 
-def probe_writable(path: str | os.PathLike) -> None:
-    """Raise OSError now if a file cannot be created beside `path` (nothing is left)."""
+def _temp_beside(path: str | os.PathLike, suffix: str) -> tuple[int, str]:
+    """A new private temporary file in `path`'s folder: (fd, name)."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
+    return tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=folder)
+
+
+def probe_writable(path: str | os.PathLike) -> None:
+    """Raise OSError now if a file cannot be created beside `path` (nothing is left)."""
+    fd, tmp = _temp_beside(path, ".probe")
     os.close(fd)
     os.unlink(tmp)
 
@@ -106,9 +111,7 @@ def atomic_write_with(path: str | os.PathLike, writer: Callable[[BinaryIO], obje
     On any error (including `Cancelled` raised by the writer) the temporary file is
     removed and the target is left untouched.
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    fd, tmp = _temp_beside(path, ".part")
     try:
         # mkstemp makes the file private (0600); give it the usual mode a new file gets.
         os.chmod(tmp, 0o666 & ~_umask())
@@ -116,7 +119,7 @@ def atomic_write_with(path: str | os.PathLike, writer: Callable[[BinaryIO], obje
             writer(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -69,10 +69,6 @@ def depth_scale(chi_1: float | np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- scalar, exact
 
 
-def _moments_exact(activation: str, v: float) -> tuple[float, float]:
-    return moments(activation, v)
-
-
 def _limit_d2(activation: str) -> float:
     """E[phi'^2] as v -> inf."""
     return _limit_moments(activation, math.inf)[1]
@@ -109,7 +105,7 @@ def fixed_point(activation: str, sigma_w2: float, sigma_b2: float) -> float:
         return b2
 
     def h(v: float) -> float:
-        return s2 * _moments_exact(activation, v)[0] + b2 - v
+        return s2 * moments(activation, v)[0] + b2 - v
 
     v1 = s2 + b2
     h1 = h(v1)
@@ -163,7 +159,7 @@ def chi_1(activation: str, sigma_w2: float, sigma_b2: float, q_star: float | Non
         return s2 * _d2_at_zero(activation)
     if math.isinf(q):
         return s2 * _limit_d2(activation)
-    return s2 * _moments_exact(activation, q)[1]
+    return s2 * moments(activation, q)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +200,7 @@ def _tables(activation: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float,
     f = np.empty(n)
     g = np.empty(n)
     for i, lv in enumerate(x):
-        f[i], g[i] = _moments_exact(activation, math.exp(lv))
+        f[i], g[i] = moments(activation, math.exp(lv))
     z = np.zeros(1)
     f0 = float(phi(activation, z)[0] ** 2)
     g0 = _d2_at_zero(activation)
