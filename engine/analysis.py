@@ -12,6 +12,7 @@ All compute functions are pure (no global state), take keyword-only options, che
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Iterable
 
@@ -164,9 +165,10 @@ def phase_csv_text(pd_: PhaseDiagram, settings: Settings) -> str:
 def jacobian_csv_text(js: JacobianSpectrum) -> str:
     """One row per singular value (decreasing): index, value, log10 value."""
     params: dict[str, object] = {"analysis": "jacobian", "sample": 0, "singular_values": js.singular_values.size}
-    if js.finite:
-        # Values below n * eps * sigma_max are not resolved by the float64 SVD.
-        params["precision_floor"] = fmt(10.0 ** js.log10_floor) if js.log10_floor > -300 else "0"
+    if math.isfinite(js.log10_floor):
+        # Values below n * eps * sigma_max are not resolved by the float64 SVD (log10: the
+        # floor itself may lie beyond float64, like the singular values).
+        params["log10_precision_floor"] = fmt(js.log10_floor)
         params["below_floor"] = js.below_floor
     out = io.StringIO()
     out.write(_header(js.settings, params, [js.note] if js.note else []))

@@ -54,9 +54,11 @@ class JacobianSpectrum:
     def log10_floor(self) -> float:
         """log10 of the precision floor: n * eps(float64) * sigma_max.
 
-        The SVD's absolute error is about this; singular values below it are not resolved
-        (they mean "effectively 0 at float64 precision", not their printed value). NaN
-        when there is no spectrum.
+        The SVD's absolute error is at most about this (LAPACK's bound; in practice often
+        smaller): a singular value below it is not resolved, its true value lies somewhere
+        under the floor and its printed digits are rounding noise. It covers rounding in the
+        product and the SVD only, not a forward pass that is itself chaotic. NaN when there
+        is no spectrum or no non-zero singular value.
         """
         logs = self.log10_singular_values
         finite = logs[np.isfinite(logs)]
@@ -66,7 +68,7 @@ class JacobianSpectrum:
 
     @property
     def below_floor(self) -> int:
-        """How many singular values lie below `log10_floor` (exact zeros included)."""
+        """How many singular values lie below `log10_floor` (exact zeros included; 0 if NaN)."""
         floor = self.log10_floor
         if math.isnan(floor):
             return 0

@@ -160,3 +160,19 @@ def test_precision_floor_flags_the_singular_values_float64_cannot_resolve():
     assert ortho.below_floor == 0
     assert "below_floor=0" in jacobian_csv_text(ortho)
     assert f"below_floor={js.below_floor}" in jacobian_csv_text(js)
+
+
+def test_csv_header_floor_stays_consistent_beyond_float64_and_without_a_spectrum():
+    tiny = jacobian_spectrum(Settings(depth=200, width=8, batch=2, activation="linear", init="gaussian", scale=0.02))
+    text = jacobian_csv_text(tiny)
+    line = next(ln for ln in text.splitlines() if "log10_precision_floor=" in ln)
+    fields = dict(kv.split("=") for kv in line[2:].split())
+    assert float(fields["log10_precision_floor"]) == pytest.approx(tiny.log10_floor)
+    assert float(fields["log10_precision_floor"]) < -300  # the floor itself lies beyond float64
+    assert int(fields["below_floor"]) == tiny.below_floor
+    # All singular values exactly 0 (a dead relu net): no floor, no contradictory fields.
+    dead_net = Settings(depth=3, width=1, batch=1, activation="relu", init="gaussian", scale=10.0, seed=1)
+    dead = jacobian_spectrum(dead_net)
+    assert np.all(np.isneginf(dead.log10_singular_values))
+    assert math.isnan(dead.log10_floor) and dead.below_floor == 0
+    assert "precision_floor" not in jacobian_csv_text(dead)

@@ -66,7 +66,7 @@ class JacobianView(AnalysisView):
         )
         self.floor_line.setToolTip(
             "Singular values left of this line are below n·ε·σ_max of float64: the SVD does not "
-            "resolve them, so they mean \u201ceffectively 0\u201d, not their printed value."
+            "resolve them. Their true values lie somewhere below the line; the printed digits are rounding noise."
         )
         self.floor_line.hide()
         for line in (self.one_line, self.rms_line, self.floor_line):
@@ -180,7 +180,7 @@ class JacobianView(AnalysisView):
             self.floor_line.show()
             parts.append(
                 f"{below} below the float64 precision floor {_fmt_log(js.log10_floor)} (left of the dotted line): "
-                "effectively 0, their exact values are not resolved"
+                "not resolved, their true values lie somewhere below it"
             )
         else:
             self.floor_line.hide()
