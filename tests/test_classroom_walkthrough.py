@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from conftest import wait_shown
 from PySide6.QtCore import Qt
 
 from app.walkthrough import WalkthroughError, default_steps, parse_steps
@@ -18,12 +19,7 @@ ENGINE = Engine()
 
 
 def wait_for(qtbot, window, settings, timeout=60000):
-    def done():
-        r = window.chart.result
-        return r is not None and r.settings == settings and not window.chart.animating
-
-    qtbot.waitUntil(done, timeout=timeout)
-    return window.chart.result
+    return wait_shown(qtbot, window, settings, timeout=timeout)  # longer default: walkthrough steps are big
 
 
 def sentences(text: str) -> list[str]:
