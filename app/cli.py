@@ -7,12 +7,15 @@ any window opens. Qt is imported only for the GUI and for PNG/SVG export.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from app.theory_cli import (
+    ANALYSIS_OUTPUTS,
     add_export_options,
     add_theory_parser,
     check_analyses,
@@ -29,13 +32,56 @@ class UsageError(Exception):
     """A bad command line: exit 2 with this message."""
 
 
+_INT = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
+_FLOAT = re.compile(r"[+-]?([0-9]{1,400}\.?[0-9]{0,400}|\.[0-9]{1,400})([eE][+-]?[0-9]{1,4})?", re.ASCII)
+
+
+def shorten(value: object, limit: int = 40) -> str:
+    """`value` as repr() for an error message, cut to about `limit` characters."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[: limit - 3]) + "..."
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def parse_int(text: str) -> int:
+    """An ASCII decimal integer (no unicode digits, no '_'); ValueError otherwise."""
+    if not _INT.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
+
+
+def parse_float(text: str) -> float:
+    """An ASCII decimal number (no unicode digits, '_', inf or nan); ValueError otherwise."""
+    if not _FLOAT.fullmatch(text):
+        raise ValueError(text)
+    return float(text)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse API name
         if message.startswith("unrecognized arguments:"):
             bad = message.split(":", 1)[1].split()[0]
             known = sorted(o for a in self._actions for o in a.option_strings if o.startswith("--"))
-            message = f"unknown option {bad}; allowed options: {', '.join(known)}"
+            where = "" if self.prog == PROG else f" for `{self.prog}`"
+            message = f"unknown option {bad if len(bad) <= 40 else shorten(bad)}{where}; allowed options: {', '.join(known)}"
         raise UsageError(message)
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        # Unknown options are reported by the sub-command that was named, so the list of
+        # allowed options is that sub-command's, not the top level's.
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(ns, "command", None)
+            parser = self._subparsers_by_name().get(command, self) if command else self
+            parser.error("unrecognized arguments: " + " ".join(extras))
+        return ns
+
+    def _subparsers_by_name(self) -> dict[str, argparse.ArgumentParser]:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return dict(action.choices)
+        return {}
 
 
 def option_name(field: str) -> str:
@@ -46,9 +92,9 @@ def option_name(field: str) -> str:
 def _int_type(field: str):
     def conv(text: str) -> int:
         try:
-            return int(text)
+            return parse_int(text)
         except ValueError:
-            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {text!r}") from None
+            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}") from None
 
     return conv
 
@@ -56,9 +102,9 @@ def _int_type(field: str):
 def _float_type(field: str):
     def conv(text: str) -> float:
         try:
-            return float(text)
+            return parse_float(text)
         except ValueError:
-            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {text!r}") from None
+            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}") from None
 
     return conv
 
@@ -66,7 +112,7 @@ def _float_type(field: str):
 def _word_type(field: str):
     def conv(text: str) -> str:
         if text not in RANGES[field]:
-            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {text!r}")
+            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}")
         return text
 
     return conv
@@ -89,7 +135,7 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
 
 def _preset_type(text: str) -> str:
     if text not in PRESETS:
-        raise UsageError(f"--preset must be one of {', '.join(PRESETS)}, got {text!r}")
+        raise UsageError(f"--preset must be one of {', '.join(PRESETS)}, got {shorten(text)}")
     return text
 
 
@@ -101,17 +147,18 @@ def settings_from_args(ns: argparse.Namespace) -> Settings:
         return base.replace(**changes)
     except SettingsError as exc:
         raise UsageError(
-            f"{option_name(exc.name)} must be {allowed(exc.name)}, got {changes.get(exc.name)!r}"
+            f"{option_name(exc.name)} must be {allowed(exc.name)}, got {shorten(changes.get(exc.name))}"
         ) from None
 
 
 def _size_type(text: str) -> tuple[int, int]:
+    msg = f"--size must be WIDTHxHEIGHT with each from 16 to 8192, got {shorten(text)}"
     try:
-        w, h = (int(t) for t in text.lower().split("x"))
+        w, h = (parse_int(t) for t in text.lower().split("x"))
     except ValueError:
-        raise UsageError(f"--size must be WIDTHxHEIGHT with each from 16 to 8192, got {text!r}") from None
+        raise UsageError(msg) from None
     if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise UsageError(f"--size must be WIDTHxHEIGHT with each from 16 to 8192, got {text!r}")
+        raise UsageError(msg)
     return w, h
 
 
@@ -146,14 +193,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(code: int, message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    with contextlib.suppress(Exception):
+        print(f"{PROG}: error: {message}", file=sys.stderr)
     return code
 
 
+FILE_OUTPUTS: tuple[tuple[str, str, bool], ...] = (  # (option dest, what, binary)
+    ("csv", "CSV", False),
+    ("npz", "NPZ", True),
+    ("png", "PNG", True),
+    ("svg", "SVG", False),
+)
+
+
+def _outputs(ns: argparse.Namespace) -> list[tuple[str, str]]:
+    """(option, path) of every file the export writes, checked for '-' clashes."""
+    outs = [(f"--{name}", getattr(ns, name)) for name, _, _ in FILE_OUTPUTS if getattr(ns, name, None)]
+    outs += [("--" + name.replace("_", "-"), getattr(ns, name)) for name in ANALYSIS_OUTPUTS if getattr(ns, name, None)]
+    to_stdout = [opt for opt, path in outs if path == "-"]
+    if len(to_stdout) > 1:
+        raise UsageError(f"only one output can be '-' (standard output), got {', '.join(to_stdout)}")
+    binary = {f"--{name}" for name, _, is_binary in FILE_OUTPUTS if is_binary}
+    for opt, path in outs:
+        if path == "-" and opt in binary and sys.stdout is not None and sys.stdout.isatty():
+            raise UsageError(f"{opt} - would write binary data to the terminal; redirect standard output")
+    return outs
+
+
 def cmd_export(ns: argparse.Namespace) -> int:
-    """`depthlens export`: compute and write the requested files."""
-    from engine import Engine
-    from engine.export import csv_text, write_csv, write_network_npz
+    """`depthlens export`: compute, then write every requested file (all of them or none)."""
+    from engine import Engine, fileio
+    from engine.export import csv_text, network_npz_writer
 
     settings = settings_from_args(ns)
     if not any((ns.csv, ns.npz, ns.png, ns.svg)) and not wants_analyses(ns):
@@ -162,32 +232,171 @@ def cmd_export(ns: argparse.Namespace) -> int:
             "--hist-csv, --spread-csv, --phase-csv, --jacobian-csv"
         )
     check_analyses(ns, settings)
-    engine = Engine()
-    result = engine.compute(settings) if any((ns.csv, ns.png, ns.svg)) else None
+    outputs = _outputs(ns)
     try:
-        if ns.csv == "-":
-            sys.stdout.write(csv_text(result))
-            sys.stdout.flush()
-        elif ns.csv:
-            write_csv(result, ns.csv)
-        if ns.npz:
-            write_network_npz(engine, settings, ns.npz)  # streamed: max size never sits in memory
+        for _, path in outputs:  # fail before a long computation, not after it
+            fileio.check_writable(path)
+        engine = Engine()
+        result = None
+        if any((ns.csv, ns.png, ns.svg)):
+            with progress_line("computing the network") as progress:
+                result = engine.compute(settings, progress=progress)
+        files: list[tuple[str, fileio.Writer]] = []
+        if ns.csv:
+            files.append((ns.csv, _bytes_writer(csv_text(result).encode("utf-8"))))
+        if ns.npz:  # streamed layer by layer while it is written: never whole in memory
+            npz_progress = progress_line("writing the NPZ")
+            files.append((ns.npz, _npz_writer(network_npz_writer, engine, settings, npz_progress)))
         if ns.png or ns.svg:
-            from app.headless import export_images
+            from app.headless import render_png, render_svg
 
-            export_images(result, png=ns.png, svg=ns.svg, size=ns.size, theme=ns.theme, view=ns.view)
-        export_analyses(ns, settings, engine)
+            if ns.png:
+                files.append((ns.png, _bytes_writer(render_png(result, ns.size, ns.theme, ns.view))))
+            if ns.svg:
+                files.append((ns.svg, _bytes_writer(render_svg(result, ns.size, ns.theme, ns.view))))
+        for path, text in export_analyses(ns, settings, engine, progress_line):
+            files.append((path, _bytes_writer(text.encode("utf-8"))))
+        fileio.write_files(files)
     except OSError as exc:
-        return _fail(1, f"cannot write {exc.filename or ''}: {exc.strerror or exc}")
+        if any(path == "-" for _, path in outputs):
+            _silence_stdout()
+        return _fail(1, f"cannot write {_error_path(exc)}")
     return 0
+
+
+def _bytes_writer(data: bytes) -> Callable[[Any], object]:
+    return lambda fh: fh.write(data)
+
+
+def _npz_writer(make, engine, settings, progress_cm) -> Callable[[Any], object]:
+    def write(fh) -> None:
+        with progress_cm as progress:
+            make(engine, settings, progress=progress)(fh)
+
+    return write
+
+
+def _error_path(exc: OSError) -> str:
+    from engine.fileio import FileError, reason_of, shown
+
+    if isinstance(exc, FileError):
+        return str(exc)
+    name = shown(exc.filename) if exc.filename else "the output"
+    return f"{name}: {reason_of(exc)}"
+
+
+class progress_line(contextlib.AbstractContextManager):
+    """A progress callback that prints '... NN%' to stderr once a job runs over ~1 s.
+
+    Only when stderr is a terminal; the line is cleared at the end. Used as
+    `with progress_line("what") as progress: job(progress=progress)`.
+    """
+
+    DELAY = 1.0
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.start = 0.0
+        self.shown = False
+        self.tty = bool(sys.stderr is not None and sys.stderr.isatty())
+
+    def __enter__(self):
+        import time
+
+        self.start = time.monotonic()
+        self.shown = False
+        return self if self.tty else None
+
+    def __call__(self, fraction: float) -> None:
+        import time
+
+        elapsed = time.monotonic() - self.start
+        if elapsed < self.DELAY:
+            return
+        pct = max(0.0, min(1.0, float(fraction))) * 100
+        eta = elapsed * (100 - pct) / pct if pct > 0 else float("nan")
+        left = f", about {eta:.0f} s left" if eta == eta else ""
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"\r{PROG}: {self.what}: {pct:3.0f}%{left}   ")
+            sys.stderr.flush()
+            self.shown = True
+
+    def __exit__(self, *exc) -> None:
+        if self.shown:
+            with contextlib.suppress(Exception):
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+        return None
 
 
 def cmd_presets() -> int:
     """`depthlens presets`: one line per preset."""
     width = max(len(n) for n in PRESETS)
-    for name, preset in PRESETS.items():
-        print(f"{name:<{width}}  {preset.description}")
+    write_stdout("".join(f"{name:<{width}}  {preset.description}\n" for name, preset in PRESETS.items()))
     return 0
+
+
+class StdoutError(Exception):
+    """Standard output cannot be written (closed, full disk, broken pipe): exit 1."""
+
+
+def write_stdout(text: str) -> None:
+    """Write and flush `text` to standard output; raise `StdoutError` on failure."""
+    if sys.stdout is None:
+        raise StdoutError("it is closed")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        from engine.fileio import reason_of
+
+        raise StdoutError(reason_of(exc)) from None
+
+
+def _silence_stdout() -> None:
+    """After a failed write, point fd 1 at the null device so the exit flush is quiet."""
+    with contextlib.suppress(Exception):
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+
+
+class Terminated(BaseException):
+    """SIGTERM (or SIGHUP) in a command-line job: unwinds like KeyboardInterrupt."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _cli_signals():
+    """SIGTERM/SIGHUP raise `Terminated` so every `finally` (temp-file removal) runs."""
+    import signal
+
+    def raise_terminated(signum, _frame):
+        raise Terminated(signum)
+
+    old = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            with contextlib.suppress(ValueError, OSError):  # not the main thread
+                old[sig] = signal.signal(sig, raise_terminated)
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(sig, handler)
+
+
+def _run_command(ns: argparse.Namespace) -> int:
+    if ns.command == "export":
+        return cmd_export(ns)
+    if ns.command == "presets":
+        return cmd_presets()
+    return cmd_theory(ns)
 
 
 def has_display() -> bool:
@@ -201,19 +410,33 @@ def has_display() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `depthlens` command."""
+    from engine.fileio import remove_live_temps
+
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        ns = parser.parse_args(argv)
-        if ns.command == "export":
-            return cmd_export(ns)
-        if ns.command == "presets":
-            return cmd_presets()
-        if ns.command == "theory":
-            return cmd_theory(ns)
-        settings = settings_from_args(ns)
+        with _cli_signals():
+            try:
+                ns = parser.parse_args(argv)
+            except SystemExit as exc:  # --help printed its text
+                write_stdout("")
+                return int(exc.code or 0)
+            if ns.command is not None:
+                return _run_command(ns)
+            settings = settings_from_args(ns)
     except UsageError as exc:
         return _fail(2, str(exc))
+    except StdoutError as exc:
+        _silence_stdout()
+        return _fail(1, f"cannot write to standard output: {exc}")
+    except KeyboardInterrupt:
+        remove_live_temps()
+        _fail(130, "interrupted; no partial file left")
+        return 130
+    except Terminated as exc:
+        remove_live_temps()
+        _fail(128 + exc.signum, "terminated; no partial file left")
+        return 128 + exc.signum
     if not has_display():
         print(
             f"{PROG}: no display found (DISPLAY is not set); "

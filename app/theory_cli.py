@@ -8,8 +8,7 @@ line naming the option and its allowed values; unwritable path: exit 1, no file 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
+import contextlib
 
 from engine import Settings, SettingsError, allowed
 
@@ -25,19 +24,23 @@ def _usage(message: str) -> Exception:
 
 
 def _seeds_type(text: str) -> int:
+    from app.cli import parse_int, shorten
+
     try:
-        k = int(text)
+        k = parse_int(text)
     except ValueError:
         k = 0
     if not 1 <= k <= MAX_SEEDS:
-        raise _usage(f"--seeds must be an integer from 1 to {MAX_SEEDS}, got {text!r}")
+        raise _usage(f"--seeds must be an integer from 1 to {MAX_SEEDS}, got {shorten(text)}")
     return k
 
 
 def _grid_type(text: str) -> tuple[int, int]:
-    msg = f"--phase-grid must be NWxNB with each an integer from 2 to {GRID_MAX}, got {text!r}"
+    from app.cli import parse_int, shorten
+
+    msg = f"--phase-grid must be NWxNB with each an integer from 2 to {GRID_MAX}, got {shorten(text)}"
     try:
-        nw, nb = (int(t) for t in text.lower().split("x"))
+        nw, nb = (parse_int(t) for t in text.lower().split("x"))
     except ValueError:
         raise _usage(msg) from None
     if not (2 <= nw <= GRID_MAX and 2 <= nb <= GRID_MAX):
@@ -81,38 +84,34 @@ def check_analyses(ns: argparse.Namespace, settings: Settings) -> None:
             raise _usage(f"{opt} too large for --jacobian-csv: {exc}") from None
 
 
-def export_analyses(ns: argparse.Namespace, settings: Settings, engine=None) -> None:
-    """Compute and write the requested analysis CSVs (each atomically; '-' = stdout).
+def export_analyses(ns: argparse.Namespace, settings: Settings, engine=None, progress_line=None) -> list[tuple[str, str]]:
+    """Compute the requested analyses: (path, CSV text) for each, in option order.
 
-    Raises OSError when a path cannot be written (the caller exits 1).
+    `progress_line(what)` (a context manager giving a progress callback or None) shows
+    progress of the long ones on a terminal. The caller writes the files, all or none.
     """
     from engine import analysis as an
 
-    jobs: list[tuple[str, Callable[[], str]]] = []
+    def progress(what: str):
+        return progress_line(what) if progress_line is not None else contextlib.nullcontext()
+
+    cache = engine.cache if engine is not None else None
+    out: list[tuple[str, str]] = []
     if ns.hist_csv:
-        cache = engine.cache if engine is not None else None
-        jobs.append((ns.hist_csv, lambda: an.hist_csv_text(an.distributions(settings, cache=cache))))
+        with progress("histograms") as p:
+            out.append((ns.hist_csv, an.hist_csv_text(an.distributions(settings, cache=cache, progress=p))))
     if ns.spread_csv:
-        jobs.append((ns.spread_csv, lambda: an.spread_csv_text(an.spread(settings, seeds=ns.seeds, engine=engine))))
+        with progress("spread over seeds") as p:
+            sp = an.spread(settings, seeds=ns.seeds, engine=engine, progress=p)
+            out.append((ns.spread_csv, an.spread_csv_text(sp)))
     if ns.phase_csv:
-        jobs.append(
-            (
-                ns.phase_csv,
-                lambda: an.phase_csv_text(
-                    an.phase_diagram(settings.activation, resolution=ns.phase_grid), settings
-                ),
-            )
-        )
+        with progress("phase diagram") as p:
+            pd_ = an.phase_diagram(settings.activation, resolution=ns.phase_grid, progress=p)
+            out.append((ns.phase_csv, an.phase_csv_text(pd_, settings)))
     if ns.jacobian_csv:
-        cache = engine.cache if engine is not None else None
-        jobs.append((ns.jacobian_csv, lambda: an.jacobian_csv_text(an.jacobian_spectrum(settings, cache=cache))))
-    for path, make in jobs:
-        text = make()
-        if path == "-":
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        else:
-            an.write_text(text, path)
+        with progress("Jacobian spectrum") as p:
+            out.append((ns.jacobian_csv, an.jacobian_csv_text(an.jacobian_spectrum(settings, cache=cache, progress=p))))
+    return out
 
 
 def add_theory_parser(sub) -> None:
@@ -142,11 +141,15 @@ def cmd_theory(ns: argparse.Namespace) -> int:
             Settings().replace(**{field: getattr(ns, field)})
         except SettingsError:
             opt = "--" + field.replace("_", "-")
-            raise _usage(f"{opt} must be {allowed(field)}, got {getattr(ns, field)!r}") from None
+            from app.cli import shorten
+
+            raise _usage(f"{opt} must be {allowed(field)}, got {shorten(getattr(ns, field))}") from None
     p = point(ns.activation, scale=ns.scale, bias_std=ns.bias_std)
     lines = [f"q_star={fmt(p.q_star)}", f"chi_1={fmt(p.chi_1)}", f"xi={fmt(p.xi)}"]
     if ns.critical:
         c = critical_scale(ns.activation, ns.bias_std)
         lines.append(f"critical_scale={'none' if c is None else fmt(c)}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    from app.cli import write_stdout
+
+    write_stdout("\n".join(lines) + "\n")
     return 0

@@ -1,21 +1,19 @@
-"""CSV and NPZ writers; atomic (temporary file beside the target, then rename)."""
+"""CSV and NPZ writers; every file goes through `engine.fileio` (atomic, streams for devices)."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 from numpy.lib import format as npformat
 
+from . import fileio
 from .config import Settings
 from .engine import COLUMNS, Engine, Network, Result
 from .propagate import Cancelled, input_batch
@@ -65,65 +63,18 @@ def csv_text(result: Result) -> str:
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder and a rename.
-
-    On any error the temporary file is removed and the target is left untouched.
-    """
-    atomic_write_with(path, lambda fh: fh.write(data))
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (exports run on two threads)."""
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    return _UMASK_AT_IMPORT
-
-
-def _read_umask_once() -> int:
-    mask = os.umask(0o022)  # at import, before any export thread exists
-    os.umask(mask)
-    return mask
-
-
-_UMASK_AT_IMPORT = _read_umask_once()
-
-
-def _temp_beside(path: str | os.PathLike, suffix: str) -> tuple[int, str]:
-    """A new private temporary file in `path`'s folder: (fd, name)."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    return tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=folder)
+    """Write `data` to `path` (atomically for a regular file; see `engine.fileio`)."""
+    fileio.write_bytes(path, data)
 
 
 def probe_writable(path: str | os.PathLike) -> None:
-    """Raise OSError now if a file cannot be created beside `path` (nothing is left)."""
-    fd, tmp = _temp_beside(path, ".probe")
-    os.close(fd)
-    os.unlink(tmp)
+    """Raise `FileError` now if `path` cannot be written (nothing is left)."""
+    fileio.check_writable(path)
 
 
 def atomic_write_with(path: str | os.PathLike, writer: Callable[[BinaryIO], object]) -> None:
-    """Let `writer(fh)` fill a temporary file beside `path`, then rename it to `path`.
-
-    On any error (including `Cancelled` raised by the writer) the temporary file is
-    removed and the target is left untouched.
-    """
-    fd, tmp = _temp_beside(path, ".part")
-    try:
-        # mkstemp makes the file private (0600); give it the usual mode a new file gets.
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as fh:
-            writer(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Let `writer(fh)` fill `path`; on any error (or `Cancelled`) nothing is left."""
+    fileio.write_with(path, writer)
 
 
 def write_csv(result: Result, path: str | os.PathLike) -> None:
@@ -163,6 +114,17 @@ def write_network_npz(
     (4 GB in float32, twice that as NPZ bytes). Cancellable between layers (raises
     `Cancelled`; no file is left). Atomic like every export.
     """
+    fileio.write_with(path, network_npz_writer(engine, settings, cancel=cancel, progress=progress))
+
+
+def network_npz_writer(
+    engine: Engine,
+    settings: Settings,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Callable[[BinaryIO], None]:
+    """The writer that streams the network's NPZ into an open file (seekable or not)."""
     s = settings
     n, L = s.width, s.depth
     dt = np.dtype(s.dtype)
@@ -190,4 +152,4 @@ def write_network_npz(
                 with zf.open(name + ".npy", "w", force_zip64=True) as f:
                     npformat.write_array(f, np.asanyarray(arr), allow_pickle=False)
 
-    atomic_write_with(path, fill)
+    return fill

@@ -243,7 +243,8 @@ def test_cancelled_streamed_npz_leaves_nothing(tmp_path):
 
 
 def test_exports_keep_the_process_umask(tmp_path):
-    from engine.export import _umask, atomic_write
+    from engine.export import atomic_write
+    from engine.fileio import _umask
 
     old = os.umask(0o027)
     try:
