@@ -688,11 +688,13 @@ class Classroom(QObject):
             w.setGeometry(avail)
 
     def save_state(self) -> None:
-        """Write the current session (with geometry) to the QSettings store."""
-        self.store.save(self.current_session())
+        """Write the current session (with geometry) to the store; a failure is reported once."""
+        message = self.store.save(self.current_session())
+        if message:
+            self.report(message)
 
     def restore_state(self, *, settings: bool = True, theme: bool = True) -> None:
-        """Read the QSettings store; first start: follow the system's light/dark preference."""
+        """Read the store; first start: follow the system's light/dark preference."""
         if self.store.is_empty():
             if theme:
                 self.apply_theme(system_theme())
@@ -800,7 +802,7 @@ def attach(
 ) -> Classroom:
     """Install the classroom features on `window` and restore the last session.
 
-    Order: the QSettings store (geometry, theme, text size, settings), then a `--session`
+    Order: the store (geometry, theme, text size, settings), then a `--session`
     file; settings given on the command line (`explicit`) and `--theme` win over both.
     """
     room = Classroom(window, store)

@@ -1,22 +1,24 @@
 """Sessions: what the app remembers between runs and writes to session files.
 
-One versioned JSON shape serves both the QSettings store (between runs, with the window
-geometry) and `File > Save session` files (settings, theme, view). `parse_session` is
-strict: anything wrong (not JSON, wrong version, wrong type, out-of-range or huge number,
-unknown key) raises `SessionError` with a one-line reason, and callers fall back to
-defaults. Only `Store` touches Qt (QSettings); the rest is plain Python.
+One versioned JSON shape serves both the store (between runs, with the window geometry,
+in the user's config folder) and `File > Save session` files (settings, theme, view).
+`parse_session` is strict: anything wrong (not JSON, wrong version, wrong type,
+out-of-range or huge number, unknown key) raises `SessionError` with a one-line reason,
+and callers fall back to defaults. Plain Python: no Qt here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import sys
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from engine import Settings
-from engine.export import atomic_write
+from engine import Settings, fileio
 
 VERSION = 1
 APP_TAG = "depthlens-session"
@@ -166,7 +168,7 @@ def parse_session(data: bytes | str, defaults: Session | None = None) -> Session
     if "version" not in obj:
         raise SessionError("no version number")
     version = obj["version"]
-    if version != VERSION or isinstance(version, bool):
+    if type(version) is not int or version != VERSION:
         raise SessionError(f"unsupported session version {_short(version)} (this depthlens reads version {VERSION})")
     settings = base.settings
     if "settings" in obj:
@@ -187,69 +189,139 @@ def parse_session(data: bytes | str, defaults: Session | None = None) -> Session
 
 
 def read_session_file(path: str | os.PathLike, defaults: Session | None = None) -> tuple[Session, str | None]:
-    """(session, None), or (defaults, one-line message) when the file cannot be used."""
+    """(session, None), or (defaults, one-line message) when the file cannot be used.
+
+    Only a regular file is opened (a FIFO or device never blocks the app).
+    """
     base = defaults or Session()
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError as exc:
-        return base, f"Session {os.fspath(path)}: cannot read ({exc.strerror or exc}); using defaults"
+        data = fileio.read_regular(path, MAX_BYTES)
+    except fileio.FileError as exc:
+        return base, f"Session {exc}; using defaults"
     try:
         return parse_session(data, base), None
     except SessionError as exc:
-        return base, f"Session {os.fspath(path)}: {exc}; using defaults"
+        return base, f"Session {fileio.shown(path)}: {exc}; using defaults"
 
 
 def write_session_file(path: str | os.PathLike, session: Session) -> None:
-    """Write `session` (without window geometry) atomically; raises OSError."""
-    atomic_write(path, session.to_json(with_window=False).encode("utf-8"))
+    """Write `session` (without window geometry) atomically; raises OSError (`FileError`)."""
+    fileio.write_bytes(path, session.to_json(with_window=False).encode("utf-8"), streams=False)
+
+
+def config_dir() -> Path:
+    """depthlens's folder in the user's configuration directory (XDG on Linux)."""
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or os.path.expanduser("~")
+    elif sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Preferences")
+    else:
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return Path(base) / "depthlens"
 
 
 class Store:
-    """The QSettings store of the last session (one JSON value, so it is validated as a whole).
+    """The last session between runs: one JSON file that depthlens itself parses.
 
-    `qsettings` defaults to the user's QSettings("depthlens", "depthlens"); tests pass
-    their own (an ini file in a temporary folder).
+    Not QSettings: its INI reader decodes `@Variant(...)` values itself, so one crafted
+    file could abort every start before any validation ran. A store that cannot be used
+    is moved aside as `<name>.bad` (nothing is lost) and reported; the app then starts
+    from defaults. A store written by depthlens 0.1 (QSettings INI holding the same JSON
+    as a string) is read by a small parser of its own and rewritten as JSON on the next
+    save; `@Variant` values are never decoded.
     """
 
-    KEY = "session/json"
+    NAME = "depthlens.conf"
 
-    def __init__(self, qsettings=None) -> None:
-        if qsettings is None:
-            from PySide6.QtCore import QSettings
-
-            qsettings = QSettings("depthlens", "depthlens")
-        self.qsettings = qsettings
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path) if path is not None else config_dir() / self.NAME
+        self.save_error: str | None = None  # the last failed save, reported once
 
     def is_empty(self) -> bool:
         """True on first start (nothing stored yet)."""
-        return not self.qsettings.contains(self.KEY)
+        return not os.path.lexists(self.path)
 
     def load(self, defaults: Session | None = None) -> tuple[Session, str | None]:
         """(session, None), or (defaults, one-line message) if the store is unusable."""
         base = defaults or Session()
         if self.is_empty():
             return base, None
-        raw = self.qsettings.value(self.KEY)
-        if isinstance(raw, bytes | bytearray):
-            raw = bytes(raw)
-        elif not isinstance(raw, str):
-            return base, f"Saved settings ({self.where()}): unreadable value; using defaults"
         try:
-            return parse_session(raw, base), None
-        except SessionError as exc:
-            return base, f"Saved settings ({self.where()}): {exc}; using defaults"
+            data = fileio.read_regular(self.path, MAX_BYTES)
+            return parse_session(_legacy_ini_json(data), base), None
+        except (fileio.FileError, SessionError) as exc:
+            reason = exc.reason if isinstance(exc, fileio.FileError) else str(exc)
+            aside = fileio.move_aside(self.path)
+            where = f"moved aside to {aside}" if aside else "could not be moved aside"
+            return base, f"Saved settings ({self.where()}): {reason}; {where}; using defaults"
 
-    def save(self, session: Session) -> None:
-        """Store `session` (with the window geometry) and flush it to disk."""
-        self.qsettings.setValue(self.KEY, session.to_json())
-        self.qsettings.sync()
+    def save(self, session: Session) -> str | None:
+        """Store `session` (with the window geometry); return a message the first time it fails."""
+        try:
+            os.makedirs(self.path.parent, mode=0o700, exist_ok=True)
+            fileio.write_bytes(self.path, session.to_json().encode("utf-8"), streams=False)
+        except OSError as exc:
+            reason = exc.reason if isinstance(exc, fileio.FileError) else fileio.reason_of(exc)
+            message = f"Cannot save settings to {self.where()}: {reason}"
+            first = message != self.save_error
+            self.save_error = message
+            return message if first else None
+        self.save_error = None
+        return None
 
     def clear(self) -> None:
         """Forget everything stored."""
-        self.qsettings.remove(self.KEY)
-        self.qsettings.sync()
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.isfile(self.path) or os.path.islink(self.path):
+                os.unlink(self.path)
 
     def where(self) -> str:
         """The store's file name, for messages."""
-        return self.qsettings.fileName()
+        return os.fspath(self.path)
+
+
+_INI_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _legacy_ini_json(data: bytes) -> bytes | str:
+    """The JSON text of a depthlens 0.1 QSettings INI store, else `data` unchanged.
+
+    Reads only `[session]` / `json="..."` with Qt's string escapes; anything else
+    (e.g. an `@Variant(...)` value) is left for `parse_session` to reject as not JSON.
+    """
+    if not data.lstrip().startswith(b"[session]"):
+        return data
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "json":
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                return _unescape_ini(value[1:-1])
+            return data
+    return data
+
+
+def _unescape_ini(text: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch != "\\" or i + 1 == len(text):
+            out.append(ch)
+            i += 1
+            continue
+        nxt = text[i + 1]
+        if nxt == "x":
+            j = i + 2
+            while j < len(text) and j < i + 6 and text[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(chr(int(text[i + 2 : j] or "0", 16)))
+            i = j
+            continue
+        out.append(_INI_ESCAPES.get(nxt, nxt))
+        i += 2
+    return "".join(out)

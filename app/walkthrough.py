@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import COLUMNS, PRESETS, Result, Settings, SettingsError
+from engine import COLUMNS, PRESETS, Result, Settings, SettingsError, fileio
 
 VERSION = 1
 VIEWS = ("activations", "gradients", "weight_gradients", "both")
@@ -45,6 +45,11 @@ QUANTITIES = ("row", "rows", "ratio", "growth", "max_rel_dev", "relative")
 CHECK_KEYS = {"label", "column", "op", "value", "rtol", "with", *QUANTITIES}
 STEP_KEYS = {"title", "caption", "preset", "settings", "view", "checks"}
 MAX_BYTES = 1024 * 1024
+# Steps are plain text shown on a projector: bounded, so no file can freeze the layout.
+MAX_STEPS = 100
+MAX_TITLE = 120
+MAX_CAPTION = 2000
+MAX_LABEL = 120
 
 
 class WalkthroughError(ValueError):
@@ -224,6 +229,8 @@ def parse_check(where: str, spec: Any) -> Check:
     label = spec.get("label", "")
     if not isinstance(label, str):
         raise _fail(where, "label must be text")
+    if len(label) > MAX_LABEL:
+        raise _fail(where, f"label is longer than {MAX_LABEL} characters")
     overrides = spec.get("with", {})
     if not isinstance(overrides, dict):
         raise _fail(where, "with must be an object of settings")
@@ -242,6 +249,10 @@ def parse_step(where: str, spec: Any) -> Step:
         raise _fail(where, "title must be non-empty text")
     if not isinstance(caption, str) or not caption.strip():
         raise _fail(where, "caption must be non-empty text")
+    if len(title) > MAX_TITLE:
+        raise _fail(where, f"title is longer than {MAX_TITLE} characters")
+    if len(caption) > MAX_CAPTION:
+        raise _fail(where, f"caption is longer than {MAX_CAPTION} characters")
     preset = spec.get("preset")
     if preset is not None and preset not in PRESETS:
         raise _fail(where, f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
@@ -265,7 +276,8 @@ def parse_step(where: str, spec: Any) -> Step:
             settings.replace(**c.overrides)
         except SettingsError as exc:
             raise _fail(where, f"check with: {exc}") from None
-    return Step(title.strip(), " ".join(caption.split()), settings, view, checks)
+    lines = (" ".join(line.split()) for line in caption.strip().split("\n"))
+    return Step(" ".join(title.split()), "\n".join(lines), settings, view, checks)
 
 
 def parse_steps(data: bytes | str) -> tuple[Step, ...]:
@@ -281,18 +293,17 @@ def parse_steps(data: bytes | str) -> tuple[Step, ...]:
     steps = obj["steps"]
     if not isinstance(steps, list) or not steps:
         raise WalkthroughError("steps must be a non-empty list")
+    if len(steps) > MAX_STEPS:
+        raise WalkthroughError(f"at most {MAX_STEPS} steps, got {len(steps)}")
     return tuple(parse_step(f"step {i + 1}", s) for i, s in enumerate(steps))
 
 
 def load_steps(path: str | os.PathLike) -> tuple[Step, ...]:
     """Steps from a file; raise `WalkthroughError` (one line, naming the file)."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise WalkthroughError(f"{os.fspath(path)}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_BYTES:
-        raise WalkthroughError(f"{os.fspath(path)}: file too large")
+        data = fileio.read_regular(path, MAX_BYTES)  # never blocks on a FIFO
+    except fileio.FileError as exc:
+        raise WalkthroughError(str(exc)) from None
     try:
         return parse_steps(data)
     except WalkthroughError as exc:

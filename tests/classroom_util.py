@@ -19,10 +19,10 @@ def isolated_qsettings(tmp_path, monkeypatch):
 
 
 def ini_store(path):
-    """A session store in its own ini file."""
+    """A session store in its own file."""
     from app.session import Store
 
-    return Store(QSettings(str(path), QSettings.Format.IniFormat))
+    return Store(path)
 
 
 @pytest.fixture

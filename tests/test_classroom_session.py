@@ -1,4 +1,4 @@
-"""Sessions: QSettings store and JSON files round trip; bad ones become defaults, never a crash."""
+"""Sessions: the store and JSON files round trip; bad ones become defaults, never a crash."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from PySide6.QtCore import QRect, QSettings
+from PySide6.QtCore import QRect
 
 from app import classroom
 from app.session import (
@@ -24,7 +24,7 @@ from engine import Settings
 pytest_plugins = ("classroom_util",)
 
 def ini_store(path) -> Store:
-    return Store(QSettings(str(path), QSettings.Format.IniFormat))
+    return Store(path)
 
 
 SMALL = Settings(depth=12, width=8, batch=4)
@@ -144,7 +144,7 @@ def test_store_round_trip_through_close(make_room, qtbot, tmp_path, big_screen):
     window.setGeometry(QRect(20, 40, 1000, 700))
     geometry = window.normalGeometry()
     window.close()  # the close writes the store
-    saved = json.loads(store.qsettings.value(store.KEY))
+    saved = json.loads(store.path.read_text())
     assert saved["settings"] == OTHER.to_dict() and saved["theme"] == "dark"
 
     window2, room2 = make_room(SMALL, store=ini_store(tmp_path / "remember.ini"), restore=True)
@@ -170,12 +170,12 @@ def test_explicit_command_line_settings_and_theme_win_over_the_store(make_window
 def test_corrupt_store_is_reported_and_replaced_by_defaults(name, make_room, tmp_path, monkeypatch):
     monkeypatch.setattr(classroom, "system_theme", lambda: "dark")
     store = ini_store(tmp_path / "broken.ini")
-    store.qsettings.setValue(store.KEY, BAD_FILES[name].decode("latin-1"))
-    store.qsettings.sync()
+    store.path.write_bytes(BAD_FILES[name])
     window, room = make_room(OTHER, store=ini_store(tmp_path / "broken.ini"), restore=True)
     assert window.settings() == Settings()
     assert window.theme_name == "dark"
     assert len(room.messages) == 1 and "\n" not in room.messages[0] and "using defaults" in room.messages[0]
+    assert (tmp_path / "broken.ini.bad").read_bytes() == BAD_FILES[name]  # moved aside, nothing lost
 
 
 def test_store_file_of_garbage_never_crashes(make_room, tmp_path):
@@ -251,5 +251,6 @@ def test_depthlens_session_option_starts_from_the_file(qtbot, tmp_path, isolated
     window = seen.pop("window")
     qtbot.addWidget(window)
     assert seen == {"settings": OTHER, "theme": "projector", "view": "gradients"}
-    # the session was remembered in the (isolated) QSettings store on close
-    assert any(isolated_qsettings.rglob("*.conf")) or any(isolated_qsettings.rglob("*.ini"))
+    # the session was remembered in the (isolated) store on close, as JSON depthlens parses
+    stored = tmp_path / "xdg" / "depthlens" / "depthlens.conf"
+    assert parse_session(stored.read_bytes()).settings == OTHER

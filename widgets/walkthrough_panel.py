@@ -13,6 +13,19 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVB
 from . import theme as themes
 
 
+def caption_html(text: str) -> str:
+    """Plain caption text as the only markup a step may have: **bold** and line breaks.
+
+    Everything else is escaped, so no steps file can make Qt load an image or lay out
+    a table.
+    """
+    parts = html.escape(text).split("**")
+    out = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts[: len(parts) - (len(parts) % 2 == 0)]))
+    if len(parts) % 2 == 0:  # an unpaired ** stays as typed
+        out += "**" + parts[-1]
+    return out.replace("\n", "<br>")
+
+
 class WalkthroughPanel(QWidget):
     """Shows one step; emits `next_requested` / `previous_requested` from its buttons."""
 
@@ -31,7 +44,9 @@ class WalkthroughPanel(QWidget):
         self.title = QLabel("Walkthrough")
         self.title.setObjectName("walkthrough_title")
         self.title.setWordWrap(True)
-        self.caption = QLabel("Press Page Down (or Next) to start the lecture walkthrough.")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a steps file is data, never markup
+        self.caption = QLabel(caption_html("Press Page Down (or Next) to start the lecture walkthrough."))
+        self.caption.setTextFormat(Qt.TextFormat.RichText)  # only what caption_html makes
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caption.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
@@ -68,7 +83,7 @@ class WalkthroughPanel(QWidget):
     def show_step(self, index: int, count: int, title: str, caption: str) -> None:
         """Show step `index` (0-based) of `count`."""
         self.title.setText(title)
-        self.caption.setText(caption)
+        self.caption.setText(caption_html(caption))
         self.counter.setText(f"Step {index + 1} of {count}")
         self.previous_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < count - 1)
