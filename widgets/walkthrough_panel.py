@@ -19,7 +19,7 @@ def caption_html(text: str) -> str:
     Everything else is escaped, so no steps file can make Qt load an image or lay out
     a table.
     """
-    parts = html.escape(text).split("**")
+    parts = html.escape(text, quote=False).split("**")
     out = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts[: len(parts) - (len(parts) % 2 == 0)]))
     if len(parts) % 2 == 0:  # an unpaired ** stays as typed
         out += "**" + parts[-1]
