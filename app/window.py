@@ -10,6 +10,7 @@ by `self.worker`), and the attributes `chart`, `controls`, `readout`, `worker`,
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import PRESETS, Cancelled, Result, Settings
+from engine.cost import expected_seconds
 from engine.export import atomic_write, csv_text, probe_writable, write_network_npz
 from widgets import theme as themes
 from widgets.chart import VIEW_LABELS, VIEWS, LayerChart
@@ -63,7 +65,8 @@ def default_name(settings: Settings, ext: str) -> str:
     return f"depthlens_{s.activation}_{s.init}_s{s.scale:.3g}_L{s.depth}.{ext}"
 
 
-HOLD_S = 0.15  # a running chart job this quick is let finish before the next request
+HOLD_S = 0.15  # a running chart job this close to done is let finish before the next request
+DRAG_HOLD_S = 0.5  # ... and this close while a slider is dragged (every frame shown)
 NPZ_JOB = "export.npz"  # engine-thread job kind of the network export
 
 
@@ -99,6 +102,8 @@ class MainWindow(QMainWindow):
         self.controls = ControlPanel(settings or Settings())
         self.controls.settings_changed.connect(self._on_controls_changed)
         self._held: Settings | None = None  # a drag's newest request, waiting for the engine
+        self._running_settings: Settings | None = None  # the newest chart request sent
+        self._running_since = 0.0
 
         central = QWidget()
         lay = QVBoxLayout(central)
@@ -172,15 +177,22 @@ class MainWindow(QMainWindow):
 
     def _on_controls_changed(self, settings: Settings) -> None:
         # A request that arrives while the chart job runs waits for it (only the newest is
-        # kept) instead of cancelling it, when a slider is dragged or the job is quick
-        # (the last one took < HOLD_S): every frame then completes and the chart follows
-        # the control. A slow job is cancelled at once.
-        quick = self.result is not None and self.result.seconds < HOLD_S
-        if self.worker.is_running(CHART) and (self.controls.dragging() or quick):
+        # kept) instead of cancelling it, when that job will be done soon (judged from its
+        # size, not from the last result: a small request never waits behind a long one);
+        # the chart then follows a drag frame by frame. A long job is cancelled at once.
+        if self.worker.is_running(CHART) and self._running_job_ends_soon():
             self._held = settings
             return
         self._held = None
         self.request_compute(settings)
+
+    def _running_job_ends_soon(self) -> bool:
+        running = self._running_settings
+        if running is None:
+            return False
+        calibration = (self.result.settings, self.result.seconds) if self.result is not None else None
+        left = expected_seconds(running, calibration) - (time.perf_counter() - self._running_since)
+        return left <= (DRAG_HOLD_S if self.controls.dragging() else HOLD_S)
 
     def _release_held(self) -> None:
         if self._held is not None:
@@ -189,7 +201,9 @@ class MainWindow(QMainWindow):
 
     def request_compute(self, settings: Settings | None = None) -> int:
         """Ask the engine thread for `settings` (default: the controls'); latest wins."""
-        return self.worker.compute(settings if isinstance(settings, Settings) else self.settings())
+        self._running_settings = settings if isinstance(settings, Settings) else self.settings()
+        self._running_since = time.perf_counter()
+        return self.worker.compute(self._running_settings)
 
     def add_job_handler(self, kind: str, handler: Callable[[object], None]) -> None:
         """Call `handler(result)` on the GUI thread for each fresh result of job `kind`."""

@@ -120,7 +120,37 @@ def layer_forward(
         z *= scale
     if s.bias_std > 0:
         z += cache.bias(s.seed, s.width, layer, s.dtype) * dt.type(s.bias_std)
-    return _forward(s.activation, z, d_out)
+    bad = nan_mask(z)
+    a, d = _forward(s.activation, z, d_out)
+    if bad is not None:
+        d = _nan_where(d, bad, a)
+    return a, d
+
+
+def nan_mask(x: np.ndarray) -> np.ndarray | None:
+    """Where `x` is NaN, or None when no entry is (one BLAS dot, no temporary)."""
+    v = x.reshape(-1)
+    ss = float(np.dot(v, v))  # NaN exactly when some entry is NaN (squares never cancel)
+    if ss == ss:
+        return None
+    mask = np.isnan(x)
+    return mask if mask.any() else None
+
+
+def _nan_where(d: np.ndarray | None, bad: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """phi'(z) with NaN where z is NaN: there is no honest derivative there.
+
+    (relu'(NaN) taken as 0 reported exact-zero gradients below an overflow.) At z = +-inf
+    the derivative keeps its limit: an overflowed z keeps its sign, so relu'(-inf) = 0
+    and linear' = 1 are the true values. A relu mask or the linear case (None) becomes a
+    float array.
+    """
+    if d is None:
+        d = np.ones(a.shape, dtype=a.dtype)
+    elif d.dtype == np.bool_:
+        d = d.astype(a.dtype)
+    d[bad] = np.nan
+    return d
 
 
 def layer_backward(
@@ -182,6 +212,7 @@ def run(
     inactive = np.full(L + 1, np.nan)
     nonfinite_a = np.zeros(L + 1)
     nonfinite_g = np.zeros(L + 1)
+    nonfinite_w = np.zeros(L + 1)  # entries of dLoss/dW_l (row 0 has none)
 
     # Hold this run's matrices for the backward pass when they fit the cache's budget
     # anyway (saves a locked cache lookup per layer); otherwise fetch (or redraw) again.
@@ -254,7 +285,8 @@ def run(
             a_prev = acts[layer - 1]
             assert a_prev is not None
             dw = np.matmul(delta.T, a_prev, out=ws.dw if ws is not None else None)
-            wgrad_rms[layer] = rms_and_nonfinite(dw)[0] / B
+            wgrad_rms[layer], nonfinite_w[layer] = rms_and_nonfinite(dw)
+            wgrad_rms[layer] /= B
             if keep:
                 dw /= dt.type(B)
                 wgrads.append(dw)
@@ -276,7 +308,7 @@ def run(
         gradient_rms=grad_rms,
         weight_grad_rms=wgrad_rms,
         inactive_fraction=inactive,
-        nonfinite_fraction=(nonfinite_a + nonfinite_g) / (2 * size),
+        nonfinite_fraction=nonfinite_fraction(nonfinite_a, nonfinite_g, nonfinite_w, size, n * n),
         activation_nonfinite=nonfinite_a / size,
         gradient_nonfinite=nonfinite_g / size,
     )
@@ -290,6 +322,13 @@ def run(
             weight_grads=tuple(reversed(wgrads)),
         )
     return measured, trace
+
+
+def nonfinite_fraction(a: np.ndarray, g: np.ndarray, w: np.ndarray, size: int, wsize: int) -> np.ndarray:
+    """Share of inf/NaN among the entries of a_l, g_l and dLoss/dW_l (row 0: a_0 and g_0 only)."""
+    total = np.full(a.shape, 2.0 * size + wsize)
+    total[0] = 2.0 * size
+    return (a + g + w) / total
 
 
 def timed_run(settings: Settings, cache: WeightCache, **kw) -> tuple[Measured, float]:

@@ -63,7 +63,11 @@ def test_float32_overflows_exactly_at_219():
     # g_l = 1.5^(300-l) overflows for 300 - l >= 219, i.e. rows 0..81.
     assert res.first_nonfinite_layer("gradient") == 81
     assert res.measured.nonfinite_fraction[219] > 0
-    assert res.measured.nonfinite_fraction[218] == 0
+    assert res.measured.activation_nonfinite[218] == 0 and res.measured.gradient_nonfinite[218] == 0
+    # Every weight-gradient entry is 1.5^299 = inf in float32: counted too (all n*n of them).
+    n, B = res.settings.width, res.settings.batch
+    assert np.isinf(res.measured.weight_grad_rms[218])
+    assert res.measured.nonfinite_fraction[218] == n * n / (2 * B * n + n * n)
 
 
 @pytest.mark.parametrize("s", [0.7, 1.0, 1.3])

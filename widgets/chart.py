@@ -108,6 +108,20 @@ def first_bad_layer(values: np.ndarray, column: str) -> int | None:
     return int(bad[0]) if column == "activation_rms" else int(bad[-1])
 
 
+def overflow_label(result: Result | None, column: str, first_bad: int) -> str:
+    """Name where inf/NaN starts, and why: 'gradient NaN at layer 44 and below, after ...'."""
+    what = SERIES_LABELS[column].replace(" RMS", "")
+    if column == "activation_rms" or result is None:
+        return f"{what} overflow (inf/NaN) at layer {first_bad}"
+    value = float(result.column(column)[first_bad])
+    kind = "NaN" if math.isnan(value) else "inf"
+    text = f"{what} {kind} at layer {first_bad} and below"
+    acts = first_bad_layer(np.asarray(result.column("activation_rms"), dtype=np.float64), "activation_rms")
+    if acts is not None:
+        return f"{text}, after the activations overflowed at layer {acts}"
+    return f"{text} (overflow flowing back)"
+
+
 @dataclass(frozen=True)
 class SeriesData:
     """What one bar series shows: raw values, finite log10 values and health codes."""
@@ -687,8 +701,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         for slot, (col, s) in enumerate(self._series.items()):
             what = SERIES_LABELS[col].replace(" RMS", "")
             if s.first_bad is not None:
-                direction = "" if col == "activation_rms" else " (flowing back)"
-                text = f"{what} overflow (inf/NaN) at layer {s.first_bad}{direction}"
+                text = overflow_label(self.result, col, s.first_bad)
                 lab = self._labels[i]
                 i += 1
                 lab.setText(text)
