@@ -53,5 +53,14 @@ def run_gui(
     attach(window, session=session, explicit=explicit, theme=theme)
     # Safety net: stop the engine thread even if the loop ends without a close event.
     app.aboutToQuit.connect(window.shutdown)
+    from .signals import SignalBridge, exit_code
+
+    # Ctrl-C or SIGTERM: close the window the normal way (session saved, jobs cancelled).
+    bridge = SignalBridge(lambda _signum: window.close())
     window.show()
-    return app.exec()
+    code = app.exec()
+    bridge.close()
+    from engine.fileio import remove_live_temps
+
+    remove_live_temps()
+    return exit_code(bridge.received) if bridge.received is not None else code

@@ -144,10 +144,13 @@ class SpreadBand:
                 band.show()
                 box.hide()
             else:
-                box.setOpts(x=x, y0=lo[ok], height=(hi - lo)[ok], width=BOX_WIDTH[k], brush=pg.mkBrush(fill), pen=pen)
+                box.setOpts(x=x, y0=lo[ok], height=hi[ok] - lo[ok], width=BOX_WIDTH[k], brush=pg.mkBrush(fill), pen=pen)
                 box.show()
                 band.hide()
             mid_ok = ok & np.isfinite(mid)
+            if not mid_ok.any():  # nothing finite to mark (an overflowed net): no empty item
+                med.hide()
+                continue
             med.setData(
                 x=np.arange(mid.size, dtype=np.float64)[mid_ok] + OFFSETS[k][slot],
                 y=mid[mid_ok],
