@@ -9,7 +9,7 @@ QT_LIBS_OFFSCREEN := libgl1 libegl1 libfontconfig1 fonts-dejavu-core libglib2.0-
 QT_LIBS_WINDOW    := $(QT_LIBS_OFFSCREEN) libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
                      libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0
 
-.PHONY: run test bench lint venv syslibs-offscreen syslibs-window clean
+.PHONY: run test bench fuzz lint venv syslibs-offscreen syslibs-window clean
 
 run: syslibs-window $(STAMP)
 	$(VENV)/bin/depthlens $(ARGS)
@@ -23,6 +23,9 @@ bench: syslibs-offscreen $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench.engine_bench
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench.gui_bench
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench.views_bench
+
+fuzz: syslibs-offscreen $(STAMP)
+	QT_QPA_PLATFORM=offscreen PYTHONPATH=. $(PY) tests/gui_fuzz.py --events $(or $(EVENTS),10000)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
