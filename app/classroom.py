@@ -695,6 +695,9 @@ class Classroom(QObject):
 
     def restore_state(self, *, settings: bool = True, theme: bool = True) -> None:
         """Read the store; first start: follow the system's light/dark preference."""
+        problem = self.store.check()  # an unwritable config folder is said now, once
+        if problem:
+            self.report(problem)
         if self.store.is_empty():
             if theme:
                 self.apply_theme(system_theme())

@@ -64,7 +64,8 @@ class _Parser(argparse.ArgumentParser):
             bad = message.split(":", 1)[1].split()[0]
             known = sorted(o for a in self._actions for o in a.option_strings if o.startswith("--"))
             where = "" if self.prog == PROG else f" for `{self.prog}`"
-            message = f"unknown option {bad if len(bad) <= 40 else shorten(bad)}{where}; allowed options: {', '.join(known)}"
+            name = bad if len(bad) <= 40 else shorten(bad)
+            message = f"unknown option {name}{where}; allowed options: {', '.join(known)}"
         raise UsageError(message)
 
     def parse_args(self, args=None, namespace=None):  # type: ignore[override]
@@ -308,6 +309,7 @@ class progress_line(contextlib.AbstractContextManager):
         return self if self.tty else None
 
     def __call__(self, fraction: float) -> None:
+        """Show `fraction` (0..1) done, with an estimate of the time left."""
         import time
 
         elapsed = time.monotonic() - self.start

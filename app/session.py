@@ -255,11 +255,19 @@ class Store:
             where = f"moved aside to {aside}" if aside else "could not be moved aside"
             return base, f"Saved settings ({self.where()}): {reason}; {where}; using defaults"
 
+    def check(self) -> str | None:
+        """At start: a message if the store could not be saved later (folder unwritable)."""
+        return self._attempt(lambda: fileio.check_writable(self.path, streams=False))
+
     def save(self, session: Session) -> str | None:
         """Store `session` (with the window geometry); return a message the first time it fails."""
+        data = session.to_json().encode("utf-8")
+        return self._attempt(lambda: fileio.write_bytes(self.path, data, streams=False))
+
+    def _attempt(self, action) -> str | None:
         try:
             os.makedirs(self.path.parent, mode=0o700, exist_ok=True)
-            fileio.write_bytes(self.path, session.to_json().encode("utf-8"), streams=False)
+            action()
         except OSError as exc:
             reason = exc.reason if isinstance(exc, fileio.FileError) else fileio.reason_of(exc)
             message = f"Cannot save settings to {self.where()}: {reason}"

@@ -84,7 +84,9 @@ def check_analyses(ns: argparse.Namespace, settings: Settings) -> None:
             raise _usage(f"{opt} too large for --jacobian-csv: {exc}") from None
 
 
-def export_analyses(ns: argparse.Namespace, settings: Settings, engine=None, progress_line=None) -> list[tuple[str, str]]:
+def export_analyses(
+    ns: argparse.Namespace, settings: Settings, engine=None, progress_line=None
+) -> list[tuple[str, str]]:
     """Compute the requested analyses: (path, CSV text) for each, in option order.
 
     `progress_line(what)` (a context manager giving a progress callback or None) shows

@@ -233,28 +233,9 @@ def write_files(items: Iterable[tuple[str | os.PathLike, Writer]], *, streams: b
         seen.add(key)
     try:
         for job in (j for j in jobs if j.target.kind == "file"):
-            fd, job.temp = _temp_beside(job.target)
-            try:
-                _match_existing(job.temp, job.target)
-                with os.fdopen(fd, "wb") as fh:
-                    job.writer(fh)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            except OSError as exc:
-                raise FileError(job.target.user_path, reason_of(exc)) from None
+            _write_temp(job)
         for job in (j for j in jobs if j.target.kind != "file"):
-            try:
-                if job.target.kind == "stdout":
-                    fh = _stdout_stream(job.target)
-                    job.writer(fh)
-                    fh.flush()
-                else:
-                    with _open_stream(job.target) as fh:
-                        job.writer(fh)
-            except FileError:
-                raise
-            except OSError as exc:
-                raise FileError(job.target.user_path, reason_of(exc)) from None
+            _write_stream(job)
         for job in (j for j in jobs if j.temp is not None):
             assert job.temp is not None
             try:
@@ -267,6 +248,35 @@ def write_files(items: Iterable[tuple[str | os.PathLike, Writer]], *, streams: b
         for job in jobs:
             if job.temp is not None:
                 _forget(job.temp, remove=True)
+
+
+def _write_temp(job: _Job) -> None:
+    """Fill a new temporary file beside the job's target (kept in `job.temp`)."""
+    fd, job.temp = _temp_beside(job.target)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _match_existing(job.temp, job.target)
+            job.writer(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise FileError(job.target.user_path, reason_of(exc)) from None
+
+
+def _write_stream(job: _Job) -> None:
+    """Write straight into standard output, a device or a FIFO."""
+    try:
+        if job.target.kind == "stdout":
+            out = _stdout_stream(job.target)
+            job.writer(out)
+            out.flush()
+            return
+        with _open_stream(job.target) as fh:
+            job.writer(fh)
+    except FileError:
+        raise
+    except OSError as exc:
+        raise FileError(job.target.user_path, reason_of(exc)) from None
 
 
 def write_with(path: str | os.PathLike, writer: Writer, *, streams: bool = True) -> None:

@@ -101,13 +101,12 @@ def main() -> int:
     ns = p.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("XDG_CONFIG_HOME", "/tmp/depthlens-fuzz-config")
+    from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
     from app.main import make_app
     from app.window import MainWindow
     from engine import Settings
-
-    from PySide6.QtCore import qInstallMessageHandler
 
     def quiet(_mode, _context, message):  # the offscreen platform's full-screen notice, per F11
         if "propagateSizeHints" not in message:

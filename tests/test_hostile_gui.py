@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from conftest import wait_shown
+from gui_fuzz import fuzz
 
 from app.worker import CHART
 from engine import Settings
-
-sys.path.insert(0, str(Path(__file__).parent))
-from gui_fuzz import fuzz  # noqa: E402
 
 
 def test_a_small_request_never_waits_behind_a_long_one(make_window, qtbot):

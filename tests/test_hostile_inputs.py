@@ -43,9 +43,8 @@ def env(tmp_path, **extra):
 
 def depthlens(args, tmp_path, timeout=60, **kw):
     """Run the real command in a subprocess: (returncode, stdout bytes, stderr text)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "app", *args], capture_output=True, timeout=timeout, env=env(tmp_path), cwd=tmp_path, **kw
-    )
+    cmd = [sys.executable, "-m", "app", *args]
+    proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env(tmp_path), cwd=tmp_path, **kw)
     return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace")
 
 
@@ -196,9 +195,16 @@ def test_an_unwritable_config_folder_is_reported_once(tmp_path):
     blocker = folder / "depthlens"
     blocker.write_text("a file where the folder should be")
     store = Store(blocker / "depthlens.conf")
-    message = store.save(Session())
+    message = store.check()
     assert message is not None and str(blocker / "depthlens.conf") in message
-    assert store.save(Session()) is None
+    assert store.save(Session()) is None  # the same problem is not said twice
+
+
+def test_the_app_says_at_start_that_it_cannot_save_settings(tmp_path):
+    (tmp_path / "xdg").write_text("a file where the config folder should be")
+    code, _, err = gui(tmp_path, "close")
+    assert code == 0, err
+    assert err.count("Cannot save settings to") == 1  # at start, not again on exit
 
 
 def test_session_version_must_be_the_integer_1():
