@@ -28,6 +28,9 @@ def make_app():
     app.setOrganizationName("depthlens")
     app.setApplicationDisplayName("depthlens")
     app.setStyle("Fusion")
+    from .identity import apply as set_identity
+
+    set_identity(app)  # desktop file name, version, window icon
     return app
 
 
