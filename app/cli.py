@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from app import desktop_entry
+from app.sysinfo import add_cli_options
 from app.theory_cli import (
     add_export_options,
     add_theory_parser,
@@ -118,6 +120,7 @@ def _size_type(text: str) -> tuple[int, int]:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     p = _Parser(prog=PROG, description="depthlens: watch gradients vanish and explode, layer by layer.")
+    add_cli_options(p)  # --version, --info
     add_settings_options(p)
     p.add_argument("--session", metavar="FILE", help="start from a saved session (JSON)")
     p.add_argument("--theme", choices=("light", "dark", "projector"), help="colour theme")
@@ -142,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list the presets, one line each")
     add_theory_parser(sub)
+    desktop_entry.add_parsers(sub)  # install-desktop, uninstall-desktop
     return p
 
 
@@ -211,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_presets()
         if ns.command == "theory":
             return cmd_theory(ns)
+        if ns.command in desktop_entry.COMMANDS:
+            return desktop_entry.run(ns)
         settings = settings_from_args(ns)
     except UsageError as exc:
         return _fail(2, str(exc))
