@@ -47,6 +47,9 @@ def run_gui(
     settings given on the command line (`explicit`) and `theme` win over both.
     """
     app = make_app()
+    from . import crashlog, startup
+
+    crash = crashlog.start()  # native crashes -> a log in the state dir; finds the last run's
     from .window import MainWindow
 
     window = MainWindow(settings, theme=theme or "light")
@@ -54,6 +57,7 @@ def run_gui(
 
     # Presentation mode, keys, walkthrough; restores the last session (QSettings), then `session`.
     attach(window, session=session, explicit=explicit, theme=theme)
+    startup.attach(window, crash)  # Help > About, error dialogs, the last crash's report
     # Safety net: stop the engine thread even if the loop ends without a close event.
     app.aboutToQuit.connect(window.shutdown)
     window.show()

@@ -78,3 +78,20 @@ def wait_shown(qtbot, window, settings, timeout=20000):
 
     qtbot.waitUntil(done, timeout=timeout)
     return window.chart.result
+
+
+@pytest.fixture(autouse=True)
+def _no_uncaught_errors():
+    """Fail a test during which an uncaught exception reached depthlens's error hooks.
+
+    Under pytest `app.errors` records such errors (no dialog opens); see its docstring.
+    """
+    yield
+    import sys
+
+    errors = sys.modules.get("app.errors")
+    if errors is None:
+        return
+    caught = list(errors.UNHANDLED)
+    errors.UNHANDLED.clear()
+    assert not caught, "uncaught exception(s) reached the error hooks:\n" + "\n".join(caught)
