@@ -43,7 +43,7 @@ class AboutDialog(QDialog):
         self.text = QPlainTextEdit(self.info)
         self.text.setReadOnly(True)
         self.text.setFont(QFont("monospace"))
-        self.text.setMinimumSize(620, 210)
+        self.text.setMinimumSize(680, 250)
         self.note = QLabel("Paste these lines into a bug report.")
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

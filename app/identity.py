@@ -57,10 +57,12 @@ def app_icon():
 
 
 def apply(app) -> None:
-    """Give the QApplication its name, organisation, version, desktop file name and icon."""
+    """Give the QApplication its name, organisation, version, desktop file name and icon.
+
+    No display name: Qt would append it to every window title ("depthlens — … — depthlens").
+    """
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANISATION)
-    app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(version())
     app.setDesktopFileName(DESKTOP_ID)
     app.setWindowIcon(app_icon())

@@ -26,7 +26,6 @@ def make_app():
         app = QApplication(sys.argv[:1] or ["depthlens"])
     app.setApplicationName("depthlens")
     app.setOrganizationName("depthlens")
-    app.setApplicationDisplayName("depthlens")
     app.setStyle("Fusion")
     from .identity import apply as set_identity
 
@@ -46,10 +45,10 @@ def run_gui(
     The last session (QSettings) is restored, then `session` (a saved session file);
     settings given on the command line (`explicit`) and `theme` win over both.
     """
-    app = make_app()
     from . import crashlog, startup
 
     crash = crashlog.start()  # native crashes -> a log in the state dir; finds the last run's
+    app = make_app()
     from .window import MainWindow
 
     window = MainWindow(settings, theme=theme or "light")
