@@ -7,7 +7,7 @@ Set on the QApplication before the first window exists: on X11 the window's WM_C
 
 from __future__ import annotations
 
-import resources
+from importlib import resources
 
 APP_NAME = "depthlens"
 ORGANISATION = "depthlens"
@@ -24,8 +24,8 @@ def version() -> str:
 
 
 def icon_svg_bytes() -> bytes:
-    """The application icon as SVG (resources/depthlens.svg)."""
-    return resources.path(ICON_FILE).read_bytes()
+    """The application icon as SVG (resources/depthlens.svg, read as package data)."""
+    return resources.files("resources").joinpath(ICON_FILE).read_bytes()
 
 
 def icon_image(size: int):
