@@ -23,7 +23,7 @@ def make_app():
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = QApplication.instance()
     if app is None:
-        app = QApplication(sys.argv[:1] or ["depthlens"])
+        app = QApplication(["depthlens"])  # argv[0] names the X11 WM_CLASS instance (also under python -m)
     app.setApplicationName("depthlens")
     app.setOrganizationName("depthlens")
     app.setStyle("Fusion")
