@@ -77,10 +77,11 @@ def collect(directory: Path) -> list[Path]:
 class CrashLog:
     """The faulthandler log of this process; `close()` (also at exit) removes it when empty."""
 
-    def __init__(self, directory: Path, previous: list[Path], stream: IO[str] | None) -> None:
+    def __init__(self, directory: Path, previous: list[Path], stream: IO[str] | None, restore: bool = False) -> None:
         self.directory = directory
         self.previous = previous  # reports of earlier crashes found at start, oldest first
         self.stream = stream
+        self.restore = restore  # faulthandler wrote to stderr before (python -X faulthandler, pytest)
         self.path = directory / f"{PREFIX}{os.getpid()}.log" if stream is not None else None
 
     def close(self) -> None:
@@ -90,6 +91,8 @@ class CrashLog:
         faulthandler.disable()
         self.stream.close()
         self.stream = None
+        if self.restore and sys.__stderr__ is not None:
+            faulthandler.enable(sys.__stderr__, all_threads=True)
         try:
             if self.path is not None and self.path.stat().st_size == 0:
                 self.path.unlink()
@@ -118,7 +121,8 @@ def start(directory: Path | None = None) -> CrashLog:
         if sys.stderr is not None:
             faulthandler.enable()
         return CrashLog(directory, [], None)
+    restore = faulthandler.is_enabled()
     faulthandler.enable(stream, all_threads=True)
-    log = CrashLog(directory, previous, stream)
+    log = CrashLog(directory, previous, stream, restore)
     atexit.register(log.close)
     return log

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtWidgets import QApplication
+
 from . import about, errors
 from .crashlog import CrashLog
 
@@ -16,6 +18,8 @@ def attach(window, crash: CrashLog | None = None) -> errors.ErrorReporter:
     about.attach(window)
     reporter = errors.install(window)
     window.error_reporter = reporter
+    window.crash_log = crash
+    QApplication.instance().aboutToQuit.connect(reporter.uninstall)  # the hooks end with the event loop
     notice = crash.notice() if crash is not None else None
     if notice and crash is not None:
         print(notice, file=sys.stderr)
