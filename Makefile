@@ -8,13 +8,15 @@ STAMP  := $(VENV)/.installed
 QT_LIBS_OFFSCREEN := libgl1 libegl1 libfontconfig1 fonts-dejavu-core libglib2.0-0 libxkbcommon0 libdbus-1-3
 QT_LIBS_WINDOW    := $(QT_LIBS_OFFSCREEN) libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
                      libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0
+# Tools the tests run: desktop-file-validate checks the launcher entry of install-desktop.
+TEST_TOOLS        := desktop-file-utils
 
-.PHONY: run test bench fuzz lint venv syslibs-offscreen syslibs-window clean
+.PHONY: run test bench fuzz lint venv syslibs-offscreen syslibs-test syslibs-window clean
 
 run: syslibs-window $(STAMP)
 	$(VENV)/bin/depthlens $(ARGS)
 
-test: syslibs-offscreen $(STAMP)
+test: syslibs-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: syslibs-offscreen $(STAMP)
@@ -46,6 +48,9 @@ $(STAMP): pyproject.toml
 
 syslibs-offscreen:
 	@sh tools/syslibs.sh $(QT_LIBS_OFFSCREEN)
+
+syslibs-test:
+	@sh tools/syslibs.sh $(QT_LIBS_OFFSCREEN) $(TEST_TOOLS)
 
 syslibs-window:
 	@sh tools/syslibs.sh $(QT_LIBS_WINDOW)

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from app import desktop_entry
+from app.sysinfo import add_cli_options
 from app.theory_cli import (
     ANALYSIS_OUTPUTS,
     add_export_options,
@@ -166,6 +168,7 @@ def _size_type(text: str) -> tuple[int, int]:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     p = _Parser(prog=PROG, description="depthlens: watch gradients vanish and explode, layer by layer.")
+    add_cli_options(p)  # --version, --info
     add_settings_options(p)
     p.add_argument("--session", metavar="FILE", help="start from a saved session (JSON)")
     p.add_argument("--theme", choices=("light", "dark", "projector"), help="colour theme")
@@ -190,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list the presets, one line each")
     add_theory_parser(sub)
+    desktop_entry.add_parsers(sub)  # install-desktop, uninstall-desktop
     return p
 
 
@@ -398,6 +402,8 @@ def _run_command(ns: argparse.Namespace) -> int:
         return cmd_export(ns)
     if ns.command == "presets":
         return cmd_presets()
+    if ns.command in desktop_entry.COMMANDS:
+        return desktop_entry.run(ns)
     return cmd_theory(ns)
 
 

@@ -23,11 +23,13 @@ def make_app():
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = QApplication.instance()
     if app is None:
-        app = QApplication(sys.argv[:1] or ["depthlens"])
+        app = QApplication(["depthlens"])  # argv[0] names the X11 WM_CLASS instance (also under python -m)
     app.setApplicationName("depthlens")
     app.setOrganizationName("depthlens")
-    app.setApplicationDisplayName("depthlens")
     app.setStyle("Fusion")
+    from .identity import apply as set_identity
+
+    set_identity(app)  # desktop file name, version, window icon
     return app
 
 
@@ -43,6 +45,9 @@ def run_gui(
     The last session (QSettings) is restored, then `session` (a saved session file);
     settings given on the command line (`explicit`) and `theme` win over both.
     """
+    from . import crashlog, startup
+
+    crash = crashlog.start()  # native crashes -> a log in the state dir; finds the last run's
     app = make_app()
     from .window import MainWindow
 
@@ -51,6 +56,7 @@ def run_gui(
 
     # Presentation mode, keys, walkthrough; restores the last session (QSettings), then `session`.
     attach(window, session=session, explicit=explicit, theme=theme)
+    startup.attach(window, crash)  # Help > About, error dialogs, the last crash's report
     # Safety net: stop the engine thread even if the loop ends without a close event.
     app.aboutToQuit.connect(window.shutdown)
     from .signals import SignalBridge, exit_code

@@ -74,6 +74,20 @@ class Result:
         first, last = idx[0], idx[-1]
         return float(math.exp((math.log(col[last]) - math.log(col[first])) / (last - first)))
 
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """The CSV's columns (`COLUMNS`, rows 0..L) as float64 arrays, copies: for notebooks."""
+        return {name: np.array(self.column(name), dtype=np.float64) for name in COLUMNS}
+
+    def to_frame(self):
+        """The columns as a pandas DataFrame indexed by layer; pandas is imported only here."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("Result.to_frame() needs pandas; Result.to_dict() gives numpy arrays") from exc
+        cols = self.to_dict()
+        layer = pd.Index(cols.pop("layer").astype(np.int64), name="layer")
+        return pd.DataFrame(cols, index=layer)
+
 
 @dataclass(frozen=True, slots=True)
 class Network:

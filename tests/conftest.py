@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/depthlens-runtime")
 os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+# A test that starts the whole app (run_gui) writes its crash log here, not in the user's state dir.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="depthlens-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +84,20 @@ def wait_shown(qtbot, window, settings, timeout=20000):
 
     qtbot.waitUntil(done, timeout=timeout)
     return window.chart.result
+
+
+@pytest.fixture(autouse=True)
+def _no_uncaught_errors():
+    """Fail a test during which an uncaught exception reached depthlens's error hooks.
+
+    Under pytest `app.errors` records such errors (no dialog opens); see its docstring.
+    """
+    yield
+    import sys
+
+    errors = sys.modules.get("app.errors")
+    if errors is None:
+        return
+    caught = list(errors.UNHANDLED)
+    errors.UNHANDLED.clear()
+    assert not caught, "uncaught exception(s) reached the error hooks:\n" + "\n".join(caught)

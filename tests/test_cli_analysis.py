@@ -199,7 +199,8 @@ def test_subprocess_theory_and_export(tmp_path):
     assert keys == ["q_star", "chi_1", "xi", "critical_scale"] and float(kv["critical_scale"]) == pytest.approx(1.0)
     p = tmp_path / "s.csv"
     r = subprocess.run(
-        [sys.executable, "-m", "app", "export", "--depth", "4", "--width", "4", "--seeds", "2", "--spread-csv", str(p)],
+        [sys.executable, "-m", "app", "export", "--depth", "4", "--width", "4", "--seeds", "2",
+         "--spread-csv", str(p)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )
     assert r.returncode == 0, r.stderr
