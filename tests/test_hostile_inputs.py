@@ -24,6 +24,7 @@ from app.walkthrough import WalkthroughError, load_steps, parse_steps
 from engine import Engine, Settings, fileio
 
 ROOT = Path(__file__).resolve().parents[1]
+CMD = [sys.executable, "-m", "app"]  # the depthlens command, from this tree
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 CRASH_STORE = b"[session]\njson=@Variant(\x00\x00\x00\x0b\x7f\xff\xff\xff)\n"  # aborted Qt's INI reader
 
@@ -43,7 +44,7 @@ def env(tmp_path, **extra):
 
 def depthlens(args, tmp_path, timeout=60, **kw):
     """Run the real command in a subprocess: (returncode, stdout bytes, stderr text)."""
-    cmd = [sys.executable, "-m", "app", *args]
+    cmd = [*CMD, *args]
     proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env(tmp_path), cwd=tmp_path, **kw)
     return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace")
 
@@ -382,7 +383,7 @@ def test_npz_to_a_pipe_loads(tmp_path):
 def test_a_full_disk_on_stdout_exits_1_with_one_line(tmp_path, args):
     with open("/dev/full", "wb") as full:
         proc = subprocess.run(
-            [sys.executable, "-m", "app", *args], stdout=full, stderr=subprocess.PIPE, env=env(tmp_path), timeout=60
+            [*CMD, *args], stdout=full, stderr=subprocess.PIPE, env=env(tmp_path), timeout=60
         )
     err = proc.stderr.decode()
     assert proc.returncode == 1 and err.count("\n") == 1 and "standard output" in err, err
@@ -392,7 +393,7 @@ def test_a_full_disk_on_stdout_exits_1_with_one_line(tmp_path, args):
 @pytest.mark.parametrize("args", [["theory"], ["presets"], ["export", "--depth", "2", "--csv", "-"]])
 def test_a_closed_stdout_exits_1_with_one_line(tmp_path, args):
     proc = subprocess.run(
-        [sys.executable, "-m", "app", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env(tmp_path),
+        [*CMD, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env(tmp_path),
         timeout=60, preexec_fn=lambda: os.close(1),
     )
     err = proc.stderr.decode()
@@ -402,7 +403,7 @@ def test_a_closed_stdout_exits_1_with_one_line(tmp_path, args):
 def test_sigterm_mid_export_leaves_no_part_file(tmp_path):
     out = tmp_path / "big.npz"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "export", "--depth", "300", "--width", "1024", "--npz", str(out)],
+        [*CMD, "export", "--depth", "300", "--width", "1024", "--npz", str(out)],
         env=env(tmp_path), stderr=subprocess.PIPE, cwd=tmp_path,
     )
     deadline = time.monotonic() + 60
@@ -538,7 +539,7 @@ def test_subcommand_option_errors_list_that_subcommands_options(capsys):
 def test_long_jobs_show_progress_on_a_terminal_only(tmp_path):
     import pty
 
-    args = [sys.executable, "-m", "app", "export", "--phase-grid", "401x401", "--phase-csv", str(tmp_path / "p.csv")]
+    args = [*CMD, "export", "--phase-grid", "401x401", "--phase-csv", str(tmp_path / "p.csv")]
     master, slave = pty.openpty()
     try:
         proc = subprocess.run(args, stderr=slave, stdout=subprocess.DEVNULL, env=env(tmp_path), timeout=300)
