@@ -48,7 +48,7 @@ from widgets.phase_view import RESOLUTION, PhaseView
 from widgets.spread_band import SpreadBand
 from widgets.view_base import AnalysisView
 
-from . import headless
+from . import headless, scheduler
 from .worker import CHART
 
 # Job kinds (each its own latest-wins queue slot on the engine thread).
@@ -67,10 +67,9 @@ TIPS = {
     "jacobian": "Show the singular values of the input-output Jacobian (dynamical isometry).",
 }
 DEFAULT_SEEDS = 8
-# The views update at most this often while settings stream in (a slider drag), and leave
-# the engine thread idle about two thirds of the time: the GUI thread needs the GIL to paint.
-MIN_INTERVAL_S = 0.2
-DUTY = 0.35
+# The views update at most every scheduler.ANALYSIS_MIN_INTERVAL_S while settings stream in
+# (a slider drag), and leave the engine thread idle about two thirds of the time (its duty
+# share): the GUI thread needs the GIL to paint.
 SPREAD_CAPTION = (
     "Spread: the box around each bar spans the 10–90 % range of log₁₀ RMS over {k} networks "
     "drawn with different seeds (finite width); the tick is the median."
@@ -255,8 +254,7 @@ class AnalysisDocks(QObject):
 
     def interval_s(self) -> float:
         """Least time between two rounds of analysis jobs (adapts to their compute time)."""
-        busy = sum(self._job_seconds.get(k, 0.0) for k in self._active_kinds())
-        return max(MIN_INTERVAL_S, busy / DUTY)
+        return scheduler.analysis_interval_s(self._job_seconds.get(k, 0.0) for k in self._active_kinds())
 
     def _active_kinds(self) -> list[str]:
         kinds = [SPREAD] if self.spread_on else []

@@ -34,14 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from engine import PRESETS, Cancelled, Result, Settings
-from engine.cost import expected_seconds
 from engine.export import atomic_write, csv_text, probe_writable, write_network_npz
 from widgets import theme as themes
 from widgets.chart import VIEW_LABELS, VIEWS, LayerChart
 from widgets.controls import ControlPanel, PresetBar
 from widgets.readout import Readout
 
-from . import analysis_docks, headless
+from . import analysis_docks, headless, scheduler
 from .pacer import Pacer
 from .worker import CHART, EngineWorker
 
@@ -65,8 +64,6 @@ def default_name(settings: Settings, ext: str) -> str:
     return f"depthlens_{s.activation}_{s.init}_s{s.scale:.3g}_L{s.depth}.{ext}"
 
 
-HOLD_S = 0.15  # a running chart job this close to done is let finish before the next request
-DRAG_HOLD_S = 0.5  # ... and this close while a slider is dragged (every frame shown)
 NPZ_JOB = "export.npz"  # engine-thread job kind of the network export
 
 
@@ -187,12 +184,9 @@ class MainWindow(QMainWindow):
         self.request_compute(settings)
 
     def _running_job_ends_soon(self) -> bool:
-        running = self._running_settings
-        if running is None:
-            return False
         calibration = (self.result.settings, self.result.seconds) if self.result is not None else None
-        left = expected_seconds(running, calibration) - (time.perf_counter() - self._running_since)
-        return left <= (DRAG_HOLD_S if self.controls.dragging() else HOLD_S)
+        elapsed = time.perf_counter() - self._running_since
+        return scheduler.hold(self._running_settings, calibration, elapsed, self.controls.dragging())
 
     def _release_held(self) -> None:
         if self._held is not None:
@@ -225,7 +219,7 @@ class MainWindow(QMainWindow):
         self.result = result
         # Adaptive throttle: while a slider is dragged, request no faster than the engine
         # answers (x1.25 headroom, capped), so drags update live without cancelling.
-        self.controls.set_throttle_ms(min(300, round(1250 * result.seconds)))
+        self.controls.set_throttle_ms(scheduler.throttle_ms(result.seconds))
         # While a slider is dragged with analysis views open, skip the tween: results
         # arrive faster than it would finish, and its frames compete with the views' paints.
         views = getattr(self, "analysis", None)

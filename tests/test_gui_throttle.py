@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from app.worker import INTERIM_BUDGET_S
+from app import scheduler
 from engine import Settings
 from tests.conftest import wait_shown
 
 
-def test_worker_is_strict_latest_wins_by_default():
-    assert INTERIM_BUDGET_S == 0.0
+def test_worker_is_strict_latest_wins():
+    # no "interim" path: a superseded job is cancelled and its result never shown
+    from app.worker import EngineWorker
+
+    assert not hasattr(EngineWorker, "interim_budget_s")
 
 
 def test_throttle_interval_tracks_compute_time(make_window, qtbot):
@@ -21,7 +24,7 @@ def test_throttle_interval_tracks_compute_time(make_window, qtbot):
     wait_shown(qtbot, win, deep)
     slow = win.controls._timer.interval()
     expected = min(300, round(1250 * win.result.seconds))
-    assert slow == max(16, expected)
+    assert slow == max(16, expected) == scheduler.throttle_ms(win.result.seconds)
     assert slow > fast or expected <= 16
 
 
