@@ -695,26 +695,27 @@ class Classroom(QObject):
 
     def restore_state(self, *, settings: bool = True, theme: bool = True) -> None:
         """Read the store; first start: follow the system's light/dark preference."""
-        problem = self.store.check()  # an unwritable config folder is said now, once
-        if problem:
-            self.report(problem)
         if self.store.is_empty():
             if theme:
                 self.apply_theme(system_theme())
             self.fit_to_screen()
-            return
-        s, err = self.store.load(self.defaults())
-        if err:
-            self.report(err)
-        self.apply_session(s, settings=settings, theme=theme, geometry=True)
+        else:
+            s, err = self.store.load(self.defaults())  # a bad store is moved aside here
+            if err:
+                self.report(err)
+            self.apply_session(s, settings=settings, theme=theme, geometry=True)
+        problem = self.store.check()  # an unwritable config folder is said now, once
+        if problem:
+            self.report(problem)
 
     def open_session(self, path: str | os.PathLike, *, settings: bool = True, theme: bool = True) -> bool:
-        """Load a session file; a bad one is reported in one line and replaced by defaults."""
-        s, err = read_session_file(path, self.defaults())
+        """Load a session file; a bad one is reported in one line and changes nothing."""
+        s, err = read_session_file(path, self.current_session())
         if err:
-            self.report(err)
+            self.report(err.replace("; using defaults", "; nothing changed"))
+            return False
         self.apply_session(s, settings=settings, theme=theme)
-        return err is None
+        return True
 
     def save_session(self, path: str | os.PathLike) -> bool:
         """Write settings, theme, view and text size to a JSON file (atomically)."""

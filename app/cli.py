@@ -23,7 +23,6 @@ from app.theory_cli import (
     check_analyses,
     cmd_theory,
     export_analyses,
-    wants_analyses,
 )
 from engine import FIELDS, PRESETS, RANGES, Settings, SettingsError, allowed
 
@@ -68,6 +67,11 @@ class _Parser(argparse.ArgumentParser):
             where = "" if self.prog == PROG else f" for `{self.prog}`"
             name = bad if len(bad) <= 40 else shorten(bad)
             message = f"unknown option {name}{where}; allowed options: {', '.join(known)}"
+        elif message.endswith(": expected one argument"):
+            opt = message.removeprefix("argument ").removesuffix(": expected one argument").split("/")[-1]
+            message = f"{opt} needs a value (write {opt}=VALUE for a value that starts with '-')"
+        # argparse echoes a bad choice in full: cut anything quoted that is long
+        message = re.sub(r"'([^']{37})[^']{4,}'", r"'\1...'", message)
         raise UsageError(message)
 
     def parse_args(self, args=None, namespace=None):  # type: ignore[override]
@@ -213,8 +217,15 @@ FILE_OUTPUTS: tuple[tuple[str, str, bool], ...] = (  # (option dest, what, binar
 
 def _outputs(ns: argparse.Namespace) -> list[tuple[str, str]]:
     """(option, path) of every file the export writes, checked for '-' clashes."""
-    outs = [(f"--{name}", getattr(ns, name)) for name, _, _ in FILE_OUTPUTS if getattr(ns, name, None)]
-    outs += [("--" + name.replace("_", "-"), getattr(ns, name)) for name in ANALYSIS_OUTPUTS if getattr(ns, name, None)]
+    outs = [(f"--{name}", getattr(ns, name)) for name, _, _ in FILE_OUTPUTS if getattr(ns, name, None) is not None]
+    outs += [
+        ("--" + name.replace("_", "-"), getattr(ns, name))
+        for name in ANALYSIS_OUTPUTS
+        if getattr(ns, name, None) is not None
+    ]
+    for opt, path in outs:
+        if path == "":
+            raise UsageError(f"{opt} needs a file name (or '-' for standard output)")
     to_stdout = [opt for opt, path in outs if path == "-"]
     if len(to_stdout) > 1:
         raise UsageError(f"only one output can be '-' (standard output), got {', '.join(to_stdout)}")
@@ -231,37 +242,36 @@ def cmd_export(ns: argparse.Namespace) -> int:
     from engine.export import csv_text, network_npz_writer
 
     settings = settings_from_args(ns)
-    if not any((ns.csv, ns.npz, ns.png, ns.svg)) and not wants_analyses(ns):
+    outputs = _outputs(ns)
+    if not outputs:
         raise UsageError(
             "export needs at least one of --csv, --npz, --png, --svg, "
             "--hist-csv, --spread-csv, --phase-csv, --jacobian-csv"
         )
     check_analyses(ns, settings)
-    outputs = _outputs(ns)
     try:
-        for _, path in outputs:  # fail before a long computation, not after it
-            fileio.check_writable(path)
-        engine = Engine()
-        result = None
-        if any((ns.csv, ns.png, ns.svg)):
-            with progress_line("computing the network") as progress:
-                result = engine.compute(settings, progress=progress)
-        files: list[tuple[str, fileio.Writer]] = []
-        if ns.csv:
-            files.append((ns.csv, _bytes_writer(csv_text(result).encode("utf-8"))))
-        if ns.npz:  # streamed layer by layer while it is written: never whole in memory
-            npz_progress = progress_line("writing the NPZ")
-            files.append((ns.npz, _npz_writer(network_npz_writer, engine, settings, npz_progress)))
-        if ns.png or ns.svg:
-            from app.headless import render_png, render_svg
+        # Open every target first (a FIFO with no reader fails now, not after the compute).
+        with fileio.Outputs([path for _, path in outputs]) as targets:
+            engine = Engine()
+            result = None
+            if any((ns.csv, ns.png, ns.svg)):
+                with progress_line("computing the network") as progress:
+                    result = engine.compute(settings, progress=progress)
+            writers: dict[str, fileio.Writer] = {}
+            if ns.csv:
+                writers["--csv"] = _bytes_writer(csv_text(result).encode("utf-8"))
+            if ns.npz:  # streamed layer by layer while it is written: never whole in memory
+                writers["--npz"] = _npz_writer(network_npz_writer, engine, settings, progress_line("writing the NPZ"))
+            if ns.png or ns.svg:
+                from app.headless import render_png, render_svg
 
-            if ns.png:
-                files.append((ns.png, _bytes_writer(render_png(result, ns.size, ns.theme, ns.view))))
-            if ns.svg:
-                files.append((ns.svg, _bytes_writer(render_svg(result, ns.size, ns.theme, ns.view))))
-        for path, text in export_analyses(ns, settings, engine, progress_line):
-            files.append((path, _bytes_writer(text.encode("utf-8"))))
-        fileio.write_files(files)
+                if ns.png:
+                    writers["--png"] = _bytes_writer(render_png(result, ns.size, ns.theme, ns.view))
+                if ns.svg:
+                    writers["--svg"] = _bytes_writer(render_svg(result, ns.size, ns.theme, ns.view))
+            for option, text in export_analyses(ns, settings, engine, progress_line):
+                writers[option] = _bytes_writer(text.encode("utf-8"))
+            targets.write([writers[option] for option, _ in outputs])
     except OSError as exc:
         if any(path == "-" for _, path in outputs):
             _silence_stdout()
@@ -397,6 +407,30 @@ def _cli_signals():
                 signal.signal(sig, handler)
 
 
+@contextlib.contextmanager
+def _deferred_signals():
+    """Record SIGINT/SIGTERM/SIGHUP instead of acting on them (yields the recorded one).
+
+    While Qt loads and the window is built, a KeyboardInterrupt would leave the engine
+    thread running and Qt aborts; the signal is handed to the window's bridge instead.
+    """
+    import signal
+
+    seen: list[int] = []
+    old = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            with contextlib.suppress(ValueError, OSError):
+                old[sig] = signal.signal(sig, lambda signum, _frame: seen.append(signum))
+    try:
+        yield lambda: seen[0] if seen else None
+    finally:
+        for sig, handler in old.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, handler)
+
+
 def _run_command(ns: argparse.Namespace) -> int:
     if ns.command == "export":
         return cmd_export(ns)
@@ -452,9 +486,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    from app.main import run_gui
+    with _deferred_signals() as early:  # Qt and the window load: a signal waits for the loop
+        from app.main import run_gui
 
-    return run_gui(settings, session=ns.session, theme=ns.theme, explicit=_explicit(ns))
+        return run_gui(settings, session=ns.session, theme=ns.theme, explicit=_explicit(ns), early_signal=early)
 
 
 def _explicit(ns: argparse.Namespace) -> bool:

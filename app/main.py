@@ -7,6 +7,7 @@ only when it opens a window.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from engine import Settings
 
@@ -39,31 +40,46 @@ def run_gui(
     session: str | None = None,
     theme: str | None = None,
     explicit: bool = False,
+    early_signal: Callable[[], int | None] | None = None,
 ) -> int:
     """Open the window on `settings` and run until it closes; return the exit code.
 
-    The last session (QSettings) is restored, then `session` (a saved session file);
+    The last session (the store) is restored, then `session` (a saved session file);
     settings given on the command line (`explicit`) and `theme` win over both.
+    `early_signal()` tells a SIGINT/SIGTERM that arrived before the window could take it.
     """
     from . import crashlog, startup
 
     crash = crashlog.start()  # native crashes -> a log in the state dir; finds the last run's
     app = make_app()
+    from .signals import SignalBridge, exit_code
+
+    # Ctrl-C or SIGTERM, from now on (and any that came while Qt was loading): close the
+    # window the normal way (session saved, jobs cancelled) once the event loop runs.
+    holder: dict[str, object] = {}
+
+    def close_when_ready(_signum: int) -> None:
+        w = holder.get("window")
+        if w is None or not w.isVisible():  # still being built: try again in a moment
+            QTimer.singleShot(20, lambda: close_when_ready(_signum))
+        else:
+            w.close()
+
+    from PySide6.QtCore import QTimer
+
+    bridge = SignalBridge(close_when_ready, pending=early_signal() if early_signal is not None else None)
     from .window import MainWindow
 
     window = MainWindow(settings, theme=theme or "light")
     from .classroom import attach
 
-    # Presentation mode, keys, walkthrough; restores the last session (QSettings), then `session`.
+    # Presentation mode, keys, walkthrough; restores the last session (the store), then `session`.
     attach(window, session=session, explicit=explicit, theme=theme)
     startup.attach(window, crash)  # Help > About, error dialogs, the last crash's report
     # Safety net: stop the engine thread even if the loop ends without a close event.
     app.aboutToQuit.connect(window.shutdown)
-    from .signals import SignalBridge, exit_code
-
-    # Ctrl-C or SIGTERM: close the window the normal way (session saved, jobs cancelled).
-    bridge = SignalBridge(lambda _signum: window.close())
     window.show()
+    holder["window"] = window
     code = app.exec()
     bridge.close()
     from engine.fileio import remove_live_temps

@@ -132,7 +132,7 @@ def hold(
     elapsed_s: float,
     dragging: bool,
 ) -> bool:
-    """Should a new chart request wait for the running job (True) or cancel it (False)?
+    """True if a new chart request should wait for the running job, False to cancel it.
 
     Wait only if the running job will end soon, judged from its own size scaled by the
     last measured run (`calibration` = (settings, seconds)): a one-layer net followed by

@@ -157,7 +157,8 @@ def parse_session(data: bytes | str, defaults: Session | None = None) -> Session
     except json.JSONDecodeError as exc:
         raise SessionError(f"not valid JSON (truncated or corrupt): {exc.msg} at line {exc.lineno}") from None
     except (ValueError, RecursionError) as exc:  # e.g. an integer with thousands of digits
-        raise SessionError(f"not a usable JSON file: {_one_line(exc)}") from None
+        why = "a number with too many digits" if "digits" in str(exc) else _one_line(exc)
+        raise SessionError(f"not a usable JSON file: {why}") from None
     if not isinstance(obj, dict):
         raise SessionError(f"a session must be a JSON object, got {type(obj).__name__}")
     unknown = [k for k in obj if k not in KEYS]

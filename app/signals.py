@@ -26,7 +26,9 @@ SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTER
 class SignalBridge(QObject):
     """Turns a terminating signal into `on_signal(signum)` on the GUI thread."""
 
-    def __init__(self, on_signal: Callable[[int], None], parent: QObject | None = None) -> None:
+    def __init__(
+        self, on_signal: Callable[[int], None], parent: QObject | None = None, pending: int | None = None
+    ) -> None:
         super().__init__(parent)
         self.on_signal = on_signal
         self.received: int | None = None
@@ -37,6 +39,8 @@ class SignalBridge(QObject):
         self._old = {sig: signal.signal(sig, self._handle) for sig in SIGNALS}
         self._notifier = QSocketNotifier(self._read.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._drain)
+        if pending is not None:  # a signal that came before the bridge existed
+            self._handle(pending, None)
 
     def _handle(self, signum: int, _frame) -> None:
         # Runs on the main (GUI) thread between two bytecodes; Qt calls are safe here,

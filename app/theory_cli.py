@@ -87,7 +87,7 @@ def check_analyses(ns: argparse.Namespace, settings: Settings) -> None:
 def export_analyses(
     ns: argparse.Namespace, settings: Settings, engine=None, progress_line=None
 ) -> list[tuple[str, str]]:
-    """Compute the requested analyses: (path, CSV text) for each, in option order.
+    """Compute the requested analyses: (option, CSV text) for each, in option order.
 
     `progress_line(what)` (a context manager giving a progress callback or None) shows
     progress of the long ones on a terminal. The caller writes the files, all or none.
@@ -101,18 +101,19 @@ def export_analyses(
     out: list[tuple[str, str]] = []
     if ns.hist_csv:
         with progress("histograms") as p:
-            out.append((ns.hist_csv, an.hist_csv_text(an.distributions(settings, cache=cache, progress=p))))
+            out.append(("--hist-csv", an.hist_csv_text(an.distributions(settings, cache=cache, progress=p))))
     if ns.spread_csv:
         with progress("spread over seeds") as p:
             sp = an.spread(settings, seeds=ns.seeds, engine=engine, progress=p)
-            out.append((ns.spread_csv, an.spread_csv_text(sp)))
+            out.append(("--spread-csv", an.spread_csv_text(sp)))
     if ns.phase_csv:
         with progress("phase diagram") as p:
             pd_ = an.phase_diagram(settings.activation, resolution=ns.phase_grid, progress=p)
-            out.append((ns.phase_csv, an.phase_csv_text(pd_, settings)))
+            out.append(("--phase-csv", an.phase_csv_text(pd_, settings)))
     if ns.jacobian_csv:
         with progress("Jacobian spectrum") as p:
-            out.append((ns.jacobian_csv, an.jacobian_csv_text(an.jacobian_spectrum(settings, cache=cache, progress=p))))
+            js = an.jacobian_spectrum(settings, cache=cache, progress=p)
+            out.append(("--jacobian-csv", an.jacobian_csv_text(js)))
     return out
 
 

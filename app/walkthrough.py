@@ -49,6 +49,7 @@ MAX_BYTES = 1024 * 1024
 MAX_STEPS = 100
 MAX_TITLE = 120
 MAX_CAPTION = 2000
+MAX_CAPTION_LINES = 30
 MAX_LABEL = 120
 
 
@@ -174,15 +175,24 @@ def _fail(where: str, msg: str) -> WalkthroughError:
     return WalkthroughError(f"{where}: {msg}")
 
 
+def _short(v: Any) -> str:
+    text = repr(v) if not isinstance(v, int) or abs(v) < 10**30 else "a number with too many digits"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _number(where: str, v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise _fail(where, f"value must be a finite number, got {v!r}")
+    try:
+        ok = not isinstance(v, bool) and isinstance(v, int | float) and math.isfinite(float(v))
+    except OverflowError:  # an integer beyond float64
+        ok = False
+    if not ok:
+        raise _fail(where, f"value must be a finite number, got {_short(v)}")
     return float(v)
 
 
 def _row(where: str, v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or abs(v) > 1001:
-        raise _fail(where, f"rows must be integers (negative counts from the output), got {v!r}")
+        raise _fail(where, f"rows must be integers (negative counts from the output), got {_short(v)}")
     return int(v)
 
 
@@ -253,9 +263,11 @@ def parse_step(where: str, spec: Any) -> Step:
         raise _fail(where, f"title is longer than {MAX_TITLE} characters")
     if len(caption) > MAX_CAPTION:
         raise _fail(where, f"caption is longer than {MAX_CAPTION} characters")
+    if caption.count("\n") > MAX_CAPTION_LINES:
+        raise _fail(where, f"caption has more than {MAX_CAPTION_LINES} line breaks")
     preset = spec.get("preset")
-    if preset is not None and preset not in PRESETS:
-        raise _fail(where, f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
+        raise _fail(where, f"preset must be one of {', '.join(PRESETS)}, got {_short(preset)}")
     base = PRESETS[preset].settings if preset else Settings()
     overrides = spec.get("settings", {})
     if not isinstance(overrides, dict):
@@ -273,9 +285,13 @@ def parse_step(where: str, spec: Any) -> Step:
     checks = tuple(parse_check(f"{where}, check {i + 1}", c) for i, c in enumerate(raw_checks))
     for c in checks:
         try:
-            settings.replace(**c.overrides)
+            depth = settings.replace(**c.overrides).depth
         except SettingsError as exc:
             raise _fail(where, f"check with: {exc}") from None
+        rows = () if c.where is None else c.where if isinstance(c.where, tuple) else (c.where,)
+        for r in rows:
+            if not -(depth + 1) <= r <= depth:
+                raise _fail(where, f"check row {r} is outside the network's layers 0..{depth}")
     lines = (" ".join(line.split()) for line in caption.strip().split("\n"))
     return Step(" ".join(title.split()), "\n".join(lines), settings, view, checks)
 
@@ -285,17 +301,27 @@ def parse_steps(data: bytes | str) -> tuple[Step, ...]:
     try:
         obj = json.loads(data)
     except (ValueError, RecursionError) as exc:
-        raise WalkthroughError(f"not valid JSON: {' '.join(str(exc).split())}") from None
+        why = "a number with too many digits" if "digits" in str(exc) else " ".join(str(exc).split())
+        raise WalkthroughError(f"not valid JSON: {why}") from None
     if not isinstance(obj, dict) or "steps" not in obj:
         raise WalkthroughError('a steps file must be an object {"version": 1, "steps": [...]}')
-    if obj.get("version") != VERSION:
-        raise WalkthroughError(f"unsupported steps version {obj.get('version')!r} (this depthlens reads {VERSION})")
+    version = obj.get("version")
+    if type(version) is not int or version != VERSION:
+        raise WalkthroughError(f"unsupported steps version {_short(version)} (this depthlens reads {VERSION})")
     steps = obj["steps"]
     if not isinstance(steps, list) or not steps:
         raise WalkthroughError("steps must be a non-empty list")
     if len(steps) > MAX_STEPS:
         raise WalkthroughError(f"at most {MAX_STEPS} steps, got {len(steps)}")
-    return tuple(parse_step(f"step {i + 1}", s) for i, s in enumerate(steps))
+    out = []
+    for i, spec in enumerate(steps):
+        try:
+            out.append(parse_step(f"step {i + 1}", spec))
+        except WalkthroughError:
+            raise
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:  # data that is no step
+            raise WalkthroughError(f"step {i + 1}: not a usable step ({type(exc).__name__})") from None
+    return tuple(out)
 
 
 def load_steps(path: str | os.PathLike) -> tuple[Step, ...]:

@@ -63,32 +63,43 @@ def allowed(name: str) -> str:
     return f"an integer from {rng[0]} to {rng[1]}"
 
 
+def _shown(value: Any) -> str:
+    """`value` for a message: repr, cut to 40 characters (an int of 5000 digits included)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return "a number with too many digits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
+            raise SettingsError(name, f"{name} must be {allowed(name)}, got {_shown(value)}")
     lo, hi = RANGES[name]
     if not lo <= value <= hi:
-        raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
+        raise SettingsError(name, f"{name} must be {allowed(name)}, got {_shown(value)}")
     return int(value)
 
 
 def _float(name: str, value: Any, *, open_low: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
-    value = float(value)
+        raise SettingsError(name, f"{name} must be {allowed(name)}, got {_shown(value)}")
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond float64
+        raise SettingsError(name, f"{name} must be {allowed(name)}, got a number beyond float64") from None
     lo, hi = RANGES[name]
     ok = math.isfinite(value) and (lo < value if open_low else lo <= value) and value <= hi
     if not ok:
-        raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
+        raise SettingsError(name, f"{name} must be {allowed(name)}, got {_shown(value)}")
     return value
 
 
 def _word(name: str, value: Any) -> str:
     if not isinstance(value, str) or value not in RANGES[name]:
-        raise SettingsError(name, f"{name} must be {allowed(name)}, got {value!r}")
+        raise SettingsError(name, f"{name} must be {allowed(name)}, got {_shown(value)}")
     return value
 
 

@@ -132,7 +132,11 @@ def network_npz_writer(
     def entry(zf: zipfile.ZipFile, name: str, shape: tuple[int, ...]) -> BinaryIO:
         f = zf.open(name + ".npy", "w", force_zip64=True)
         header = {"descr": npformat.dtype_to_descr(dt), "fortran_order": False, "shape": shape}
-        npformat.write_array_header_1_0(f, header)
+        try:
+            npformat.write_array_header_1_0(f, header)
+        except BaseException:
+            f.close()  # else the ZipFile cannot close and hides the real error
+            raise
         return f  # type: ignore[return-value]
 
     def fill(fh: BinaryIO) -> None:

@@ -120,7 +120,8 @@ def layer_forward(
         z *= scale
     if s.bias_std > 0:
         z += cache.bias(s.seed, s.width, layer, s.dtype) * dt.type(s.bias_std)
-    bad = nan_mask(z)
+    # linear' = 1 whatever z is (NaN included): the backward pass stays exact there.
+    bad = None if s.activation == "linear" else nan_mask(z)
     a, d = _forward(s.activation, z, d_out)
     if bad is not None:
         d = _nan_where(d, bad, a)
@@ -141,9 +142,9 @@ def _nan_where(d: np.ndarray | None, bad: np.ndarray, a: np.ndarray) -> np.ndarr
     """phi'(z) with NaN where z is NaN: there is no honest derivative there.
 
     (relu'(NaN) taken as 0 reported exact-zero gradients below an overflow.) At z = +-inf
-    the derivative keeps its limit: an overflowed z keeps its sign, so relu'(-inf) = 0
-    and linear' = 1 are the true values. A relu mask or the linear case (None) becomes a
-    float array.
+    the derivative keeps its limit: an overflowed z keeps its sign, so relu'(-inf) = 0 is
+    the true value. Not used for linear, whose derivative is 1 everywhere. A relu mask
+    becomes a float array.
     """
     if d is None:
         d = np.ones(a.shape, dtype=a.dtype)

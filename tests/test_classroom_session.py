@@ -115,16 +115,18 @@ def test_window_session_file_round_trip(make_room, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["empty", "random bytes", "truncated", "wrong version", "unknown key", "huge depth"])
-def test_window_opens_a_bad_session_as_defaults(name, make_room, tmp_path, monkeypatch):
+def test_a_bad_session_file_changes_nothing(name, make_room, tmp_path, monkeypatch):
+    # (it used to replace the current state with defaults: one typo lost the remembered session)
     monkeypatch.setattr(classroom, "system_theme", lambda: "light")
     window, room = make_room(OTHER, theme="dark")
+    window.set_view("gradients")
     room.set_user_font(2.0)
     path = tmp_path / "bad.json"
     path.write_bytes(BAD_FILES[name])
     assert not room.open_session(path)
-    assert window.settings() == Settings()
-    assert window.theme_name == "light" and window.chart.view == "both" and room.user_font == 1.0
-    assert len(room.messages) == 1 and "\n" not in room.messages[0]
+    assert window.settings() == OTHER
+    assert window.theme_name == "dark" and window.chart.view == "gradients" and room.user_font == 2.0
+    assert len(room.messages) == 1 and "\n" not in room.messages[0] and "nothing changed" in room.messages[0]
     assert room.messages[0] in window.statusBar().currentMessage()
 
 

@@ -560,3 +560,184 @@ def test_long_jobs_show_progress_on_a_terminal_only(tmp_path):
     assert "phase diagram:" in tty_err and "%" in tty_err
     piped = subprocess.run(args, capture_output=True, env=env(tmp_path), timeout=300)
     assert piped.returncode == 0 and piped.stderr == b""  # nothing when stderr is not a terminal
+
+
+# ---- regression cases from the second hostile pass ----------------------------------------
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="mknod needs root")
+def test_npz_to_a_character_device(tmp_path, capsys):
+    dev = tmp_path / "null"
+    os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    code, _, err = run(["export", "--depth", "3", "--width", "4", "--batch", "2", "--npz", str(dev)], capsys)
+    assert code == 0, err
+    assert stat.S_ISCHR(dev.lstat().st_mode)
+
+
+def test_npz_to_stdout_opened_for_append_loads(tmp_path):
+    import io
+
+    out = tmp_path / "a.npz"
+    out.write_bytes(b"")
+    with open(out, "ab") as fh:
+        proc = subprocess.run([*CMD, "export", "--depth", "3", "--width", "4", "--batch", "2", "--npz", "-"],
+                              stdout=fh, stderr=subprocess.PIPE, env=env(tmp_path), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    with np.load(io.BytesIO(out.read_bytes()), allow_pickle=False) as z:
+        assert z["W"].shape == (3, 4, 4)
+
+
+def test_npz_into_a_pipe_closed_early_is_one_line(tmp_path):
+    proc = subprocess.Popen([*CMD, "export", "--depth", "300", "--width", "256", "--batch", "2", "--npz", "-"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(tmp_path))
+    proc.stdout.read(1000)
+    proc.stdout.close()
+    err = proc.communicate(timeout=60)[1].decode()
+    assert proc.returncode == 1 and err.count("\n") == 1 and "closed the pipe" in err, err
+
+
+def test_a_failed_rename_rolls_back_the_files_already_replaced(tmp_path, monkeypatch):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("OLD A")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if os.fspath(dst).endswith("b.csv"):
+            raise OSError(1, "Operation not permitted")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(fileio.FileError, match=r"b\.csv: Operation not permitted"):
+        fileio.write_files([(a, lambda fh: fh.write(b"NEW A")), (b, lambda fh: fh.write(b"NEW B"))])
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert a.read_text() == "OLD A" and not b.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]
+
+
+def test_the_same_file_through_a_symlinked_folder_is_named_twice(tmp_path, capsys):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "dl").symlink_to("d")
+    same = [str(tmp_path / "d" / "s.csv"), str(tmp_path / "dl" / "s.csv")]
+    args = ["export", "--depth", "3", "--csv", same[0], "--hist-csv", same[1]]
+    code, _, err = run(args, capsys)
+    assert code == 1 and "named twice" in err
+    assert list((tmp_path / "d").iterdir()) == []
+
+
+@pytest.mark.parametrize("option", ["--csv", "--npz", "--png", "--hist-csv"])
+def test_an_empty_path_is_a_usage_error(option, capsys):
+    code, _, err = run(["export", option, ""], capsys)
+    assert code == 2 and f"{option} needs a file name" in err
+
+
+def test_a_fifo_with_no_reader_fails_before_the_computation(tmp_path):
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    t0 = time.monotonic()
+    code, _, err = depthlens(["export", "--depth", "1000", "--width", "512", "--batch", "256", "--csv", str(fifo)],
+                             tmp_path)
+    assert code == 1 and "no reader" in err and time.monotonic() - t0 < 10
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="mknod needs root")
+def test_a_device_without_a_driver_is_not_called_a_fifo(tmp_path, capsys):
+    dev = tmp_path / "nodev"
+    os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(240, 0))
+    code, _, err = run(["export", "--depth", "3", "--csv", str(dev)], capsys)
+    assert code == 1 and "FIFO" not in err and "no device" in err
+
+
+def test_a_missing_file_to_read_says_no_such_file(tmp_path):
+    _, message = read_session_file(tmp_path / "missing.json")
+    assert "no such file" in message and "folder" not in message
+
+
+def test_long_choice_values_and_control_characters_are_not_echoed_raw(capsys):
+    code, _, err = run(["export", "--theme", "x" * 5000, "--csv", "a.csv"], capsys)
+    assert code == 2 and len(err) < 300
+    code, _, err = run(["export", "--csv", "nodir\nx/\x1b[31mRED.csv"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "\x1b" not in err
+
+
+def test_a_negative_looking_value_gets_a_helpful_message(capsys):
+    code, _, err = run(["export", "--scale", "-1e3", "--csv", "x.csv"], capsys)
+    assert code == 2 and "--scale=VALUE" in err
+
+
+def test_a_store_corrupt_twice_keeps_both_bad_copies(tmp_path):
+    path = tmp_path / "depthlens.conf"
+    path.write_text("first")
+    Store(path).load()
+    path.write_text("second")
+    Store(path).load()
+    assert (tmp_path / "depthlens.conf.bad").read_text() == "first"
+    assert (tmp_path / "depthlens.conf.bad.1").read_text() == "second"
+
+
+def test_a_fifo_store_gives_one_message_not_a_false_cannot_save(tmp_path):
+    path = store_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    code, _, err = gui(tmp_path, "close")
+    assert code == 0 and "moved aside" in err and "Cannot save" not in err
+
+
+def test_a_bad_session_option_keeps_the_remembered_session(tmp_path):
+    path = store_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(Session(Settings(depth=7), "dark").to_json())
+    code, _, err = gui(tmp_path, "close", ["--session", str(tmp_path / "typo.json")])
+    assert code == 0 and "no such file" in err
+    kept = parse_session(path.read_bytes())
+    assert kept.settings.depth == 7 and kept.theme == "dark"
+
+
+@pytest.mark.parametrize(
+    ("step", "needle"),
+    [
+        ({"preset": []}, "preset must be"),
+        ({"preset": {}}, "preset must be"),
+        ({"settings": {"scale": 10**400}}, "scale"),
+        ({"checks": [{"column": "activation_rms", "row": 1, "op": ">", "value": 10**400}]}, "finite number"),
+        ({"checks": [{"column": "activation_rms", "row": 1, "op": "close", "value": 1, "rtol": 10**400}]}, "finite"),
+        ({"settings": {"depth": 5}, "checks": [{"column": "activation_rms", "row": 900, "op": ">", "value": 1}]},
+         "outside the network"),
+        ({"settings": {"depth": 5}, "checks": [{"column": "activation_rms", "ratio": [0, 9], "op": ">", "value": 1}]},
+         "outside the network"),
+        ({"caption": "x\n" * 999}, "line breaks"),
+    ],
+)
+def test_bad_steps_are_one_line_errors(step, needle):
+    spec = {"title": "t", "caption": "c", **step}
+    with pytest.raises(WalkthroughError, match=needle) as exc:
+        parse_steps(json.dumps({"version": 1, "steps": [spec]}))
+    assert "\n" not in str(exc.value) and len(str(exc.value)) < 300
+
+
+@pytest.mark.parametrize("version", [1.0, True, "1"])
+def test_steps_version_must_be_the_integer_1(version):
+    with pytest.raises(WalkthroughError, match="version"):
+        parse_steps(json.dumps({"version": version, "steps": [{"title": "t", "caption": "c"}]}))
+
+
+def test_a_caption_of_one_long_word_wraps(qtbot):
+    from widgets.walkthrough_panel import WalkthroughPanel
+
+    panel = WalkthroughPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 400)
+    panel.show_step(0, 1, "T" * 120, "W" * 2000)
+    panel.show()
+    assert panel.minimumSizeHint().width() < 1000 and panel.sizeHint().width() < 1000
+
+
+def test_a_linear_net_reports_its_finite_gradients_above_an_activation_overflow():
+    s = Settings(activation="linear", init="gaussian", scale=10, depth=1000, width=32, batch=16, dtype="float64")
+    r = Engine().compute(s)
+    acts_bad = int(np.nonzero(~np.isfinite(r.measured.activation_rms))[0][0])
+    g = r.measured.gradient_rms
+    # g_{l-1} = g_l W_l does not depend on the activations (NaN from layer ~308 on): the
+    # gradients stay finite from the output down to where they overflow themselves (~10^308)
+    first_finite = int(np.nonzero(np.isfinite(g))[0][0])
+    assert acts_bad < first_finite - 300
+    assert np.isfinite(g[first_finite:]).all() and np.isfinite(g).sum() == 310

@@ -54,7 +54,7 @@ RUN_M_RE = re.compile(r"""(?P<q>["'])-m(?P=q)(?P<sep>,\s*)(?P<q2>["'])app(?P=q2)
 TEXT_RE = re.compile(r"python -m app\b")
 
 PYPROJECT_EDITS = [
-    ('depthlens = "app.cli:main"', 'depthlens = "depthlens.cli:main"'),
+    ('depthlens = "app.launch:main"', 'depthlens = "depthlens.launch:main"'),
     (
         'packages = ["app", "widgets", "engine", "resources"]\n',
         "# Installed as one package: app/ is `depthlens` itself, the others are its subpackages.\n"

@@ -12,6 +12,21 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVB
 
 from . import theme as themes
 
+LONG_WORD = 30  # a word longer than this gets break opportunities, so it can wrap
+
+
+def breakable(text: str) -> str:
+    """`text` with a zero-width space every LONG_WORD characters inside very long words.
+
+    A word-wrapped label cannot break a word, so one 2000-letter word would make the
+    window 27,000 px wide.
+    """
+    words = text.split(" ")
+    for i, w in enumerate(words):
+        if len(w) > LONG_WORD:
+            words[i] = "\u200b".join(w[j : j + LONG_WORD] for j in range(0, len(w), LONG_WORD))
+    return " ".join(words)
+
 
 def caption_html(text: str) -> str:
     """Plain caption text as the only markup a step may have: **bold** and line breaks.
@@ -19,7 +34,7 @@ def caption_html(text: str) -> str:
     Everything else is escaped, so no steps file can make Qt load an image or lay out
     a table.
     """
-    parts = html.escape(text, quote=False).split("**")
+    parts = html.escape(breakable(text), quote=False).split("**")
     out = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts[: len(parts) - (len(parts) % 2 == 0)]))
     if len(parts) % 2 == 0:  # an unpaired ** stays as typed
         out += "**" + parts[-1]
@@ -82,7 +97,7 @@ class WalkthroughPanel(QWidget):
     # -- public API ------------------------------------------------------------------
     def show_step(self, index: int, count: int, title: str, caption: str) -> None:
         """Show step `index` (0-based) of `count`."""
-        self.title.setText(title)
+        self.title.setText(breakable(title))
         self.caption.setText(caption_html(caption))
         self.counter.setText(f"Step {index + 1} of {count}")
         self.previous_button.setEnabled(index > 0)
