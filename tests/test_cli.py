@@ -218,7 +218,7 @@ def test_streamed_npz_equals_the_in_memory_npz(tmp_path, settings):
     fractions = []
     write_network_npz(engine, settings, tmp_path / "stream.npz", progress=fractions.append)
     with np.load(tmp_path / "mem.npz") as a, np.load(tmp_path / "stream.npz") as b:
-        assert sorted(a.files) == sorted(b.files) == ["W", "b", "config", "x"]
+        assert sorted(a.files) == sorted(b.files) == ["W", "b", "config", "output_grad", "x"]
         for key in a.files:
             assert a[key].dtype == b[key].dtype and a[key].shape == b[key].shape
             np.testing.assert_array_equal(a[key], b[key])
