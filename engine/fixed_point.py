@@ -52,12 +52,15 @@ def _check_numbers(s2: float, b2: float) -> None:
 
 
 def linear_family_q(c: float, s2: float, b2: float) -> float:
-    """q* for E[phi^2] = c q: sigma_b^2 / (1 - c s^2), inf when c s^2 >= 1 (with a bias)."""
+    """q* for E[phi^2] = c q: sigma_b^2 / (1 - c s^2), inf when c s^2 >= 1 (with a bias).
+
+    c s^2 within 1e-12 of 1 counts as 1 (He init: sqrt(2)^2 = 2 + 4e-16).
+    """
     g = c * s2
+    if abs(g - 1.0) <= 1e-12:
+        return s2 + b2 if b2 == 0.0 else math.inf  # no bias: every variance is fixed, the first stays
     if g < 1.0:
         return b2 / (1.0 - g)
-    if g == 1.0 and b2 == 0.0:
-        return s2 + b2  # every variance is a fixed point: the first layer's stays
     return math.inf
 
 

@@ -106,10 +106,13 @@ class PhasePoint:
 
     @property
     def phase(self) -> str:
-        """The phase by chi_1: ordered (chi_1 < 1), critical (chi_1 = 1) or chaotic (chi_1 > 1)."""
-        if self.chi_1 < 1:
-            return "ordered"
-        return "critical" if self.chi_1 == 1 else "chaotic"
+        """The phase by chi_1: ordered (chi_1 < 1), critical (chi_1 = 1) or chaotic (chi_1 > 1).
+
+        Within 1e-12 of 1 is critical (He init: sqrt(2)^2 / 2 = 1 + 2e-16).
+        """
+        if abs(self.chi_1 - 1) <= 1e-12:
+            return "critical"
+        return "ordered" if self.chi_1 < 1 else "chaotic"
 
     @property
     def region(self) -> str:

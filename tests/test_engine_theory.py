@@ -228,3 +228,75 @@ def test_theory_survives_extreme_scales():
         th = mean_field(activation, 10.0, 0.0, 1000)
         assert not np.isnan(th.activation_rms).any(), activation
         assert not np.isnan(th.gradient_rms).any(), activation
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-300])
+@pytest.mark.parametrize("init", ["identity", "gaussian", "orthogonal"])
+@pytest.mark.parametrize("activation", ["linear", "relu", "leaky_relu"])
+def test_tiny_scales_give_finite_or_honest_zero_results(activation, init, scale):
+    # s^2 underflows below ~1e-162: the theory works in logs, so nothing raises and every
+    # number is either right or a genuine under/overflow of float64.
+    st = Settings(depth=6, width=4, batch=2, activation=activation, init=init, scale=scale, dtype="float64")
+    res = Engine().compute(st)
+    th = res.theory
+    for arr in (th.activation_rms, th.gradient_rms, th.chi[1:]):
+        assert not np.isnan(arr).any()
+        assert np.all(arr >= 0)
+    c = {"linear": 1.0, "relu": 0.5, "leaky_relu": (1 + LEAKY_SLOPE**2) / 2}[activation]
+    if init != "identity":
+        # m_1 = s^2 c and G_{L-1} = s^2 c: representable, although s^2 itself is not.
+        assert th.activation_rms[1] == pytest.approx(scale * math.sqrt(c), rel=1e-12)
+        assert th.gradient_rms[-2] == pytest.approx(scale * math.sqrt(c), rel=1e-12)
+        assert th.activation_rms[2] == 0.0 and th.gradient_rms[0] == 0.0  # (1e-200)^2: honest 0
+        assert th.q_star == 0.0 and not th.runaway
+    else:
+        # exact recursion h_1 = phi(s x) over x ~ N(0, 1): RMS s for linear (not the 0 of s^2)
+        if activation == "linear":
+            assert th.activation_rms[1] == pytest.approx(scale, rel=1e-12)
+        assert th.gradient_rms[-1] == pytest.approx(1.0, rel=1e-12)
+    np.testing.assert_allclose(res.measured.gradient_rms[-1], 1.0, rtol=1e-12)
+
+
+def test_tiny_scale_smooth_activations_stay_exact_in_logs():
+    # tanh/selu/gelu/swish are linear near 0: m_1 = s^2 phi'(0)^2 even when s^2 underflows.
+    for activation, d0 in (("tanh", 1.0), ("gelu", 0.25), ("swish", 0.25)):
+        th = mean_field(activation, 1e-200, 0.0, 3)
+        assert th.activation_rms[1] == pytest.approx(1e-200 * math.sqrt(d0), rel=1e-12)
+        assert th.gradient_rms[2] == pytest.approx(1e-200 * math.sqrt(d0), rel=1e-12)
+        assert th.activation_rms[3] == 0.0
+    th = mean_field("sigmoid", 1e-200, 0.0, 3)  # sigmoid(0) = 1/2: E[phi^2] = 1/4
+    np.testing.assert_allclose(th.activation_rms[1:], 0.5, rtol=1e-12)
+
+
+def test_theory_reports_the_fixed_points_and_a_runaway():
+    th = mean_field("tanh", math.sqrt(1.76), math.sqrt(0.05), 50)
+    assert th.q_star == pytest.approx(0.5695, abs=1e-3) and math.isinf(th.q_unstable) and not th.runaway
+    # gelu at s^2 = 2.3, sigma_b^2 = 0.05: a stable q* ~ 0.2 exists, but v_1 = 2.35 lies above
+    # the unstable fixed point, so the depth-by-depth line runs away from q*.
+    th = mean_field("gelu", math.sqrt(2.3), math.sqrt(0.05), 60)
+    assert 0 < th.q_star < th.q_unstable < th.q_start == pytest.approx(2.35)
+    assert th.runaway
+    assert th.activation_rms[-1] > 30 * th.activation_rms[1]  # the line follows the recursion
+    # from a small input variance it would settle: the recursion itself, not q*, draws the line
+    th = mean_field("gelu", 1.5, math.sqrt(0.05), 60)  # s^2 = 2.25, v_1 = 2.3 > q_u too
+    assert th.runaway
+    th = mean_field("relu", 1.5, 0.0, 10)  # s^2/2 > 1: no stable fixed point at all
+    assert math.isinf(th.q_star) and th.runaway
+    he = mean_field("relu", math.sqrt(2.0), 0.0, 10)
+    assert he.q_star == pytest.approx(2.0) and not he.runaway
+
+
+def test_he_relu_at_the_default_loss_keeps_the_gradient_flat():
+    # Before the random readout the sum loss made he-relu's gradients grow ~5x from the
+    # output to the input; now input and output gradient RMS stay within 2x of each other.
+    from engine import PRESETS
+
+    eng = Engine()
+    base = PRESETS["he-relu"].settings
+    assert base.loss == "random"
+    for seed in range(4):
+        g = eng.compute(base.replace(seed=seed)).measured.gradient_rms
+        assert 0.5 < g[0] / g[-1] < 2.0, seed
+        assert g.max() / g.min() < 2.0, seed
+    summed = eng.compute(base.replace(loss="sum")).measured.gradient_rms
+    assert summed[0] / summed[-1] > 3.0  # the sum loss's growth, for contrast
