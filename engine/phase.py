@@ -35,7 +35,15 @@ from functools import lru_cache
 import numpy as np
 
 from .config import RANGES
-from .fixed_point import LINEAR_FAMILY, Q_CEIL, Q_FLOOR, fixed_point, fixed_points, has_fixed_point
+from .fixed_point import (
+    LINEAR_FAMILY,
+    Q_CEIL,
+    Q_FLOOR,
+    fixed_point,
+    fixed_points,
+    has_fixed_point,
+    unstable_fixed_point,
+)
 from .fixed_point import check_activation as _check_activation
 from .gauss import d2_at_zero, g_table, limit_moments, moments, phi0_squared, tables
 from .propagate import Cancelled
@@ -103,6 +111,13 @@ class PhasePoint:
     q_star: float
     chi_1: float
     xi: float
+    q_unstable: float = math.nan  # the next fixed point above q* (unstable), inf if none
+    q_start: float = math.nan  # a network's first variance v_1 = sigma_w^2 + sigma_b^2 (m_0 = 1)
+
+    @property
+    def runs_away(self) -> bool:
+        """A network started at v_1 has no stable q* to reach, or starts above the unstable one."""
+        return math.isinf(self.q_star) or self.q_start > self.q_unstable
 
     @property
     def phase(self) -> str:
@@ -136,7 +151,8 @@ def point(activation: str, *, scale: float, bias_std: float) -> PhasePoint:
         xi = math.inf if c == 1.0 or log_chi == 0.0 else 1.0 / abs(log_chi)
     else:
         xi = float(depth_scale(c))
-    return PhasePoint(activation, s2, b2, q, c, xi)
+    qu = unstable_fixed_point(activation, s2, b2, q)
+    return PhasePoint(activation, s2, b2, q, c, xi, qu, s2 + b2)
 
 
 # --------------------------------------------------------------------------- vectorised

@@ -284,6 +284,8 @@ def test_phase_view_colours_the_unbounded_region_and_draws_the_jump_dashed(qtbot
     j = int(np.argmin(np.abs(pd.sigma_b2 - 0.05)))
     assert np.interp(0.05, y, x) == pytest.approx(pd.divergence_sigma_w2[j], rel=1e-6)
     assert np.interp(0.05, y, x) == pytest.approx(2.4166, abs=0.01)
+    # Rows without a critical point are gaps, not bridged (gelu: row 0 at 4, then none until ~0.15).
+    assert view.critical_line.opts["connect"] == "finite"
     names = [label.text for _, label in view.legend.items]
     assert names == ["critical line χ₁ = 1", "q* jumps to ∞ (stable fixed point vanishes)", "q* unbounded"]
     assert view.unbounded_label.isVisible() and view.ordered_label.isVisible()
@@ -298,6 +300,10 @@ def test_phase_readout_names_the_region():
     assert "q* jumps to ∞) at σ_w² = 2.417" in unb and unb.endswith("none within the slider's range (s ≤ 10).")
     ordered = readout_text(point("gelu", scale=1.5, bias_std=math.sqrt(0.05)), math.nan, 2.4166)
     assert "ordered region (gradients vanish)" in ordered and "q* = 0.169" in ordered
+    # ... but a network's own input (v_1 = 2.3) lies above the unstable fixed point: it runs away
+    assert "v₁ = 2.3 lies above the unstable fixed point 0.927" in ordered
+    settles = readout_text(point("gelu", scale=1.2, bias_std=math.sqrt(0.05)), math.nan, 2.4166)
+    assert "runs away" not in settles
     chaotic = readout_text(point("tanh", scale=2.0, bias_std=0.0), 1.0)
     assert "chaotic region (gradients explode)" in chaotic and chaotic.endswith(": 1.000.")
     he = readout_text(point("relu", scale=math.sqrt(2.0), bias_std=0.0), 2.0)
@@ -313,7 +319,8 @@ def test_sigmoid_phase_view_says_no_critical_point_within_the_slider_range(qtbot
     qtbot.waitUntil(lambda: view.no_critical_label.isVisible(), timeout=5000)
     assert "no critical point χ₁ = 1 within the slider's range" in view.no_critical_label.textItem.toPlainText()
     assert not view.critical_label.isVisible()
-    assert view.critical_line.getData()[0] is None or len(view.critical_line.getData()[0]) == 0
+    x, _ = view.critical_line.getData()
+    assert x is None or np.isnan(x).all()
 
 
 def test_phase_readout_in_the_window_for_gelu_beyond_the_jump(qtbot, make_window):

@@ -64,6 +64,11 @@ def readout_text(p: PhasePoint, critical_w2: float | None, divergence_w2: float 
     else:
         survive = f"{REGION_WORDS[region]}: signals survive about {format_num(xi)} layers"
     text = f"q* = {format_num(p.q_star)}   χ₁ = {format_num(p.chi_1, 4)}   ξ = {format_num(xi)} — {survive}."
+    if region != "unbounded" and p.runs_away:
+        text += (
+            f"  A network's input variance v₁ = {format_num(p.q_start)} lies above the unstable fixed point "
+            f"{format_num(p.q_unstable)}: from there the variance runs away instead."
+        )
     if divergence_w2 is not None and not math.isnan(divergence_w2):
         text += f"  The stable fixed point vanishes (q* jumps to ∞) at σ_w² = {divergence_w2:.3f}."
     if critical_w2 is not None:
@@ -231,12 +236,9 @@ class PhaseView(AnalysisView):
         dw = (sw[-1] - sw[0]) / max(1, sw.size - 1)
         db = (sb[-1] - sb[0]) / max(1, sb.size - 1)
         self.image.setRect(QRectF(sw[0] - dw / 2, sb[0] - db / 2, sw[-1] - sw[0] + dw, sb[-1] - sb[0] + db))
-        crit = diagram.critical_sigma_w2
-        ok = np.isfinite(crit)
-        self.critical_line.setData(crit[ok], sb[ok])
-        div = diagram.divergence_sigma_w2
-        ok = np.isfinite(div)
-        self.divergence_line.setData(div[ok], sb[ok])
+        # NaN rows break the lines (connect="finite"): never bridge rows without a boundary.
+        self.critical_line.setData(diagram.critical_sigma_w2, sb, connect="finite")
+        self.divergence_line.setData(diagram.divergence_sigma_w2, sb, connect="finite")
         self._place_labels()
         self.plot.setTitle(f"χ₁ for {diagram.activation} (mean field)", color=self.theme.foreground)
 
