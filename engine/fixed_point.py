@@ -79,14 +79,14 @@ def _bends_down_at_zero(activation: str) -> bool:
     return moments(activation, q)[0] / d2 - q < 0
 
 
-def _zero_is_stable(activation: str, s2: float, b2: float) -> bool:
-    """q = 0 is a fixed point (no bias, phi(0) = 0) that attracts from above."""
-    if b2 != 0.0 or (phi0_squared(activation) != 0.0 and s2 != 0.0):
-        return False
+def _zero_is_stable(activation: str, s2, b2) -> np.ndarray:
+    """q = 0 is a fixed point (no bias, phi(0) = 0) that attracts from above (vectorised)."""
+    s2, b2 = np.asarray(s2, np.float64), np.asarray(b2, np.float64)
+    fixed = (b2 == 0.0) & ((phi0_squared(activation) == 0.0) | (s2 == 0.0))
     slope = s2 * d2_at_zero(activation)
     # Within 1e-12 of 1 a positive root would lie below ~1e-12, where f(q) - q is rounding
     # noise of the moments: the sign of the next order (f bending down) decides.
-    return slope < 1.0 or (slope <= 1.0 + 1e-12 and _bends_down_at_zero(activation))
+    return fixed & ((slope < 1.0) | ((slope <= 1.0 + 1e-12) & _bends_down_at_zero(activation)))
 
 
 # --------------------------------------------------------------------------- arrays (tables)
@@ -96,7 +96,7 @@ def _g_tab(activation: str, q: np.ndarray, s2: np.ndarray, b2: np.ndarray) -> np
     return s2 * f_table(activation, q) + b2 - q
 
 
-def _golden_min(activation, a, b, s2, b2, iters: int = 48):
+def _golden_min(activation, a, b, s2, b2, iters: int = 32):
     """Vectorised golden-section minimum of g over [a, b] (in ln q): (q_min, g_min)."""
     la, lb = np.log(a), np.log(b)
     c = lb - _GOLDEN * (lb - la)
@@ -129,7 +129,7 @@ def _dips(G: np.ndarray) -> np.ndarray:
 def _brackets(activation: str, s2: np.ndarray, b2: np.ndarray):
     """Per point: (zero, lo, hi): q* = 0, or q* in [lo, hi] with g(lo) > 0 >= g(hi), or none (hi = inf)."""
     n = s2.size
-    zero = np.array([_zero_is_stable(activation, float(a), float(b)) for a, b in zip(s2, b2, strict=True)], bool)
+    zero = _zero_is_stable(activation, s2, b2)
     lo = np.zeros(n)
     hi = np.full(n, np.inf)
     todo = np.nonzero(~zero)[0]
@@ -287,7 +287,7 @@ def fixed_point(activation: str, sigma_w2: float, sigma_b2: float) -> float:
         return linear_family_q(LINEAR_FAMILY[activation], s2, b2)
     if s2 == 0.0:
         return b2
-    if _zero_is_stable(activation, s2, b2):
+    if bool(_zero_is_stable(activation, s2, b2)):
         return 0.0
     for lo, hi in _candidates(activation, s2, b2):
         q = _exact_root(activation, s2, b2, lo, hi)

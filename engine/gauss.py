@@ -117,12 +117,14 @@ def limit_moments(activation: str) -> tuple[float, float]:
     return math.inf, _D2_AT_INF[activation]
 
 
+@lru_cache(maxsize=16)
 def d2_at_zero(activation: str) -> float:
     """lim_{v -> 0} E[phi'(sqrt(v) u)^2]: the mean of the one-sided phi'(0)^2 (selu has a kink)."""
     d = dphi(activation, np.array([1e-200, -1e-200]))
     return float(0.5 * (d[0] ** 2 + d[1] ** 2))
 
 
+@lru_cache(maxsize=16)
 def phi0_squared(activation: str) -> float:
     """phi(0)^2 = F(0): 0 for every activation but sigmoid (1/4)."""
     return float(phi(activation, np.zeros(1))[0] ** 2)

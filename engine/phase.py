@@ -22,7 +22,7 @@ chi_1 = 1 crossing: chi_1 crosses 1 only at a finite stable q* (or tends to 1 th
 
 Scalar functions (`fixed_point`, `point`, `critical_scale`, `divergence_scale`) use the
 exact quadrature of `engine.gauss`; the grid (`phase_diagram`) uses its cached tables
-(~1e-6), so that an 81 x 51 grid takes milliseconds.
+(~1e-6), so that an 81 x 51 grid takes a tenth of a second or so.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ exact recursion from the input, which settles at the stable fixed point q* of th
 map or, when v_1 lies above an unstable one (or there is no stable one), runs away.
 Identity init with bias_std = 0: the exact elementwise recursion h_l = phi(s h_{l-1}).
 
-Everything is computed in logs where products under- or overflow (s^2 for s < 1e-154,
-(s^2 c)^l, prod chi), so any valid scale gives finite numbers or honest 0/inf.
+Everything is computed in logs where products under- or overflow (s^2, which is 0 in
+float64 for s < ~1e-162; (s^2 c)^l; prod chi), so any valid scale gives finite numbers or
+honest 0/inf.
 Gaussian expectations: `engine.gauss` (quadrature split at the kink, graded in u and x).
 """
 
