@@ -30,6 +30,7 @@ from engine.analysis import (
     check_size,
     critical_scale,
     distributions,
+    divergence_scale,
     hist_csv_text,
     jacobian_csv_text,
     jacobian_spectrum,
@@ -102,7 +103,8 @@ class AnalysisDocks(QObject):
         self._visible: dict[str, bool] = dict.fromkeys(VIEWS, False)
         self._dirty: set[str] = set(VIEWS)
         self._phase_key: tuple | None = None  # (activation, ranges) of the diagram requested
-        self._critical: dict[tuple[str, float], float] = {}  # (activation, bias_std) -> sigma_w2 (NaN: none)
+        # (activation, bias_std) -> (critical sigma_w2, divergence sigma_w2), NaN: none
+        self._critical: dict[tuple[str, float], tuple[float, float]] = {}
         self._jacobian_blocked = False
         self._layer = 0
         self.submitted: dict[str, int] = {}  # kind -> how many jobs were submitted (tests, bench)
@@ -447,7 +449,8 @@ class AnalysisDocks(QObject):
 
                 def crit_job(cancel, progress, ckey=ckey):
                     sc = critical_scale(ckey[0], ckey[1])
-                    return ckey, (math.nan if sc is None else sc * sc)
+                    sd = divergence_scale(ckey[0], ckey[1])
+                    return ckey, (math.nan if sc is None else sc * sc, math.nan if sd is None else sd * sd)
 
                 self._submit(PHASE_CRITICAL, crit_job)
 
@@ -495,17 +498,17 @@ class AnalysisDocks(QObject):
     def _on_phase_point(self, result) -> None:
         v = self.phase_view
         s = self.settings
-        crit = self._critical.get((result.activation, s.bias_std)) if s is not None else None
-        if s is not None and crit is not None and abs(result.sigma_b2 - s.bias_std**2) > 1e-15:
-            crit = None
-        v.set_point(result, crit)
+        known = self._critical.get((result.activation, s.bias_std)) if s is not None else None
+        if s is not None and known is not None and abs(result.sigma_b2 - s.bias_std**2) > 1e-15:
+            known = None
+        v.set_point(result, *(known or (None, None)))
 
     def _on_phase_critical(self, result) -> None:
-        ckey, w2 = result
-        self._critical[ckey] = w2
+        ckey, (w2, d2) = result
+        self._critical[ckey] = (w2, d2)
         v = self.phase_view
         if v.point is not None and self.settings is not None and ckey == (v.point.activation, self.settings.bias_std):
-            v.set_point(v.point, w2)
+            v.set_point(v.point, w2, d2)
 
     def _on_spread(self, result) -> None:
         if not self.spread_on or self.band is None:

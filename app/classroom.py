@@ -710,7 +710,7 @@ class Classroom(QObject):
 
     def open_session(self, path: str | os.PathLike, *, settings: bool = True, theme: bool = True) -> bool:
         """Load a session file; a bad one is reported in one line and changes nothing."""
-        s, err = read_session_file(path, self.current_session())
+        s, err = read_session_file(path, self.defaults())
         if err:
             self.report(err.replace("; using defaults", "; nothing changed"))
             return False

@@ -176,6 +176,8 @@ def parse_session(data: bytes | str, defaults: Session | None = None) -> Session
         raw = obj["settings"]
         if not isinstance(raw, dict):
             raise SessionError(f"settings must be an object, got {type(raw).__name__}")
+        if "loss" not in raw:  # written before the loss setting existed: it was Loss = sum of outputs
+            raw = {**raw, "loss": "sum"}
         try:
             settings = Settings.from_dict(raw)
         except (TypeError, ValueError, OverflowError) as exc:  # SettingsError is a ValueError

@@ -131,12 +131,17 @@ def add_theory_parser(sub) -> None:
                     help=allowed("scale") + " (sigma_w = S)")
     th.add_argument("--bias-std", dest="bias_std", type=_float_type("bias_std"), default=0.0, metavar="B",
                     help=allowed("bias_std") + " (sigma_b = B)")
-    th.add_argument("--critical", action="store_true", help="also print critical_scale (S where chi_1 = 1)")
+    th.add_argument(
+        "--critical",
+        action="store_true",
+        help="also print critical_scale (S where chi_1 crosses 1 at a finite q*; none if not in 0..10) "
+        "and, where the stable fixed point vanishes before that, divergence_scale (S where q* jumps to inf)",
+    )
 
 
 def cmd_theory(ns: argparse.Namespace) -> int:
-    """Print q_star, chi_1, xi (and critical_scale) one `key=value` per line."""
-    from engine.analysis import critical_scale, point
+    """Print q_star, chi_1, xi (and critical_scale, divergence_scale) one `key=value` per line."""
+    from engine.analysis import critical_scale, divergence_scale, point
     from engine.export import fmt
 
     for field in ("activation", "scale", "bias_std"):
@@ -152,6 +157,9 @@ def cmd_theory(ns: argparse.Namespace) -> int:
     if ns.critical:
         c = critical_scale(ns.activation, ns.bias_std)
         lines.append(f"critical_scale={'none' if c is None else fmt(c)}")
+        d = divergence_scale(ns.activation, ns.bias_std)
+        if d is not None:
+            lines.append(f"divergence_scale={fmt(d)}")
     from app.cli import write_stdout
 
     write_stdout("\n".join(lines) + "\n")

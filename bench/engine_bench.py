@@ -111,6 +111,7 @@ def main() -> None:
                 init="gaussian",
                 scale=1.0 if act == "tanh" else 2**0.5,
                 input="gaussian",
+                loss="sum",  # the same backward pass as the torch reference (sum of the outputs)
             )
             run(s, eng.cache)  # warm the cache
             weights = [

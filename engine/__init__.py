@@ -3,7 +3,7 @@
 Never imports Qt or pyqtgraph (enforced by import-linter and a test).
 """
 
-from .config import ACTIVATIONS, DTYPES, FIELDS, INITS, INPUTS, RANGES, Settings, SettingsError, allowed
+from .config import ACTIVATIONS, DTYPES, FIELDS, INITS, INPUTS, LOSSES, RANGES, Settings, SettingsError, allowed
 from .engine import COLUMNS, Engine, Network, Result
 from .presets import PRESETS, Preset
 from .propagate import Cancelled, Measured, Trace
@@ -16,6 +16,7 @@ __all__ = [
     "FIELDS",
     "INITS",
     "INPUTS",
+    "LOSSES",
     "PRESETS",
     "RANGES",
     "Cancelled",

@@ -28,6 +28,7 @@ from .phase import (
     chi_1,
     critical_scale,
     depth_scale,
+    divergence_scale,
     fixed_point,
     phase_diagram,
     point,
@@ -58,6 +59,7 @@ __all__ = [
     "decades_to_value",
     "depth_scale",
     "distributions",
+    "divergence_scale",
     "fixed_point",
     "hist_csv_text",
     "jacobian_csv_text",
@@ -145,6 +147,7 @@ def spread_csv_text(sp: Spread) -> str:
 def phase_csv_text(pd_: PhaseDiagram, settings: Settings) -> str:
     """One row per grid point: sigma_w2, sigma_b2, q_star, chi_1, xi (sigma_w2 varies fastest)."""
     crit = ";".join(_cell(float(c)) or "none" for c in pd_.critical_sigma_w2)
+    div = ";".join(_cell(float(c)) or "none" for c in pd_.divergence_sigma_w2)
     params = {
         "analysis": "phase",
         "phase_activation": pd_.activation,
@@ -153,7 +156,12 @@ def phase_csv_text(pd_: PhaseDiagram, settings: Settings) -> str:
         "xi": "1/|ln(chi_1)|",
     }
     out = io.StringIO()
-    out.write(_header(settings, params, [f"critical_sigma_w2 per sigma_b2 row: {crit}"]))
+    notes = [
+        f"critical_sigma_w2 per sigma_b2 row: {crit}",
+        f"divergence_sigma_w2 per sigma_b2 row (q* jumps to inf): {div}",
+        "q_star=inf: no stable fixed point (q* unbounded)",
+    ]
+    out.write(_header(settings, params, notes))
     out.write(",".join(PHASE_COLUMNS) + "\n")
     for j, b2 in enumerate(pd_.sigma_b2):
         for i, w2 in enumerate(pd_.sigma_w2):

@@ -24,6 +24,9 @@ ACTIVATIONS: tuple[str, ...] = (
 )
 INITS: tuple[str, ...] = ("identity", "gaussian", "orthogonal")
 INPUTS: tuple[str, ...] = ("ones", "gaussian")
+# sum: Loss = mean_b sum_i a_L,bi (g_L = 1, the lecture's); random: a fixed random readout r
+# of unit RMS per sample, Loss = mean_b sum_i r_bi a_L,bi (g_L = r, what mean-field assumes).
+LOSSES: tuple[str, ...] = ("sum", "random")
 DTYPES: tuple[str, ...] = ("float32", "float64")
 
 MAX_SEED = 2**32 - 1
@@ -38,6 +41,7 @@ RANGES: dict[str, tuple[Any, ...]] = {
     "scale": (0.0, 10.0),
     "bias_std": (0.0, 1.0),
     "input": INPUTS,
+    "loss": LOSSES,
     "seed": (0, MAX_SEED),
     "dtype": DTYPES,
 }
@@ -118,6 +122,7 @@ class Settings:
     scale: float = 1.0
     bias_std: float = 0.0
     input: str = "gaussian"
+    loss: str = "random"
     seed: int = 0
     dtype: str = "float32"
 
@@ -131,6 +136,7 @@ class Settings:
         object.__setattr__(self, "scale", _float("scale", self.scale, open_low=True))
         object.__setattr__(self, "bias_std", _float("bias_std", self.bias_std, open_low=False))
         object.__setattr__(self, "input", _word("input", self.input))
+        object.__setattr__(self, "loss", _word("loss", self.loss))
         object.__setattr__(self, "seed", _int("seed", self.seed))
         object.__setattr__(self, "dtype", _word("dtype", self.dtype))
 

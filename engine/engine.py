@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .propagate import CancelCheck, Measured, Progress, Trace, Workspace, input_batch, run
+from .propagate import CancelCheck, Measured, Progress, Trace, Workspace, input_batch, output_grad, run
 from .theory import Theory, predict
 from .weights import DEFAULT_BUDGET, WeightCache
 
@@ -91,12 +91,16 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class Network:
-    """The exact parameters of a network, scaled as used: W (L,n,n), b (L,n), x (B,n)."""
+    """The exact parameters of a network, scaled as used: W (L,n,n), b (L,n), x (B,n).
+
+    `output_grad` (B,n) is g_L = dLoss/da_L as the backward pass starts from it.
+    """
 
     settings: Settings
     W: np.ndarray
     b: np.ndarray
     x: np.ndarray
+    output_grad: np.ndarray
 
 
 class Engine:
@@ -150,4 +154,4 @@ class Engine:
         b = np.empty((L, n), dtype=dt)
         for layer in range(1, L + 1):
             W[layer - 1], b[layer - 1] = self.layer_params(s, layer)
-        return Network(s, W, b, input_batch(s))
+        return Network(s, W, b, input_batch(s), output_grad(s))

@@ -16,7 +16,7 @@ from numpy.lib import format as npformat
 from . import fileio
 from .config import Settings
 from .engine import COLUMNS, Engine, Network, Result
-from .propagate import Cancelled, input_batch
+from .propagate import Cancelled, input_batch, output_grad
 
 BLANK_ROW0 = {"weight_grad_rms", "inactive_fraction"}
 
@@ -83,13 +83,14 @@ def write_csv(result: Result, path: str | os.PathLike) -> None:
 
 
 def npz_bytes(net: Network) -> bytes:
-    """NPZ with W (L,n,n), b (L,n), x (B,n) and config (0-d JSON string)."""
+    """NPZ with W (L,n,n), b (L,n), x (B,n), output_grad (B,n) and config (0-d JSON string)."""
     buf = io.BytesIO()
     np.savez(
         buf,
         W=net.W,
         b=net.b,
         x=net.x,
+        output_grad=net.output_grad,
         config=np.array(json.dumps(net.settings.to_dict())),
     )
     return buf.getvalue()
@@ -152,7 +153,12 @@ def network_npz_writer(
                         progress(layer / L)
             with entry(zf, "b", (L, n)) as f:
                 f.write(biases.tobytes())
-            for name, arr in (("x", input_batch(s)), ("config", np.array(json.dumps(s.to_dict())))):
+            small = (
+                ("x", input_batch(s)),
+                ("output_grad", output_grad(s)),
+                ("config", np.array(json.dumps(s.to_dict()))),
+            )
+            for name, arr in small:
                 with zf.open(name + ".npy", "w", force_zip64=True) as f:
                     npformat.write_array(f, np.asanyarray(arr), allow_pickle=False)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .propagate import INACTIVE_THRESHOLD, Cancelled, input_batch, layer_backward, layer_forward
+from .propagate import INACTIVE_THRESHOLD, Cancelled, input_batch, layer_backward, layer_forward, output_grad
 from .weights import WeightCache
 
 CancelCheck = Callable[[], bool]
@@ -239,8 +239,8 @@ def distributions(
             a, d = net.step(a, layer + 1)
             inactive[layer + 1] = _inactive_share(d, s.activation)
         del a
-        # Backward pass from g_L = 1, recomputing each segment from its checkpoint.
-        g = np.ones((s.batch, s.width), dtype=np.dtype(s.dtype))
+        # Backward pass from g_L (the loss's readout), recomputing each segment from its checkpoint.
+        g = output_grad(s)
         grad_bins.add(L, g)
         done = L
         top = L

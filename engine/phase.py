@@ -1,10 +1,10 @@
 """Mean-field phase diagram: fixed point q*, chi_1 and the depth scale over (sigma_w^2, sigma_b^2).
 
-For a deep net at infinite width the pre-activation variance follows
-v_l = sigma_w^2 E[phi(sqrt(v_{l-1}) u)^2] + sigma_b^2 (u ~ N(0, 1)), started from the input
-(m_0 = 1, so v_1 = sigma_w^2 + sigma_b^2, as in `engine.theory`). Its limit is the fixed point
+For a deep net at infinite width the pre-activation variance follows the length map
+v_l = sigma_w^2 E[phi(sqrt(v_{l-1}) u)^2] + sigma_b^2 (u ~ N(0, 1)). Its smallest stable
+fixed point q* (`engine.fixed_point`, by root finding) sets
 
-    q* = lim v_l,   chi_1 = sigma_w^2 E[phi'(sqrt(q*) u)^2],   xi = 1 / |ln chi_1|.
+    chi_1 = sigma_w^2 E[phi'(sqrt(q*) u)^2],   xi = 1 / |ln chi_1|.
 
 chi_1 < 1 is the ordered phase (gradients vanish), chi_1 > 1 the chaotic one (they explode),
 chi_1 = 1 the critical line (Poole et al. 2016, Schoenholz et al. 2017). The depth scale xi
@@ -12,17 +12,17 @@ is the number of layers over which the squared gradient changes by a factor e: i
 -1/ln(chi_1) in the ordered phase (the usual definition), 1/ln(chi_1) in the chaotic phase
 (the explosion depth), inf on the critical line and 0 when chi_1 = 0.
 
-Conventions: q* = inf when the variance grows without bound (e.g. relu with
-sigma_w^2 / 2 >= 1 and a bias; for the smooth activations, once the bracket passes 1e12);
-q* = 0 when it decays to zero (below 1e-30; e.g. tanh with sigma_b^2 = 0 and
-sigma_w^2 <= 1). At q* = 0, E[phi'^2] is its v -> 0 limit (the mean of the one-sided
-phi'(0)^2, which differ for selu). Where the recursion has several fixed points, q* is
-the one reached from v_1 (the network's own input variance).
+A third region: where no stable fixed point exists, q* is unbounded (q* = inf; chi_1 is
+then its q -> inf limit). Its boundary, the divergence line, is where the stable fixed
+point vanishes: for gelu and swish with a bias a saddle-node (q* jumps from a finite value
+with chi_1 < 1 to infinity), for selu a blow-up in the chaotic phase. Where it coincides
+with chi_1 -> 1 (relu-like activations; gelu and swish without bias, at sigma_w^2 = 4) it is
+the critical point itself and is reported as such, not twice. A jump of q* is never a
+chi_1 = 1 crossing: chi_1 crosses 1 only at a finite stable q* (or tends to 1 there).
 
-Scalar functions (`fixed_point`, `point`, `critical_scale`) use the accurate quadrature of
-`engine.theory.moments`; the grid (`phase_diagram`) uses cached tables of the two Gaussian
-moments on a log grid of v with cubic interpolation (agreeing to ~1e-6) so that a 41 x 26
-grid takes a few milliseconds.
+Scalar functions (`fixed_point`, `point`, `critical_scale`, `divergence_scale`) use the
+exact quadrature of `engine.gauss`; the grid (`phase_diagram`) uses its cached tables
+(~1e-6), so that an 81 x 51 grid takes a tenth of a second or so.
 """
 
 from __future__ import annotations
@@ -34,28 +34,41 @@ from functools import lru_cache
 
 import numpy as np
 
-from .activations import dphi, phi
-from .config import ACTIVATIONS, RANGES
+from .config import RANGES
+from .fixed_point import (
+    LINEAR_FAMILY,
+    Q_CEIL,
+    Q_FLOOR,
+    fixed_point,
+    fixed_points,
+    has_fixed_point,
+    unstable_fixed_point,
+)
+from .fixed_point import check_activation as _check_activation
+from .gauss import d2_at_zero, g_table, limit_moments, moments, phi0_squared, tables
 from .propagate import Cancelled
-from .theory import CLOSED_FORMS, _limit_moments, moments
 
-# E[phi(sqrt(v) u)^2] = c v and E[phi'^2] = c for the piecewise-linear activations
-# (the theory's closed forms).
-LINEAR_FAMILY: dict[str, float] = {name: c for name, (c, _) in CLOSED_FORMS.items()}
+__all__ = [
+    "LINEAR_FAMILY",
+    "Q_CEIL",
+    "Q_FLOOR",
+    "PhaseDiagram",
+    "PhasePoint",
+    "chi_1",
+    "chis",
+    "critical_scale",
+    "depth_scale",
+    "divergence_scale",
+    "fixed_point",
+    "fixed_points",
+    "phase_diagram",
+    "point",
+]
 
-Q_FLOOR = 1e-30  # a variance that decays below this is reported as q* = 0
-Q_CEIL = 1e12  # a variance that grows beyond this is reported as q* = inf (the moments
-# are accurate to ~1e-15 relative, so sigma_w^2 F(v) + sigma_b^2 - v is noise beyond ~1e12)
-_TABLE_LO, _TABLE_HI, _TABLE_PER_DECADE = -14.0, 14.0, 32
-_BISECT = 64
+COINCIDE = 1e-6  # chi_1 within this of 1 where q* vanishes: the critical point itself
 
 Progress = Callable[[float], None]
 CancelCheck = Callable[[], bool]
-
-
-def _check_activation(activation: str) -> None:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
 
 
 def depth_scale(chi_1: float | np.ndarray) -> np.ndarray:
@@ -69,83 +82,13 @@ def depth_scale(chi_1: float | np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- scalar, exact
 
 
-def _limit_d2(activation: str) -> float:
-    """E[phi'^2] as v -> inf."""
-    return _limit_moments(activation, math.inf)[1]
-
-
-def _d2_at_zero(activation: str) -> float:
-    """lim_{v -> 0} E[phi'(sqrt(v) u)^2]: the mean of the one-sided phi'(0)^2 (selu has a kink)."""
-    d = dphi(activation, np.array([1e-200, -1e-200]))
-    return float(0.5 * (d[0] ** 2 + d[1] ** 2))
-
-
-def _linear_family_q(c: float, s2: float, b2: float) -> float:
-    g = c * s2
-    if g < 1.0:
-        return b2 / (1.0 - g)
-    if g == 1.0 and b2 == 0.0:
-        return s2 + b2  # every variance is a fixed point: the first layer's stays
-    return math.inf
-
-
-def fixed_point(activation: str, sigma_w2: float, sigma_b2: float) -> float:
-    """The fixed point q* of v = sigma_w^2 E[phi(sqrt(v) u)^2] + sigma_b^2 reached from v_1.
-
-    Returns 0.0 when the variance decays to zero and inf when it grows without bound.
-    Accurate to about 1e-13 relative (bracketing and bisection on the exact moments).
-    """
-    _check_activation(activation)
-    s2, b2 = float(sigma_w2), float(sigma_b2)
-    if not (s2 >= 0 and b2 >= 0 and math.isfinite(s2) and math.isfinite(b2)):
-        raise ValueError(f"sigma_w2 and sigma_b2 must be finite and >= 0, got {s2!r}, {b2!r}")
-    if activation in LINEAR_FAMILY:
-        return _linear_family_q(LINEAR_FAMILY[activation], s2, b2)
-    if s2 == 0.0:
-        return b2
-
-    def h(v: float) -> float:
-        return s2 * moments(activation, v)[0] + b2 - v
-
-    v1 = s2 + b2
-    h1 = h(v1)
-    if h1 == 0.0:
-        return v1
-    if h1 > 0:  # the recursion increases: the smallest root above v1
-        lo, hi = v1, v1
-        while True:
-            hi = lo * 4.0
-            if hi > Q_CEIL:
-                return math.inf
-            if h(hi) <= 0:
-                break
-            lo = hi
-    else:  # it decreases: the largest root below v1
-        hi, lo = v1, v1
-        while True:
-            lo = max(hi / 4.0, b2)
-            if lo < Q_FLOOR:
-                return 0.0
-            hl = h(lo)
-            if hl >= 0:
-                if hl == 0:
-                    return lo
-                break
-            if lo == b2:  # h(b2) = s2 F(b2) >= 0 always; guard against rounding
-                return b2
-            hi = lo
-    # h(lo) > 0 > h(hi) (or h(hi) == 0): bisection in log space.
-    for _ in range(200):
-        mid = math.sqrt(lo * hi) if lo > 0 else 0.5 * hi
-        if mid <= lo or mid >= hi:
-            break
-        if h(mid) > 0:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 4e-16 * hi:
-            break
-    return 0.5 * (lo + hi)
+def _d2(activation: str, q: float) -> float:
+    """E[phi'(sqrt(q) u)^2], with its limits at q = 0 and q = inf."""
+    if q == 0.0:
+        return d2_at_zero(activation)
+    if math.isinf(q):
+        return limit_moments(activation)[1]
+    return moments(activation, q)[1]
 
 
 def chi_1(activation: str, sigma_w2: float, sigma_b2: float, q_star: float | None = None) -> float:
@@ -155,11 +98,7 @@ def chi_1(activation: str, sigma_w2: float, sigma_b2: float, q_star: float | Non
     if activation in LINEAR_FAMILY:
         return s2 * LINEAR_FAMILY[activation]
     q = fixed_point(activation, s2, sigma_b2) if q_star is None else float(q_star)
-    if q == 0.0:
-        return s2 * _d2_at_zero(activation)
-    if math.isinf(q):
-        return s2 * _limit_d2(activation)
-    return s2 * moments(activation, q)[1]
+    return s2 * _d2(activation, q)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,165 +111,59 @@ class PhasePoint:
     q_star: float
     chi_1: float
     xi: float
+    q_unstable: float = math.nan  # the next fixed point above q* (unstable), inf if none
+    q_start: float = math.nan  # a network's first variance v_1 = sigma_w^2 + sigma_b^2 (m_0 = 1)
+
+    @property
+    def runs_away(self) -> bool:
+        """A network started at v_1 has no stable q* to reach, or starts above the unstable one."""
+        return math.isinf(self.q_star) or self.q_start > self.q_unstable
 
     @property
     def phase(self) -> str:
-        """The phase: ordered (chi_1 < 1), critical (chi_1 = 1) or chaotic (chi_1 > 1)."""
-        if self.chi_1 < 1:
-            return "ordered"
-        return "critical" if self.chi_1 == 1 else "chaotic"
+        """The phase by chi_1: ordered (chi_1 < 1), critical (chi_1 = 1) or chaotic (chi_1 > 1).
+
+        Within 1e-12 of 1 is critical (He init: sqrt(2)^2 / 2 = 1 + 2e-16).
+        """
+        if abs(self.chi_1 - 1) <= 1e-12:
+            return "critical"
+        return "ordered" if self.chi_1 < 1 else "chaotic"
+
+    @property
+    def region(self) -> str:
+        """The phase diagram's region: "unbounded" where q* = inf, else `phase`."""
+        return "unbounded" if math.isinf(self.q_star) else self.phase
 
 
 def point(activation: str, *, scale: float, bias_std: float) -> PhasePoint:
-    """q*, chi_1 and xi for weight scale s (sigma_w^2 = s^2) and bias std b (sigma_b^2 = b^2)."""
-    s2, b2 = float(scale) ** 2, float(bias_std) ** 2
+    """q*, chi_1 and xi for weight scale s (sigma_w^2 = s^2) and bias std b (sigma_b^2 = b^2).
+
+    xi comes from ln chi_1 = 2 ln s + ln E[phi'^2], so it stays right when s^2 underflows.
+    """
+    _check_activation(activation)
+    s, b = float(scale), float(bias_std)
+    s2, b2 = s * s, b * b
     q = fixed_point(activation, s2, b2)
     c = chi_1(activation, s2, b2, q)
-    return PhasePoint(activation, s2, b2, q, c, float(depth_scale(c)))
+    d2 = LINEAR_FAMILY[activation] if activation in LINEAR_FAMILY else _d2(activation, q)
+    if s > 0 and d2 > 0:
+        log_chi = 2.0 * math.log(s) + math.log(d2)
+        xi = math.inf if c == 1.0 or log_chi == 0.0 else 1.0 / abs(log_chi)
+    else:
+        xi = float(depth_scale(c))
+    qu = unstable_fixed_point(activation, s2, b2, q)
+    return PhasePoint(activation, s2, b2, q, c, xi, qu, s2 + b2)
 
 
 # --------------------------------------------------------------------------- vectorised
 
 
-@lru_cache(maxsize=16)
-def _tables(activation: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """ln v nodes and ln E[phi^2], ln E[phi'^2] there; plus the values at v = 0."""
-    n = round((_TABLE_HI - _TABLE_LO) * _TABLE_PER_DECADE) + 1
-    x = np.linspace(_TABLE_LO, _TABLE_HI, n) * math.log(10.0)
-    f = np.empty(n)
-    g = np.empty(n)
-    for i, lv in enumerate(x):
-        f[i], g[i] = moments(activation, math.exp(lv))
-    z = np.zeros(1)
-    f0 = float(phi(activation, z)[0] ** 2)
-    g0 = _d2_at_zero(activation)
-    with np.errstate(divide="ignore"):
-        return x, np.log(f), np.log(g), f0, g0
-
-
-def _interp(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Cubic Lagrange interpolation on the uniform grid xs; linear extrapolation outside."""
-    h = xs[1] - xs[0]
-    n = xs.size
-    t = (x - xs[0]) / h
-    i = np.clip(np.floor(t).astype(np.int64), 1, n - 3)
-    u = t - i
-    y0, y1, y2, y3 = ys[i - 1], ys[i], ys[i + 1], ys[i + 2]
-    out = (
-        -y0 * u * (u - 1) * (u - 2) / 6
-        + y1 * (u + 1) * (u - 1) * (u - 2) / 2
-        - y2 * (u + 1) * u * (u - 2) / 2
-        + y3 * (u + 1) * u * (u - 1) / 6
-    )
-    lo = t < 0
-    if lo.any():
-        out[lo] = ys[0] + (ys[1] - ys[0]) * t[lo]
-    hi = t > n - 1
-    if hi.any():
-        out[hi] = ys[-1] + (ys[-1] - ys[-2]) * (t[hi] - (n - 1))
-    return out
-
-
-def _f_table(activation: str, v: np.ndarray) -> np.ndarray:
-    """E[phi(sqrt(v) u)^2] for an array of v >= 0 (finite), from the tables."""
-    xs, lf, _, f0, _ = _tables(activation)
-    out = np.full(v.shape, f0)
-    pos = v > 0
-    if pos.any():
-        out[pos] = np.exp(_interp(np.log(v[pos]), xs, lf))
-    return out
-
-
-def _g_table(activation: str, q: np.ndarray) -> np.ndarray:
-    """E[phi'(sqrt(q) u)^2] for an array of q >= 0, inf allowed."""
-    xs, _, lg, _, g0 = _tables(activation)
-    out = np.full(q.shape, g0)
-    inf = np.isinf(q)
-    out[inf] = _limit_d2(activation)
-    pos = (q > 0) & ~inf
-    if pos.any():
-        out[pos] = np.exp(_interp(np.log(q[pos]), xs, lg))
-    return out
-
-
-def fixed_points(activation: str, sigma_w2: np.ndarray, sigma_b2: np.ndarray) -> np.ndarray:
-    """Vectorised `fixed_point` over broadcast arrays (table-based, ~1e-6 relative)."""
-    _check_activation(activation)
-    s2, b2 = np.broadcast_arrays(np.asarray(sigma_w2, np.float64), np.asarray(sigma_b2, np.float64))
-    s2, b2 = s2.ravel().copy(), b2.ravel().copy()
-    shape = np.broadcast_shapes(np.shape(sigma_w2), np.shape(sigma_b2))
-    if activation in LINEAR_FAMILY:
-        c = LINEAR_FAMILY[activation]
-        g = c * s2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q = np.where(g < 1, b2 / (1 - g), np.inf)
-        q = np.where((g == 1) & (b2 == 0), s2 + b2, q)
-        return q.reshape(shape)
-
-    def h(v: np.ndarray, s: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return s * _f_table(activation, v) + b - v
-
-    q = np.empty(s2.size)
-    v1 = s2 + b2
-    h1 = h(v1, s2, b2)
-    q[:] = v1
-    done = (s2 == 0) | (h1 == 0)
-    q[s2 == 0] = b2[s2 == 0]
-    up = ~done & (h1 > 0)
-    down = ~done & (h1 < 0)
-    lo = np.zeros(s2.size)
-    hi = np.zeros(s2.size)
-    # Bracket by steps of 4x from v1, evaluated for all steps at once.
-    steps = 4.0 ** np.arange(1, int(math.log(Q_CEIL / Q_FLOOR, 4)) + 2)
-    if up.any():
-        idx = np.nonzero(up)[0]
-        cand = v1[idx, None] * steps[None, :]
-        hv = h(cand.ravel(), np.repeat(s2[idx], steps.size), np.repeat(b2[idx], steps.size))
-        hv = hv.reshape(cand.shape)
-        neg = (hv <= 0) & (cand <= Q_CEIL)
-        has = neg.any(axis=1)
-        k = np.argmax(neg, axis=1)
-        q[idx[~has]] = np.inf
-        ok = idx[has]
-        hi[ok] = cand[has, k[has]]
-        lo[ok] = np.where(k[has] > 0, cand[has, np.maximum(k[has] - 1, 0)], v1[ok])
-        done[idx[~has]] = True
-    if down.any():
-        idx = np.nonzero(down)[0]
-        cand = np.maximum(v1[idx, None] / steps[None, :], b2[idx, None])
-        hv = h(cand.ravel(), np.repeat(s2[idx], steps.size), np.repeat(b2[idx], steps.size))
-        hv = hv.reshape(cand.shape)
-        # h(b2) >= 0 always, so clamp rounding at the bias floor
-        nonneg = (hv >= 0) | (cand == b2[idx, None])
-        nonneg &= cand >= Q_FLOOR
-        has = nonneg.any(axis=1)
-        k = np.argmax(nonneg, axis=1)
-        q[idx[~has]] = 0.0
-        done[idx[~has]] = True
-        ok = idx[has]
-        lo[ok] = cand[has, k[has]]
-        hi[ok] = np.where(k[has] > 0, cand[has, np.maximum(k[has] - 1, 0)], v1[ok])
-    todo = np.nonzero(~done)[0]
-    if todo.size:
-        a, b = lo[todo], hi[todo]
-        s, bb = s2[todo], b2[todo]
-        for _ in range(_BISECT):
-            mid = np.where(a > 0, np.sqrt(a * b), 0.5 * b)
-            pos = h(mid, s, bb) > 0
-            a = np.where(pos, mid, a)
-            b = np.where(pos, b, mid)
-        q[todo] = 0.5 * (a + b)
-    return q.reshape(shape)
-
-
-def chis(activation: str, sigma_w2: np.ndarray, q_star: np.ndarray) -> np.ndarray:
+def chis(activation: str, sigma_w2, q_star) -> np.ndarray:
     """Vectorised chi_1 = sigma_w^2 E[phi'(sqrt(q*) u)^2] (table-based)."""
     s2 = np.asarray(sigma_w2, np.float64)
-    if activation in LINEAR_FAMILY:
-        return np.broadcast_to(s2 * LINEAR_FAMILY[activation], np.broadcast_shapes(s2.shape, np.shape(q_star))).copy()
     q = np.asarray(q_star, np.float64)
     s2, q = np.broadcast_arrays(s2, q)
-    return s2 * _g_table(activation, q.ravel()).reshape(q.shape)
+    return s2 * g_table(activation, q.ravel()).reshape(q.shape)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +171,10 @@ class PhaseDiagram:
     """chi_1, q* and xi on a grid; arrays are (len(sigma_b2), len(sigma_w2)): rows = bias.
 
     `critical_sigma_w2[j]` is the smallest sigma_w^2 in the grid's range where chi_1 crosses
-    1 at sigma_b2[j] (NaN if it does not), i.e. the critical line.
+    1 at a finite stable q* at sigma_b2[j] (NaN if it does not): the critical line.
+    `divergence_sigma_w2[j]` is where the stable fixed point vanishes (q* jumps to or grows
+    to infinity; NaN if not in the range, or where that is the critical point itself).
+    q_star = inf marks the "q* unbounded" region.
     """
 
     activation: str
@@ -348,6 +184,12 @@ class PhaseDiagram:
     chi_1: np.ndarray
     xi: np.ndarray
     critical_sigma_w2: np.ndarray
+    divergence_sigma_w2: np.ndarray
+
+    @property
+    def unbounded(self) -> np.ndarray:
+        """Boolean mask of the grid points without a stable fixed point."""
+        return np.isinf(self.q_star)
 
 
 def phase_diagram(
@@ -382,39 +224,85 @@ def phase_diagram(
     sw = np.linspace(w0, w1, nw)
     sb = np.linspace(b0, b1, nb)
     if activation not in LINEAR_FAMILY:
-        _tables(activation)  # build (cached) before timing-sensitive work
+        tables(activation)  # build (cached) before timing-sensitive work
     check(0.3)
     S2, B2 = np.meshgrid(sw, sb)
     q = fixed_points(activation, S2, B2)
-    check(0.7)
+    check(0.6)
     chi = chis(activation, S2, q)
     xi = depth_scale(chi)
-    crit = _critical_line(activation, sw, sb, chi)
+    crit, div = _boundary_lines(activation, sw, sb, q, chi)
     check(1.0)
-    return PhaseDiagram(activation, sw, sb, q, chi, xi, crit)
+    return PhaseDiagram(activation, sw, sb, q, chi, xi, crit, div)
 
 
-def _critical_line(activation: str, sw: np.ndarray, sb: np.ndarray, chi: np.ndarray) -> np.ndarray:
-    """For each bias row, the first sigma_w^2 where chi_1 - 1 changes sign, refined by bisection."""
-    out = np.full(sb.size, np.nan)
+def _boundary_lines(activation: str, sw: np.ndarray, sb: np.ndarray, q: np.ndarray, chi: np.ndarray):
+    """Per bias row: (critical sigma_w^2, divergence sigma_w^2), NaN where absent."""
+    crit = np.full(sb.size, np.nan)
+    div = np.full(sb.size, np.nan)
     if activation in LINEAR_FAMILY:
         w = 1.0 / LINEAR_FAMILY[activation]
         if sw[0] <= w <= sw[-1]:
-            out[:] = w
-        return out
+            crit[:] = w
+        return crit, div
+    finite = np.isfinite(q)
+    # The stable fixed point exists below some sigma_w^2 and not above (g grows with it).
+    k = np.argmin(finite, axis=1)
+    has_div = finite[:, 0] & ~finite.all(axis=1)
+    rows = np.nonzero(has_div)[0]
+    if rows.size:
+        a, b = sw[k[rows] - 1].copy(), sw[k[rows]].copy()
+        bb = sb[rows]
+        for _ in range(36):  # 0.1 / 2^36 ~ 1e-12
+            mid = 0.5 * (a + b)
+            ok = has_fixed_point(activation, mid, bb)
+            a, b = np.where(ok, mid, a), np.where(ok, b, mid)
+        q_lo = fixed_points(activation, a, bb)
+        if phi0_squared(activation) == 0.0:
+            # Without a bias q* = 0 loses stability exactly at sigma_w^2 phi'(0)^2 = 1.
+            w0 = 1.0 / d2_at_zero(activation)
+            exact = (bb == 0) & (q_lo == 0) & (a <= w0) & (w0 <= b)
+            a = np.where(exact, w0, a)
+        div[rows] = a
+        chi_lo = chis(activation, a, q_lo)
+        last = chi[rows, k[rows] - 1]
+        # chi_1 may still cross 1 between the last bounded grid point and s_d (finite q*) ...
+        inside = (last - 1.0) * (chi_lo - 1.0) < 0
+        inside &= ~(np.abs(chi_lo - 1.0) <= COINCIDE) | (chi_lo > 1.0)
+        if inside.any():
+            r = rows[inside]
+            kk = k[r] - 1
+            sw_cell = np.stack([sw[kk], a[inside]], axis=1)
+            crit[r] = _refine_crossing(activation, sw_cell, sb[r], last[inside] - 1.0, chi_lo[inside] - 1.0)
+        # ... or tend to 1 from below exactly where q* vanishes: the critical point itself.
+        coincide = ~inside & (np.abs(chi_lo - 1.0) <= COINCIDE) & (last < 1.0)
+        crit[rows[coincide]] = a[coincide]
+        div[rows[coincide]] = np.nan
+    # chi_1 - 1 changing sign between two finite neighbours (both in the bounded region).
     f = chi - 1.0
     lo, hi = f[:, :-1], f[:, 1:]
-    cross = (lo == 0) | ((lo < 0) & (hi >= 0)) | ((lo > 0) & (hi <= 0))
+    both = finite[:, :-1] & finite[:, 1:]
+    cross = both & ((lo == 0) | ((lo < 0) & (hi >= 0)) | ((lo > 0) & (hi <= 0)))
     rows = np.nonzero(cross.any(axis=1))[0]
-    if rows.size == 0:
-        return out
-    k = np.argmax(cross[rows], axis=1)
-    a, b = sw[k].copy(), sw[k + 1].copy()
-    fa, fb = f[rows, k].copy(), f[rows, k + 1].copy()
+    if rows.size:
+        kc = np.argmax(cross[rows], axis=1)
+        cells = np.stack([sw[kc], sw[kc + 1]], axis=1)
+        crit[rows] = _refine_crossing(activation, cells, sb[rows], f[rows, kc], f[rows, kc + 1])
+        if phi0_squared(activation) == 0.0:
+            # Below 1/phi'(0)^2 without a bias, q* = 0 and chi_1 = sigma_w^2 phi'(0)^2: exact.
+            w0 = 1.0 / d2_at_zero(activation)
+            exact = (sb[rows] == 0) & (sw[kc] <= w0) & (w0 <= sw[kc + 1])
+            crit[rows[exact]] = w0
+    return crit, div
+
+
+def _refine_crossing(activation, cells, bb, fa, fb) -> np.ndarray:
+    """Modified regula falsi (Illinois) for chi_1 = 1 in cells[:, 0] .. cells[:, 1], per row."""
+    a, b = cells[:, 0].copy(), cells[:, 1].copy()
+    fa, fb = fa.copy(), fb.copy()
     ta, tb = fa.copy(), fb.copy()  # true values (fa, fb get halved by Illinois)
-    bb = sb[rows]
-    # Modified regula falsi (Illinois): superlinear and keeps the bracket. A zero at the
-    # right end is approached by bisection first: chi_1 may cross 1 inside and touch it there.
+    # A zero at the right end is approached by bisection first: chi_1 may cross 1 inside
+    # and touch it there.
     for _ in range(24):
         ill = (fa != 0) & (fb != 0)
         zb = (fb == 0) & (fa != 0)
@@ -434,41 +322,116 @@ def _critical_line(activation: str, sw: np.ndarray, sb: np.ndarray, chi: np.ndar
         fb = np.where(rep_b, fc, np.where(rep_a & ill, 0.5 * fb, fb))
         if np.all(np.abs(b - a) <= 1e-12 * np.maximum(np.abs(b), 1e-300)):
             break
-    out[rows] = np.where(np.abs(tb) <= np.abs(ta), b, a)
-    return out
+    return np.where(np.abs(tb) <= np.abs(ta), b, a)
 
 
 # --------------------------------------------------------------------------- critical scale
 
 
 def critical_scale(activation: str, bias_std: float, *, max_scale: float | None = None) -> float | None:
-    """The weight scale s (sigma_w = s) where chi_1 = 1 for `activation` and `bias_std`.
+    """The weight scale s (sigma_w = s) where chi_1 crosses 1 at a finite stable q*.
 
-    Searches s in (0, max_scale] (default: the largest allowed scale, 10) for the smallest s
-    where chi_1 - 1 changes sign; None if it never does. Where q* jumps (e.g. between 0 and
-    inf for gelu), the crossing can be that jump.
+    Searches s in (0, max_scale] (default: the largest allowed scale, 10) for the smallest
+    such s; None if there is none (e.g. sigmoid, whose crossing lies near s^2 = 103, or gelu
+    with a bias, whose q* jumps to infinity before chi_1 reaches 1: see `divergence_scale`).
     """
+    return _scale_boundaries(activation, float(bias_std), _top(max_scale))[0]
+
+
+def divergence_scale(activation: str, bias_std: float, *, max_scale: float | None = None) -> float | None:
+    """The smallest weight scale s where the stable fixed point vanishes (q* -> inf).
+
+    None if it stays in (0, max_scale], or if the vanishing is the critical point itself
+    (chi_1 -> 1 there: relu-like activations, gelu and swish without a bias).
+    """
+    return _scale_boundaries(activation, float(bias_std), _top(max_scale))[1]
+
+
+def _top(max_scale: float | None) -> float:
+    return float(RANGES["scale"][1] if max_scale is None else max_scale)
+
+
+@lru_cache(maxsize=256)
+def _scale_boundaries(activation: str, bias_std: float, top: float) -> tuple[float | None, float | None]:
     _check_activation(activation)
-    top = float(RANGES["scale"][1] if max_scale is None else max_scale)
-    b2 = float(bias_std) ** 2
+    b2 = bias_std * bias_std
     if activation in LINEAR_FAMILY:
         s = math.sqrt(1.0 / LINEAR_FAMILY[activation])
-        return s if s <= top else None
+        return (s if s <= top else None), None
     scales = np.linspace(0.0, top, 401)[1:]
     s2 = scales**2
-    f = chis(activation, s2, fixed_points(activation, s2, np.full_like(s2, b2))) - 1.0
-    idx = np.nonzero(np.sign(f[1:]) != np.sign(f[:-1]))[0]
-    if f[0] == 0:
-        lo_i = 0
-    elif idx.size:
-        lo_i = int(idx[0])
-    else:
+    q = fixed_points(activation, s2, np.full_like(s2, b2))
+    finite = np.isfinite(q)
+    f = chis(activation, s2, q) - 1.0
+
+    def exists(s: float) -> bool:
+        return math.isfinite(fixed_point(activation, s * s, b2))
+
+    s_d: float | None = None
+    chi_d = math.nan  # chi_1 on the bounded side of s_d
+    if not finite.all():
+        k = int(np.argmin(finite))
+        a = float(scales[k - 1]) if k > 0 else 0.0
+        b = float(scales[k])
+        if a > 0 and not exists(a):  # table and exact moments disagree at the grid point
+            a = float(scales[k - 2]) if k > 1 else 0.0
+        for _ in range(64):
+            mid = 0.5 * (a + b)
+            if not a < mid < b:
+                break
+            if exists(mid):
+                a = mid
+            else:
+                b = mid
+        s_d = _zero_loses_stability(activation, b2, a, b)
+        chi_d = chi_1(activation, a * a, b2)
+    s_c = _finite_crossing(activation, b2, scales, f, finite)
+    if s_d is not None and s_c is None:
+        k = int(np.argmin(finite))
+        last = float(f[k - 1]) if k > 0 else -1.0  # chi_1 -> 0 as s -> 0
+        lo = float(scales[k - 1]) if k > 0 else 0.0
+        if last * (chi_d - 1.0) < 0 and (abs(chi_d - 1.0) > COINCIDE or chi_d > 1.0):
+            # chi_1 crosses 1 between the last bounded grid point and s_d (finite q*).
+            s_c = _bisect_chi(activation, b2, lo, s_d, last)
+        elif last < 0 and abs(chi_d - 1.0) <= COINCIDE:
+            return s_d, None  # chi_1 -> 1 from below where q* vanishes: the critical point
+    return s_c, s_d
+
+
+def _zero_loses_stability(activation: str, b2: float, a: float, b: float) -> float:
+    """`a`, or exactly s = 1/phi'(0) if q* = 0 at `a` and that point lies in [a, b].
+
+    Without a bias q* = 0 loses stability where s^2 phi'(0)^2 = 1; bisection on noisy
+    moments only gets within ~1e-8 of it.
+    """
+    if b2 == 0.0 and fixed_point(activation, a * a, b2) == 0.0:
+        exact = 1.0 / math.sqrt(d2_at_zero(activation))
+        if a <= exact <= b:
+            return exact
+    return a
+
+
+def _finite_crossing(activation: str, b2: float, scales: np.ndarray, f: np.ndarray, finite: np.ndarray) -> float | None:
+    """The smallest s where chi_1 - 1 changes sign between two scales with a finite q*."""
+    both = finite[:-1] & finite[1:]
+    change = both & (np.sign(f[1:]) != np.sign(f[:-1]))
+    if finite[0] and f[0] == 0:
+        return float(scales[0])
+    idx = np.nonzero(change)[0]
+    if idx.size == 0:
         return None
+    lo_i = int(idx[0])
 
     def g(s: float) -> float:
         return chi_1(activation, s * s, b2) - 1.0
 
-    a, b = float(scales[lo_i]), float(scales[min(lo_i + 1, scales.size - 1)])
+    a, b = float(scales[lo_i]), float(scales[lo_i + 1])
+    if b2 == 0.0 and phi0_squared(activation) == 0.0:
+        # Below s0 = 1/phi'(0), q* = 0 and chi_1 = s^2 phi'(0)^2 < 1: chi_1 first reaches 1 at
+        # s0 exactly (bisection on the noisy moments of a tiny q* only gets within ~1e-8).
+        s0 = 1.0 / math.sqrt(d2_at_zero(activation))
+        if a <= s0 <= b:
+            return s0
     fa, fb = g(a), g(b)
     if fa == 0:
         return a
@@ -478,6 +441,17 @@ def critical_scale(activation: str, bias_std: float, *, max_scale: float | None 
         a = float(scales[max(lo_i - 1, 0)])
         b = float(scales[min(lo_i + 2, scales.size - 1)])
         fa = g(a)
+    return _bisect_chi(activation, b2, a, b, fa)
+
+
+def _bisect_chi(activation: str, b2: float, a: float, b: float, fa: float) -> float:
+    """Bisection for chi_1(s) = 1 in [a, b], where chi_1 - 1 has the sign of `fa` at a."""
+
+    def g(s: float) -> float:
+        return chi_1(activation, s * s, b2) - 1.0
+
+    if a == 0.0:
+        fa = -1.0
     for _ in range(60):
         mid = 0.5 * (a + b)
         fm = g(mid)

@@ -19,7 +19,8 @@ class Preset:
     settings: Settings
 
 
-# float64 so that the lecture's numbers print exactly (1.5^49 = 425081000.14...).
+# float64 so that the lecture's numbers print exactly (1.5^49 = 425081000.14...); the
+# lecture's loss is the sum of the outputs (g_L = 1).
 _LECTURE: dict[str, Any] = {
     "init": "identity",
     "activation": "linear",
@@ -28,6 +29,7 @@ _LECTURE: dict[str, Any] = {
     "width": 2,
     "batch": 1,
     "dtype": "float64",
+    "loss": "sum",
 }
 _RANDOM: dict[str, Any] = {"depth": 50, "width": 256, "batch": 64, "input": "gaussian"}
 

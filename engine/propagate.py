@@ -1,8 +1,10 @@
 """Forward and backward pass of a deep fully connected network, with per-layer statistics.
 
-a_0 = x; z_l = a_{l-1} W_l^T + b_l; a_l = phi(z_l). Loss = mean over samples of the sum of
-output units, so the per-sample backward signal is g_L = 1, g_{l-1} = (g_l * phi'(z_l)) W_l
-and dLoss/dW_l = (1/B) sum_b (g_l * phi'(z_l))_b^T a_{l-1,b}. W_l = s * W0_l: the scale is
+a_0 = x; z_l = a_{l-1} W_l^T + b_l; a_l = phi(z_l). Loss = mean over samples of
+sum_i r_bi a_L,bi, where the readout r is all ones (`loss="sum"`, the lecture's sum of the
+outputs) or a fixed random matrix with unit-RMS rows (`loss="random"`). The per-sample
+backward signal is g_L = r, g_{l-1} = (g_l * phi'(z_l)) W_l and
+dLoss/dW_l = (1/B) sum_b (g_l * phi'(z_l))_b^T a_{l-1,b}. W_l = s * W0_l: the scale is
 folded into the products so the cached W0_l never changes when the scale slider moves.
 """
 
@@ -17,7 +19,7 @@ import numpy as np
 from .activations import _forward
 from .config import Settings
 from .stats import max_abs, rms_and_nonfinite
-from .weights import WeightCache, draw_input
+from .weights import WeightCache, draw_input, draw_readout
 
 INACTIVE_THRESHOLD = 1e-3
 
@@ -92,6 +94,14 @@ class Workspace:
 def input_batch(settings: Settings) -> np.ndarray:
     """The input batch x of `settings` in its dtype."""
     return draw_input(settings.input, settings.seed, settings.batch, settings.width).astype(settings.dtype)
+
+
+def output_grad(settings: Settings) -> np.ndarray:
+    """g_L = dLoss/da_L per sample (B x n) in the settings' dtype: ones, or the random readout."""
+    s = settings
+    if s.loss == "sum":
+        return np.ones((s.batch, s.width), dtype=s.dtype)
+    return draw_readout(s.seed, s.batch, s.width).astype(s.dtype)
 
 
 def layer_forward(
@@ -261,14 +271,15 @@ def run(
             acts.append(a)
             derivs.append(d)
 
-        # Backward pass, from g_L = 1 down to g_0.
+        # Backward pass, from g_L = r (ones for the sum loss) down to g_0.
+        g_out = output_grad(s)
         if ws is not None:
             assert ws.g is not None
             g_bufs = ws.g
             g = g_bufs[0]
-            g.fill(1)
+            np.copyto(g, g_out)
         else:
-            g = np.ones((B, n), dtype=dt)
+            g = g_out
         grads: list[np.ndarray] = [g] if keep else []
         wgrads: list[np.ndarray] = []
         grad_rms[L], nonfinite_g[L] = rms_and_nonfinite(g)

@@ -2,13 +2,16 @@
 
 Gaussian / orthogonal init (mean-field, infinite width): m_0 = 1,
 v_l = s^2 m_{l-1} + bias_std^2, m_l = E[phi(sqrt(v_l) u)^2], G_L = 1,
-G_{l-1} = s^2 E[phi'(sqrt(v_l) u)^2] G_l with u ~ N(0, 1).
+G_{l-1} = s^2 E[phi'(sqrt(v_l) u)^2] G_l with u ~ N(0, 1). G_L = 1 holds for both losses:
+g_L is all ones (`sum`) or a readout with unit-RMS rows (`random`). The line follows this
+exact recursion from the input, which settles at the stable fixed point q* of the length
+map or, when v_1 lies above an unstable one (or there is no stable one), runs away.
 Identity init with bias_std = 0: the exact elementwise recursion h_l = phi(s h_{l-1}).
 
-Gaussian expectations use piecewise Gauss-Legendre quadrature split at the kink u = 0,
-on a grid that is graded both in u and in x = sqrt(v) u, so that an integrand varying on
-a scale of 1/sqrt(v) (huge v in an exploding net, tiny v in a vanishing one) is resolved.
-Plain Gauss-Hermite is not accurate here (relu' and selu' jump at 0).
+Everything is computed in logs where products under- or overflow (s^2, which is 0 in
+float64 for s < ~1e-162; (s^2 c)^l; prod chi), so any valid scale gives finite numbers or
+honest 0/inf.
+Gaussian expectations: `engine.gauss` (quadrature split at the kink, graded in u and x).
 """
 
 from __future__ import annotations
@@ -19,91 +22,54 @@ from functools import lru_cache
 
 import numpy as np
 
-from .activations import LEAKY_SLOPE, dphi, phi
+from .activations import dphi, phi
 from .config import Settings
+from .fixed_point import fixed_point, unstable_fixed_point
+from .gauss import (  # re-exported: the theory's moments live in engine.gauss
+    CLOSED_FORMS,
+    d2_at_zero,
+    gauss_expect,
+    half_line_nodes,
+    length_slope,
+    limit_moments,
+    moments,
+    phi0_squared,
+)
 
-_GL_NODES = 16
-_U_MAX = 12.0  # P(|u| > 12) ~ 4e-33: negligible even against polynomial growth
-_gl_x, _gl_w = np.polynomial.legendre.leggauss(_GL_NODES)
-_U_GRID = np.unique(np.concatenate([np.geomspace(1e-4, 1.0, 9), np.arange(1.0, _U_MAX + 0.25, 0.5)]))
-_X_GRID = np.geomspace(1e-6, 1e3, 28)  # breakpoints in x = sigma * u
+__all__ = [
+    "CLOSED_FORMS",
+    "Theory",
+    "gauss_expect",
+    "half_line_nodes",
+    "identity_exact",
+    "length_slope",
+    "limit_moments",
+    "mean_field",
+    "moments",
+    "predict",
+]
 
-# E[phi^2] / v and E[phi'^2] in closed form for the piecewise-linear activations.
-CLOSED_FORMS: dict[str, tuple[float, float]] = {
-    "linear": (1.0, 1.0),
-    "relu": (0.5, 0.5),
-    "leaky_relu": ((1 + LEAKY_SLOPE**2) / 2, (1 + LEAKY_SLOPE**2) / 2),
-}
-
-
-def half_line_nodes(sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes u > 0 and weights for integrating g(u) * pdf(u) over u in (0, U_MAX).
-
-    Breakpoints are graded in u and in x = sigma * u, so features of g(sigma u) at
-    x ~ 1 are resolved at any sigma.
-    """
-    xs = _X_GRID / sigma if sigma > 0 else np.empty(0)
-    bps = np.unique(np.concatenate([[0.0], _U_GRID, xs[(xs > 0) & (xs < _U_MAX)]]))
-    lo, hi = bps[:-1], bps[1:]
-    half = 0.5 * (hi - lo)
-    mid = 0.5 * (hi + lo)
-    u = (mid[:, None] + half[:, None] * _gl_x[None, :]).ravel()
-    w = (half[:, None] * _gl_w[None, :]).ravel()
-    w = w * np.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)
-    return u, w
-
-
-def gauss_expect(fn, v: float) -> float:
-    """E[fn(sqrt(v) u)] for u ~ N(0, 1); `fn` is vectorised and may have a kink at 0."""
-    if v == 0:
-        return float(fn(np.zeros(1))[0])
-    sigma = math.sqrt(v)
-    u, w = half_line_nodes(sigma)
-    x = sigma * u
-    with np.errstate(all="ignore"):
-        return float(np.dot(w, fn(x)) + np.dot(w, fn(-x)))
-
-
-def moments(activation: str, v: float) -> tuple[float, float]:
-    """(E[phi(z)^2], E[phi'(z)^2]) for z ~ N(0, v), to about 1e-10 relative."""
-    if activation in CLOSED_FORMS:
-        a, b = CLOSED_FORMS[activation]
-        return a * v, b
-    if not math.isfinite(v):
-        return _limit_moments(activation, v)
-    if v == 0:
-        z = np.zeros(1)
-        return float(phi(activation, z)[0] ** 2), float(dphi(activation, z)[0] ** 2)
-    sigma = math.sqrt(v)
-    u, w = half_line_nodes(sigma)
-    x = np.concatenate([sigma * u, -sigma * u])
-    ww = np.concatenate([w, w])
-    with np.errstate(all="ignore"):
-        p = phi(activation, x)
-        d = dphi(activation, x)
-        return float(np.dot(ww, p * p)), float(np.dot(ww, d * d))
-
-
-def _limit_moments(activation: str, v: float) -> tuple[float, float]:
-    # v = inf: phi^2 is unbounded for the relu-like ones, bounded for tanh/sigmoid.
-    from .activations import SELU_LAMBDA
-
-    bounded = {"tanh": (1.0, 0.0), "sigmoid": (0.5, 0.0)}
-    if activation in bounded:
-        return bounded[activation]
-    d2 = {"gelu": 0.5, "swish": 0.5, "selu": SELU_LAMBDA**2 / 2}[activation]
-    return math.inf, d2
+_LINEAR_REGIME = 1e-30  # below this variance E[phi^2] = phi(0)^2 + phi'(0)^2 v to ~1e-30
 
 
 @dataclass(frozen=True, slots=True)
 class Theory:
-    """Predicted activation and gradient RMS per layer 0..L; `note` says why if blank."""
+    """Predicted activation and gradient RMS per layer 0..L; `note` says why if blank.
+
+    Mean-field predictions also carry the length map's smallest stable fixed point
+    `q_star` (inf: none), the next, unstable one above it `q_unstable` (inf: none), and
+    `runaway`: the recursion from the input's v_1 = s^2 + bias_std^2 grows without bound.
+    """
 
     activation_rms: np.ndarray
     gradient_rms: np.ndarray
     chi: np.ndarray  # per-layer gradient factor s^2 E[phi'^2] (row 0 NaN)
     kind: str  # "mean-field", "exact" or "none"
     note: str
+    q_star: float = math.nan
+    q_unstable: float = math.nan
+    q_start: float = math.nan  # v_1, the first layer's pre-activation variance
+    runaway: bool = False
 
     @property
     def defined(self) -> bool:
@@ -111,55 +77,91 @@ class Theory:
         return self.kind != "none"
 
 
-def _grad_from_chi(chi: np.ndarray) -> np.ndarray:
-    """sqrt(G_l) with G_l = prod_{k>l} chi_k, computed in logs (no spurious overflow)."""
-    L = chi.size - 1
-    with np.errstate(divide="ignore"):
-        logc = np.log(chi[1:])
-    logg = np.zeros(L + 1)
-    # logg[l] = sum_{k=l+1}^{L} log chi_k
-    logg[:L] = np.cumsum(logc[::-1])[::-1]
+def _rms_from_logs(logsq: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.exp(0.5 * logg)
+        return np.exp(0.5 * logsq)
+
+
+def _grad_logs(logchi: np.ndarray) -> np.ndarray:
+    """ln G_l with G_l = prod_{k>l} chi_k (row 0 of `logchi` unused)."""
+    L = logchi.size - 1
+    logg = np.zeros(L + 1)
+    with np.errstate(invalid="ignore"):
+        logg[:L] = np.cumsum(logchi[1:][::-1])[::-1]
+    return logg
+
+
+def _log(x: float) -> float:
+    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
+def _layer_logs(activation: str, log_v: float) -> tuple[float, float]:
+    """(ln E[phi^2], ln E[phi'^2]) at variance e^log_v, exact in logs for tiny v."""
+    v = math.exp(log_v) if log_v < 709.0 else math.inf
+    if activation in CLOSED_FORMS:
+        c_act, c_der = CLOSED_FORMS[activation]
+        return math.log(c_act) + log_v, math.log(c_der)
+    if v < _LINEAR_REGIME:
+        f0, d0 = phi0_squared(activation), d2_at_zero(activation)
+        log_f = math.log(d0) + log_v if f0 == 0 else math.log(f0 + d0 * v)
+        return log_f, math.log(d0)
+    e_phi2, e_d2 = moments(activation, v)
+    return _log(e_phi2), _log(e_d2)
 
 
 @lru_cache(maxsize=64)
 def _mean_field_layers(activation: str, scale: float, bias_std: float, depth: int):
-    m = np.empty(depth + 1)
-    chi = np.full(depth + 1, np.nan)
-    m[0] = 1.0
-    s2, b2 = scale * scale, bias_std * bias_std
-    if activation in CLOSED_FORMS and bias_std == 0:
+    logm = np.empty(depth + 1)
+    logchi = np.full(depth + 1, np.nan)
+    logm[0] = 0.0
+    log_s2 = 2.0 * math.log(scale)
+    b2 = bias_std * bias_std
+    log_b2 = _log(b2)
+    if activation in CLOSED_FORMS and b2 == 0:
         c_act, c_der = CLOSED_FORMS[activation]
-        # Exact: m_l = (s^2 c)^l, done in logs so it overflows only past float64.
-        with np.errstate(over="ignore"):
-            m[1:] = np.exp(np.arange(1, depth + 1) * math.log(s2 * c_act))
-        chi[1:] = s2 * c_der
-        return m, chi
-    prev_v = None
+        # Exact: m_l = (s^2 c)^l.
+        logm[1:] = np.arange(1, depth + 1) * (log_s2 + math.log(c_act))
+        logchi[1:] = log_s2 + math.log(c_der)
+        return logm, logchi
+    prev = None
     for layer in range(1, depth + 1):
-        v = s2 * m[layer - 1] + b2
-        if prev_v is not None and v == prev_v:
+        a = log_s2 + logm[layer - 1]
+        log_v = a if b2 == 0 else float(np.logaddexp(a, log_b2))
+        if prev is not None and log_v == prev:
             # Reached the fixed point exactly: the rest of the layers repeat.
-            m[layer:] = m[layer - 1]
-            chi[layer:] = chi[layer - 1]
+            logm[layer:] = logm[layer - 1]
+            logchi[layer:] = logchi[layer - 1]
             break
-        e_phi2, e_d2 = moments(activation, v)
-        m[layer] = e_phi2
-        chi[layer] = s2 * e_d2
-        prev_v = v
-    return m, chi
+        log_f, log_d = _layer_logs(activation, log_v)
+        logm[layer] = log_f
+        logchi[layer] = log_s2 + log_d
+        prev = log_v
+    return logm, logchi
+
+
+@lru_cache(maxsize=64)
+def _fixed_points(activation: str, scale: float, bias_std: float) -> tuple[float, float, float, bool]:
+    s2, b2 = scale * scale, bias_std * bias_std
+    q = fixed_point(activation, s2, b2)
+    qu = unstable_fixed_point(activation, s2, b2, q)
+    v1 = s2 + b2
+    return q, qu, v1, bool(math.isinf(q) or v1 > qu)
 
 
 def mean_field(activation: str, scale: float, bias_std: float, depth: int) -> Theory:
     """Mean-field (infinite width) prediction for gaussian or orthogonal init."""
-    m, chi = _mean_field_layers(activation, float(scale), float(bias_std), int(depth))
+    logm, logchi = _mean_field_layers(activation, float(scale), float(bias_std), int(depth))
+    q, qu, v1, runaway = _fixed_points(activation, float(scale), float(bias_std))
     return Theory(
-        activation_rms=np.sqrt(m),
-        gradient_rms=_grad_from_chi(chi),
-        chi=chi.copy(),
+        activation_rms=_rms_from_logs(logm),
+        gradient_rms=_rms_from_logs(_grad_logs(logchi)),
+        chi=np.exp(logchi),
         kind="mean-field",
         note="infinite-width mean-field prediction",
+        q_star=q,
+        q_unstable=qu,
+        q_start=v1,
+        runaway=runaway,
     )
 
 
@@ -170,27 +172,36 @@ def _input_nodes(kind: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([u, -u]), np.concatenate([w, w])
 
 
+def _weighted_rms(w: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """sqrt(sum_k w_k h_k^2) along the last axis, scaled so h^2 never under- or overflows."""
+    top = np.max(np.abs(h), axis=-1, keepdims=True)
+    ok = np.isfinite(top) & (top > 0)
+    scale = np.where(ok, top, 1.0)
+    r = np.sqrt(((h / scale) ** 2) @ w) * scale[..., 0]
+    return np.where(ok[..., 0], r, np.where(np.isnan(top[..., 0]), np.nan, top[..., 0]))
+
+
 @lru_cache(maxsize=64)
 def _identity_layers(activation: str, scale: float, input_kind: str, depth: int):
     x, w = _input_nodes(input_kind)
-    act = np.empty(depth + 1)
+    hs = np.empty((depth + 1, x.size))
     dlog = np.zeros((depth + 1, x.size))  # per-node derivative factors s*phi'(s h_{l-1})
     h = x.astype(np.float64)
-    act[0] = math.sqrt(float(np.dot(w, h * h)))
+    hs[0] = h
     with np.errstate(all="ignore"):
         for layer in range(1, depth + 1):
             z = scale * h
             dlog[layer] = scale * dphi(activation, z)
             h = phi(activation, z)
-            act[layer] = math.sqrt(float(np.dot(w, h * h)))
+            hs[layer] = h
         # g_l per node = prod_{k>l} dlog[k]; reverse cumulative product.
         g = np.ones((depth + 1, x.size))
         for layer in range(depth, 0, -1):
             g[layer - 1] = g[layer] * dlog[layer]
-        grad = np.sqrt(g * g @ w)
-    chi = np.full(depth + 1, np.nan)
-    with np.errstate(all="ignore"):
-        chi[1:] = (dlog[1:] ** 2) @ w
+        act = _weighted_rms(w, hs)
+        grad = _weighted_rms(w, g)
+        chi = np.full(depth + 1, np.nan)
+        chi[1:] = _weighted_rms(w, dlog[1:]) ** 2
     return act, grad, chi
 
 

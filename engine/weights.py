@@ -16,6 +16,7 @@ import numpy as np
 _INIT_CODE = {"gaussian": 1, "orthogonal": 2}
 _BIAS_CODE = 11
 _INPUT_CODE = 12
+_READOUT_CODE = 13
 
 DEFAULT_BUDGET = 512 * 2**20
 
@@ -47,6 +48,22 @@ def draw_input(kind: str, seed: int, batch: int, width: int) -> np.ndarray:
     if kind == "ones":
         return np.ones((batch, width))
     return _rng(seed, _INPUT_CODE, width).standard_normal((batch, width))
+
+
+def draw_readout(seed: int, batch: int, width: int) -> np.ndarray:
+    """The random loss's readout r (B x n) as float64: N(0, 1) rows, each rescaled to RMS 1.
+
+    Rows are prefix-stable in B (row b depends only on seed, width and b), like the input.
+    Unit RMS makes g_L = r exactly as large as the sum loss's g_L = 1, so the closed forms
+    (gradient_rms_l = s^(L-l) for W = s*I) hold in both modes.
+    """
+    r = _rng(seed, _READOUT_CODE, width).standard_normal((batch, width))
+    rms = np.sqrt(np.mean(r * r, axis=1, keepdims=True))
+    # A row of zeros has probability 0; keep it finite anyway (then the row is all ones).
+    bad = rms[:, 0] == 0
+    r[bad] = 1.0
+    rms[bad] = 1.0
+    return r / rms
 
 
 class WeightCache:

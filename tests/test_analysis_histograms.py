@@ -29,6 +29,7 @@ def _reference(settings):
         Settings(depth=9, width=8, batch=5, activation="tanh", init="orthogonal", scale=2.5),
         Settings(depth=7, width=6, batch=3, activation="gelu", init="identity", scale=0.7, input="ones"),
         Settings(depth=25, width=10, batch=4, activation="sigmoid", scale=3.0, bias_std=0.5),
+        Settings(depth=12, width=16, batch=8, activation="relu", scale=1.6, bias_std=0.1, loss="sum"),
     ],
 )
 def test_counts_equal_numpy_histograms_of_the_full_trace(s):

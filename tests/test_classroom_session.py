@@ -256,3 +256,15 @@ def test_depthlens_session_option_starts_from_the_file(qtbot, tmp_path, isolated
     # the session was remembered in the (isolated) store on close, as JSON depthlens parses
     stored = tmp_path / "xdg" / "depthlens" / "depthlens.conf"
     assert parse_session(stored.read_bytes()).settings == OTHER
+
+
+def test_loss_round_trips_and_old_sessions_keep_the_sum_loss():
+    s = Session(OTHER.replace(loss="sum"))
+    assert parse_session(s.to_json()).settings.loss == "sum"
+    assert parse_session(Session(OTHER).to_json()).settings.loss == "random"
+    # A session written before the setting existed was computed with Loss = sum of outputs.
+    old = Session(OTHER).to_dict()
+    del old["settings"]["loss"]
+    assert parse_session(json.dumps(old)).settings == OTHER.replace(loss="sum")
+    with pytest.raises(SessionError, match="loss"):
+        parse_session(json.dumps({**old, "settings": {**old["settings"], "loss": "mse"}}))

@@ -102,6 +102,7 @@ def test_npz_round_trip(tmp_path, capsys):
         (["--bias-std", "2"], "--bias-std must be a number from 0 to 1"),
         (["--activation", "softmax"], "--activation must be one of linear, relu"),
         (["--init", "xavier"], "--init must be one of identity, gaussian, orthogonal"),
+        (["--loss", "mse"], "--loss must be one of sum, random, got 'mse'"),
         (["--preset", "nope"], "--preset must be one of lecture-explode"),
         (["--depht", "3"], "unknown option --depht"),
         (["--size", "big"], "--size must be WIDTHxHEIGHT"),
@@ -218,7 +219,7 @@ def test_streamed_npz_equals_the_in_memory_npz(tmp_path, settings):
     fractions = []
     write_network_npz(engine, settings, tmp_path / "stream.npz", progress=fractions.append)
     with np.load(tmp_path / "mem.npz") as a, np.load(tmp_path / "stream.npz") as b:
-        assert sorted(a.files) == sorted(b.files) == ["W", "b", "config", "x"]
+        assert sorted(a.files) == sorted(b.files) == ["W", "b", "config", "output_grad", "x"]
         for key in a.files:
             assert a[key].dtype == b[key].dtype and a[key].shape == b[key].shape
             np.testing.assert_array_equal(a[key], b[key])
@@ -254,3 +255,35 @@ def test_exports_keep_the_process_umask(tmp_path):
         assert os.umask(0o027) == 0o027  # unchanged by the export
     finally:
         os.umask(old)
+
+
+def test_loss_option_reaches_csv_header_and_npz_which_replays_the_backward_pass(tmp_path, capsys):
+    # The NPZ holds g_L as used (output_grad), so a notebook can replay the backward pass.
+    npz, csv_path = tmp_path / "net.npz", tmp_path / "a.csv"
+    args = ["export", "--activation", "tanh", "--depth", "5", "--width", "6", "--batch", "3", "--bias-std", "0.2",
+            "--dtype", "float64", "--npz", str(npz), "--csv", str(csv_path)]
+    for loss in ("random", "sum"):
+        assert run_cli([*args, "--loss", loss], capsys)[0] == 0
+        assert f" loss={loss} " in csv_path.read_text().splitlines()[1]
+        with np.load(npz, allow_pickle=False) as z:
+            W, b, x, r = z["W"], z["b"], z["x"], z["output_grad"]
+            assert json.loads(str(z["config"]))["loss"] == loss
+        assert r.shape == x.shape and r.dtype == np.float64
+        if loss == "sum":
+            assert np.all(r == 1)
+        else:
+            np.testing.assert_allclose(np.sqrt(np.mean(r**2, axis=1)), 1.0, rtol=1e-14)
+        zs, a = [], x
+        for layer in range(5):
+            zs.append(a @ W[layer].T + b[layer])
+            a = np.tanh(zs[-1])
+        g = r
+        for layer in range(4, -1, -1):
+            g = (g * (1 - np.tanh(zs[layer]) ** 2)) @ W[layer]
+        df = pd.read_csv(csv_path, comment="#")
+        assert df["gradient_rms"][0] == pytest.approx(np.sqrt(np.mean(g**2)), rel=1e-12)
+    # Without --loss the default is random; the lecture presets use sum.
+    assert run_cli(["export", "--depth", "3", "--width", "2", "--csv", str(csv_path)], capsys)[0] == 0
+    assert " loss=random " in csv_path.read_text().splitlines()[1]
+    assert run_cli(["export", "--preset", "lecture-explode", "--csv", str(csv_path)], capsys)[0] == 0
+    assert " loss=sum " in csv_path.read_text().splitlines()[1]

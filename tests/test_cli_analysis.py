@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import pathlib
@@ -208,3 +209,43 @@ def test_subprocess_theory_and_export(tmp_path):
     r = subprocess.run([sys.executable, "-m", "app", "theory", "--scale", "-1"], capture_output=True, text=True,
                        env=env, cwd=ROOT, timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--scale" in r.stderr
+
+
+def test_theory_gelu_example_finite_fixed_point_and_divergence_scale(capsys):
+    # The issue's example: the old iteration gave q_star=inf at s = 1.437, sigma_b = 0.3 and
+    # reported the jump of q* as critical_scale=1.437.
+    code, out, _ = run_cli(["theory", "--activation", "gelu", "--scale", "1.437", "--bias-std", "0.3"], capsys)
+    assert code == 0
+    _, kv = parse(out)
+    assert float(kv["q_star"]) == pytest.approx(0.325, abs=1e-3)
+    assert float(kv["chi_1"]) == pytest.approx(0.773, abs=1e-3)
+    code, out, _ = run_cli(["theory", "--activation", "gelu", "--bias-std", "0.3", "--critical"], capsys)
+    keys, kv = parse(out)
+    assert keys == ["q_star", "chi_1", "xi", "critical_scale", "divergence_scale"]
+    assert kv["critical_scale"] == "none"
+    assert 1.437 < float(kv["divergence_scale"]) < 1.48
+    # without a bias gelu's only critical point is s^2 = 4, and nothing else is printed
+    code, out, _ = run_cli(["theory", "--activation", "gelu", "--critical"], capsys)
+    keys, kv = parse(out)
+    assert keys == ["q_star", "chi_1", "xi", "critical_scale"] and kv["critical_scale"] == "2"
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "leaky_relu", "tanh", "gelu"])
+@pytest.mark.parametrize("scale", ["1e-200", "1e-300"])
+def test_theory_tiny_scale_prints_key_values(capsys, activation, scale):
+    code, out, err = run_cli(["theory", "--activation", activation, "--scale", scale, "--critical"], capsys)
+    assert code == 0 and err == ""
+    keys, kv = parse(out)
+    assert keys[:3] == ["q_star", "chi_1", "xi"]
+    assert float(kv["q_star"]) == 0.0 and float(kv["chi_1"]) == 0.0
+    # xi = 1/|ln chi_1| with ln chi_1 = 2 ln s + ln E[phi'^2]: small but not 0
+    assert 0 < float(kv["xi"]) < 2e-3
+
+
+def test_export_tiny_scale_csv(capsys):
+    code, out, err = run_cli(["export", "--activation", "relu", "--scale", "1e-300", "--depth", "4", "--width", "3",
+                              "--dtype", "float64", "--csv", "-"], capsys)
+    assert code == 0 and err == ""
+    df = pd.read_csv(io.StringIO(out), comment="#")
+    assert df["theory_activation_rms"][1] == pytest.approx(1e-300 * math.sqrt(0.5), rel=1e-12)
+    assert df["theory_activation_rms"][2] == 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import PRESETS, Engine, Settings
+from engine import LOSSES, PRESETS, Engine, Settings
 from engine.propagate import run
 from engine.weights import WeightCache
 
@@ -20,10 +20,13 @@ LECTURE = {
 }
 
 
+@pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("s", [1.5, 0.5, 0.9])
-def test_lecture_identity_net_is_exact(s):
+def test_lecture_identity_net_is_exact(s, loss):
+    # Both losses: g_L = 1 (sum) or a readout with RMS exactly 1 (random), so
+    # gradient_rms_l = s^(L-l) and, with B = 1, weight_grad_rms = s^(L-1) in both.
     L = 50
-    res = Engine().compute(Settings(**LECTURE, scale=s))
+    res = Engine().compute(Settings(**LECTURE, scale=s, loss=loss))
     layers = np.arange(L + 1)
     act = s**layers
     grad = s ** (L - layers)
@@ -120,3 +123,10 @@ def test_run_checks_cancel_and_reports_progress():
     with pytest.raises(Cancelled):
         run(st, WeightCache(), cancel=cancel)
     assert len(calls) == 6
+
+
+def test_lecture_presets_use_the_sum_loss():
+    for name in ("lecture-explode", "lecture-vanish", "lecture-0.9"):
+        assert PRESETS[name].settings.loss == "sum"
+    assert Settings().loss == "random"
+    assert PRESETS["he-relu"].settings.loss == "random"

@@ -1,24 +1,29 @@
-"""Backward pass against central finite differences of the loss, for every activation."""
+"""Backward pass against central finite differences of the loss (both losses), for every activation."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine import ACTIVATIONS, Engine, Settings
+from engine import ACTIVATIONS, LOSSES, Engine, Settings
 from engine.activations import dphi, phi
+from engine.weights import draw_readout
 
 
 def loss(net, activation, x=None, W=None):
+    """The loss as defined, written out: mean over samples of sum_i r_bi a_L,bi."""
     a = net.x if x is None else x
     Ws = net.W if W is None else W
     for layer in range(Ws.shape[0]):
         a = phi(activation, a @ Ws[layer].T + net.b[layer])
-    return a.sum(axis=1).mean()
+    s = net.settings
+    r = np.ones_like(a) if s.loss == "sum" else draw_readout(s.seed, s.batch, s.width)
+    return (r * a).sum(axis=1).mean()
 
 
+@pytest.mark.parametrize("loss_kind", LOSSES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_gradients_match_finite_differences(activation):
+def test_gradients_match_finite_differences(activation, loss_kind):
     st = Settings(
         depth=4,
         width=5,
@@ -30,10 +35,13 @@ def test_gradients_match_finite_differences(activation):
         input="gaussian",
         seed=7,
         dtype="float64",
+        loss=loss_kind,
     )
     eng = Engine()
     net = eng.network(st)
     tr = eng.trace(st)
+    # The backward pass starts from g_L = r, and the NPZ's output_grad is that r.
+    np.testing.assert_array_equal(tr.gradients[-1], net.output_grad)
     h = 1e-6
     # dLoss/dx = g_0 / B (g is the per-sample signal).
     num = np.zeros_like(net.x)
@@ -90,3 +98,30 @@ def test_extreme_values_of_activations_are_finite_or_limits():
         d = dphi(activation, z)
         assert not np.isnan(p).any(), activation
         assert not np.isnan(d).any(), activation
+
+
+def test_random_readout_rows_have_unit_rms_and_are_prefix_stable_in_batch():
+    r = draw_readout(3, 9, 40)
+    np.testing.assert_allclose(np.sqrt(np.mean(r**2, axis=1)), 1.0, rtol=1e-15)
+    np.testing.assert_array_equal(draw_readout(3, 4, 40), r[:4])
+    assert not np.array_equal(draw_readout(4, 4, 40), r[:4])  # a new seed is a new readout
+    assert not np.array_equal(draw_readout(3, 4, 41)[:, :40], r[:4])  # and so is a new width
+    # independent of the input drawn from the same seed
+    from engine.weights import draw_input
+
+    x = draw_input("gaussian", 3, 9, 40)
+    assert abs(np.corrcoef(x.ravel(), r.ravel())[0, 1]) < 0.2
+    # the engine starts from it, in the settings' dtype, for any batch
+    s = Settings(depth=2, width=40, batch=9, seed=3, loss="random", dtype="float32")
+    g = Engine().trace(s).gradients[-1]
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, r.astype(np.float32))
+    g4 = Engine().trace(s.replace(batch=4)).gradients[-1]
+    np.testing.assert_array_equal(g4, g[:4])
+    ones = Engine().trace(s.replace(loss="sum")).gradients[-1]
+    assert np.all(ones == 1)
+
+
+def test_width_one_readout_is_plus_or_minus_one():
+    r = draw_readout(0, 50, 1)
+    assert set(np.unique(np.abs(r))) == {1.0}

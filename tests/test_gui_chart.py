@@ -193,3 +193,17 @@ def test_readout_never_shows_a_near_one_factor_as_one():
     assert "1⁵⁰" not in first and "×1 per" not in first
     assert caveat_sentence(res) is not None
     assert caveat_sentence(Engine().compute(PRESETS["xavier-tanh"].settings)) is None
+
+
+def test_narrow_log_axis_label_has_no_si_prefix(qtbot):
+    # he-relu with the random loss spans less than a decade around 10⁰: pyqtgraph's automatic
+    # SI prefix would label that axis "(x0.001)".
+    from engine import PRESETS, Engine
+    from widgets.chart import LayerChart
+
+    chart = LayerChart()
+    qtbot.addWidget(chart)
+    chart.set_result(Engine().compute(PRESETS["he-relu"].settings), animate=False)
+    axis = chart.plot.getAxis("left")
+    assert axis.autoSIPrefix is False and axis.autoSIPrefixScale == 1.0
+    assert "x0.001" not in axis.labelString()

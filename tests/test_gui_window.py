@@ -52,6 +52,7 @@ def drive(qtbot, window, action):
         ("init", lambda c: c.init.setCurrentText("orthogonal"), "orthogonal"),
         ("input", lambda c: c.input.setCurrentText("ones"), "ones"),
         ("dtype", lambda c: c.dtype.setCurrentText("float64"), "float64"),
+        ("loss", lambda c: c.loss.setCurrentText("sum"), "sum"),
         ("seed", lambda c: c.seed.setValue(1234), 1234),
     ],
 )
@@ -286,3 +287,18 @@ def test_toolbar_labels_survive_shortcut_changes(make_window):
     w.png_actions["Window size"].setShortcut(QKeySequence("Ctrl+S"))
     texts = sorted(b.text() for b in w.export_toolbar.findChildren(QToolButton) if b.text())
     assert {"PNG", "SVG", "CSV", "Copy"} <= set(texts)
+
+
+def test_loss_control_follows_presets_and_a_tiny_scale_computes(qtbot, make_window):
+    w = make_window(BASE)
+    assert BASE.loss == "random" and w.controls.loss.currentText() == "random"
+    w.apply_preset("lecture-explode")
+    assert w.controls.loss.currentText() == "sum"
+    wait_shown(qtbot, w, w.settings())
+    assert "Loss = Σ outputs" in w.readout.plain_text()
+    # A scale whose square underflows (below ~1e-162) is computed, not an engine error.
+    tiny = BASE.replace(activation="relu", scale=1e-300, dtype="float64")
+    w.set_settings(tiny)
+    wait_shown(qtbot, w, tiny)
+    assert "error" not in w._status.text().lower()
+    assert w.chart.result.theory.activation_rms[1] == pytest.approx(1e-300 * 0.5**0.5, rel=1e-12)

@@ -263,6 +263,75 @@ def test_phase_readout_reproduces_the_reference_values(qtbot, make_window, activ
     assert view.diagram.activation == activation
 
 
+def test_phase_view_colours_the_unbounded_region_and_draws_the_jump_dashed(qtbot):
+    from engine.analysis import phase_diagram
+    from widgets.phase_view import UNBOUNDED_COLOUR, PhaseView
+
+    view = PhaseView()
+    qtbot.addWidget(view)
+    pd = phase_diagram("gelu", resolution=(41, 11))
+    view.set_diagram(pd)
+    img = view.image.image  # [w, b, rgba]
+    unb = pd.unbounded.T
+    assert unb.any() and (~unb).any()
+    purple = np.array([int(UNBOUNDED_COLOUR[i : i + 2], 16) for i in (1, 3, 5)])
+    assert np.all(img[unb][:, :3] == purple)
+    assert not np.any(np.all(img[~unb][:, :3] == purple, axis=1))  # cividis never is that purple
+    # The jump boundary (q* -> inf) is dashed, the chi_1 = 1 line solid; both in the legend.
+    assert view.divergence_line.opts["pen"].style() == Qt.PenStyle.DashLine
+    assert view.critical_line.opts["pen"].style() == Qt.PenStyle.SolidLine
+    x, y = view.divergence_line.getData()
+    j = int(np.argmin(np.abs(pd.sigma_b2 - 0.05)))
+    assert np.interp(0.05, y, x) == pytest.approx(pd.divergence_sigma_w2[j], rel=1e-6)
+    assert np.interp(0.05, y, x) == pytest.approx(2.4166, abs=0.01)
+    # Rows without a critical point are gaps, not bridged (gelu: row 0 at 4, then none until ~0.15).
+    assert view.critical_line.opts["connect"] == "finite"
+    names = [label.text for _, label in view.legend.items]
+    assert names == ["critical line χ₁ = 1", "q* jumps to ∞ (stable fixed point vanishes)", "q* unbounded"]
+    assert view.unbounded_label.isVisible() and view.ordered_label.isVisible()
+
+
+def test_phase_readout_names_the_region():
+    from engine.analysis import point
+    from widgets.phase_view import readout_text
+
+    unb = readout_text(point("gelu", scale=1.6, bias_std=math.sqrt(0.05)), math.nan, 2.4166)
+    assert "q* = ∞" in unb and "q* unbounded region" in unb
+    assert "q* jumps to ∞) at σ_w² = 2.417" in unb and unb.endswith("none within the slider's range (s ≤ 10).")
+    ordered = readout_text(point("gelu", scale=1.5, bias_std=math.sqrt(0.05)), math.nan, 2.4166)
+    assert "ordered region (gradients vanish)" in ordered and "q* = 0.169" in ordered
+    # ... but a network's own input (v_1 = 2.3) lies above the unstable fixed point: it runs away
+    assert "v₁ = 2.3 lies above the unstable fixed point 0.927" in ordered
+    settles = readout_text(point("gelu", scale=1.2, bias_std=math.sqrt(0.05)), math.nan, 2.4166)
+    assert "runs away" not in settles
+    chaotic = readout_text(point("tanh", scale=2.0, bias_std=0.0), 1.0)
+    assert "chaotic region (gradients explode)" in chaotic and chaotic.endswith(": 1.000.")
+    he = readout_text(point("relu", scale=math.sqrt(2.0), bias_std=0.0), 2.0)
+    assert "on the critical line" in he  # sqrt(2)^2 / 2 = 1 + 2e-16 is the critical line
+
+
+def test_sigmoid_phase_view_says_no_critical_point_within_the_slider_range(qtbot, make_window):
+    s = Settings(depth=6, width=8, batch=4, activation="sigmoid", scale=1.0)
+    w = make_window(s)
+    view = open_view(qtbot, w, "phase")
+    qtbot.waitUntil(lambda: "Critical" in view.readout_text() and view.diagram is not None, timeout=20000)
+    assert view.readout_text().endswith("Critical σ_w² at σ_b² = 0: none within the slider's range (s ≤ 10).")
+    qtbot.waitUntil(lambda: view.no_critical_label.isVisible(), timeout=5000)
+    assert "no critical point χ₁ = 1 within the slider's range" in view.no_critical_label.textItem.toPlainText()
+    assert not view.critical_label.isVisible()
+    x, _ = view.critical_line.getData()
+    assert x is None or np.isnan(x).all()
+
+
+def test_phase_readout_in_the_window_for_gelu_beyond_the_jump(qtbot, make_window):
+    s = Settings(depth=6, width=8, batch=4, activation="gelu", scale=1.6, bias_std=math.sqrt(0.05))
+    w = make_window(s)
+    view = open_view(qtbot, w, "phase")
+    qtbot.waitUntil(lambda: "Critical" in view.readout_text() and view.diagram is not None, timeout=20000)
+    text = view.readout_text()
+    assert "q* unbounded region" in text and "jumps to ∞) at σ_w² = 2.417" in text
+
+
 def test_phase_click_sets_scale_and_bias_and_marker_follows(qtbot, make_window):
     w = make_window(SMALL)
     docks = w.analysis

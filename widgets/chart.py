@@ -204,6 +204,12 @@ def format_value(x: float) -> str:
 class PowerAxis(pg.AxisItem):
     """A y axis over log10 values, labelled 10ᵏ at integer k only."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The values are decades: an SI prefix (pyqtgraph labels a range within a decade of
+        # 10⁰ "(x0.001)") would be nonsense.
+        self.enableAutoSIPrefix(False)
+
     def tickSpacing(self, minVal, maxVal, size):  # pyqtgraph API
         """Integer decade spacings only (1, 2, 5, 10, ... decades)."""
         levels = super().tickSpacing(minVal, maxVal, size)

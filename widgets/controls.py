@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import ACTIVATIONS, DTYPES, INITS, INPUTS, PRESETS, Settings
+from engine import ACTIVATIONS, DTYPES, INITS, INPUTS, LOSSES, PRESETS, Settings
 
 THROTTLE_MS = 16
 SLIDER_STEPS = 1000
@@ -162,6 +162,10 @@ TOOLTIPS = {
     "activation": "The non-linearity φ applied after every layer.",
     "init": "How the weight matrices are drawn before scaling: identity, Gaussian N(0, 1/n) or orthogonal.",
     "input": "The input batch: all ones, or standard Gaussian samples.",
+    "loss": (
+        "What the backward pass starts from: sum = Loss = Σ outputs (g_L = 1, the lecture's); "
+        "random = a fixed random readout r with unit RMS per sample (g_L = r, what mean-field theory assumes)."
+    ),
     "seed": "Random seed of weights, biases and inputs: the same seed gives the same network.",
     "new_seed": "Draw a new random seed (a new network with the same settings).",
     "dtype": "Floating-point precision: float32 overflows near 10³⁸, float64 near 10³⁰⁸.",
@@ -210,6 +214,8 @@ class ControlPanel(QWidget):
         self.init.addItems(INITS)
         self.input = QComboBox()
         self.input.addItems(INPUTS)
+        self.loss = QComboBox()
+        self.loss.addItems(LOSSES)
         self.dtype = QComboBox()
         self.dtype.addItems(DTYPES)
         self.seed = QSpinBox()
@@ -224,7 +230,13 @@ class ControlPanel(QWidget):
             "batch": self.batch,
             "bias_std": self.bias_std,
         }
-        self._combos = {"activation": self.activation, "init": self.init, "input": self.input, "dtype": self.dtype}
+        self._combos = {
+            "activation": self.activation,
+            "init": self.init,
+            "input": self.input,
+            "loss": self.loss,
+            "dtype": self.dtype,
+        }
 
         net = QGroupBox("Network")
         form = QFormLayout(net)
@@ -238,6 +250,7 @@ class ControlPanel(QWidget):
         form2 = QFormLayout(data)
         form2.addRow("Batch B", self.batch)
         form2.addRow("Input", self.input)
+        form2.addRow("Loss", self.loss)
         seed_row = QWidget()
         seed_lay = QHBoxLayout(seed_row)
         seed_lay.setContentsMargins(0, 0, 0, 0)

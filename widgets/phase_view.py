@@ -1,9 +1,12 @@
 """Phase diagram view: the mean-field gradient factor chi_1 over (sigma_w^2, sigma_b^2).
 
-Colour = log10 chi_1 (cividis, clipped to 0.1 .. 10), the critical line chi_1 = 1 drawn
-on top, the ordered (vanishing) and chaotic (exploding) regions labelled, and the current
-network (scale^2, bias_std^2) as a marker. A click asks for that point (`point_clicked`);
-the spin boxes set the ranges (`ranges_changed`). The readout shows q*, chi_1 and xi.
+Colour = log10 chi_1 (cividis, clipped to 1/4 .. 4) where a stable fixed point q* exists,
+and a region of its own colour where it does not ("q* unbounded": the variance grows
+without bound). The critical line chi_1 = 1 is drawn solid, the divergence line where q*
+jumps to infinity dashed, both in a legend; the ordered (vanishing), chaotic (exploding)
+and unbounded regions are labelled, and the current network (scale^2, bias_std^2) is a
+marker. A click asks for that point (`point_clicked`); the spin boxes set the ranges
+(`ranges_changed`). The readout shows q*, chi_1, xi and the region the settings are in.
 """
 
 from __future__ import annotations
@@ -27,6 +30,14 @@ CHI_DECADES = math.log10(4.0)  # colours span chi_1 = 1/4 .. 4
 RESOLUTION = (81, 51)  # grid points along sigma_w^2, sigma_b^2
 MAX_W2 = 100.0  # scale <= 10
 MAX_B2 = 1.0  # bias_std <= 1
+UNBOUNDED_COLOUR = "#CC79A7"  # Okabe-Ito reddish purple: not a colour of cividis
+NO_CRITICAL = "none within the slider's range (s ≤ 10)"
+REGION_WORDS = {
+    "ordered": "ordered region (gradients vanish)",
+    "chaotic": "chaotic region (gradients explode)",
+    "critical": "on the critical line",
+    "unbounded": "q* unbounded region: no stable fixed point, the variance grows without bound",
+}
 
 
 def format_num(x: float, digits: int = 3) -> str:
@@ -38,20 +49,42 @@ def format_num(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
-def readout_text(p: PhasePoint, critical_w2: float | None) -> str:
-    """The one-line readout for point `p` (and the critical sigma_w^2 at its bias, if known)."""
+def readout_text(p: PhasePoint, critical_w2: float | None, divergence_w2: float | None = None) -> str:
+    """The readout for point `p`: its numbers and the region it is in.
+
+    Also, if known, the critical sigma_w^2 and the divergence sigma_w^2 (where q* jumps to
+    infinity) at its bias.
+    """
     xi = p.xi
-    if p.phase == "critical" or math.isinf(xi):
-        survive = "on the critical line: signals survive arbitrarily many layers"
-    elif p.phase == "ordered":
-        survive = f"ordered (gradients vanish): signals survive about {format_num(xi)} layers"
+    region = p.region
+    if region == "unbounded":
+        survive = f"{REGION_WORDS['unbounded']} (χ₁ is its q → ∞ limit)"
+    elif region == "critical" or math.isinf(xi):
+        survive = f"{REGION_WORDS['critical']}: signals survive arbitrarily many layers"
     else:
-        survive = f"chaotic (gradients explode): signals survive about {format_num(xi)} layers"
+        survive = f"{REGION_WORDS[region]}: signals survive about {format_num(xi)} layers"
     text = f"q* = {format_num(p.q_star)}   χ₁ = {format_num(p.chi_1, 4)}   ξ = {format_num(xi)} — {survive}."
+    if region != "unbounded" and p.runs_away:
+        text += (
+            f"  A network's input variance v₁ = {format_num(p.q_start)} lies above the unstable fixed point "
+            f"{format_num(p.q_unstable)}: from there the variance runs away instead."
+        )
+    if divergence_w2 is not None and not math.isnan(divergence_w2):
+        text += f"  The stable fixed point vanishes (q* jumps to ∞) at σ_w² = {divergence_w2:.3f}."
     if critical_w2 is not None:
-        crit = "none" if math.isnan(critical_w2) else f"{critical_w2:.3f}"
+        crit = NO_CRITICAL if math.isnan(critical_w2) else f"{critical_w2:.3f}"
         text += f"  Critical σ_w² at σ_b² = {p.sigma_b2:.3g}: {crit}."
     return text
+
+
+def region_masks(diagram: PhaseDiagram) -> dict[str, np.ndarray]:
+    """The grid's regions: ordered / chaotic (finite q*, chi_1 below / above 1) and unbounded."""
+    unbounded = diagram.unbounded
+    return {
+        "ordered": ~unbounded & (diagram.chi_1 < 1),
+        "chaotic": ~unbounded & (diagram.chi_1 > 1),
+        "unbounded": unbounded,
+    }
 
 
 class PhaseView(AnalysisView):
@@ -63,7 +96,9 @@ class PhaseView(AnalysisView):
     CAPTION = (
         "What am I seeing? For very wide networks, each point is a choice of weight variance σ_w² "
         "(= scale²) and bias variance σ_b² (= bias_std²); colour is χ₁, the factor by which "
-        "gradients grow per layer: left of the critical line χ₁ = 1 they vanish, right of it they explode."
+        "gradients grow per layer: left of the critical line χ₁ = 1 they vanish, right of it they explode. "
+        "Purple: no stable fixed point, the variance grows without bound (q* unbounded); the dashed line "
+        "is where the fixed point q* jumps to ∞ before χ₁ reaches 1."
     )
 
     def __init__(self, parent=None, *, theme: str = themes.DEFAULT_THEME) -> None:
@@ -71,6 +106,7 @@ class PhaseView(AnalysisView):
         self.diagram: PhaseDiagram | None = None
         self.point: PhasePoint | None = None
         self.critical_w2: float | None = None
+        self.divergence_w2: float | None = None
         self.marker_pos = (1.0, 0.0)
         self.activation = ""
         self.w2_range = DEFAULT_W2
@@ -110,12 +146,30 @@ class PhaseView(AnalysisView):
         self.critical_line = pg.PlotDataItem()
         self.critical_line.setZValue(3)
         self.plot.addItem(self.critical_line)
+        self.divergence_line = pg.PlotDataItem()
+        self.divergence_line.setZValue(3)
+        self.plot.addItem(self.divergence_line)
         self.ordered_label = pg.TextItem("ordered\ngradients vanish\n(χ₁ < 1)", anchor=(0.5, 0.5))
         self.chaotic_label = pg.TextItem("chaotic\ngradients explode\n(χ₁ > 1)", anchor=(0.5, 0.5))
+        self.unbounded_label = pg.TextItem("q* unbounded\n(no stable\nfixed point)", anchor=(0.5, 0.5))
         self.critical_label = pg.TextItem("critical line χ₁ = 1", anchor=(0.0, 0.5))
-        for item in (self.ordered_label, self.chaotic_label, self.critical_label):
+        self.no_critical_label = pg.TextItem("", anchor=(0.5, 0.0))
+        for item in (
+            self.ordered_label,
+            self.chaotic_label,
+            self.unbounded_label,
+            self.critical_label,
+            self.no_critical_label,
+        ):
             item.setZValue(4)
             self.plot.addItem(item)
+        # Legend under the plot: the two boundary styles and the unbounded region's colour.
+        self.unbounded_swatch = pg.ScatterPlotItem(symbol="s", size=14)
+        self.legend = pg.LegendItem(colCount=3, horSpacing=18, verSpacing=-4)
+        self.graphics.addItem(self.legend, row=1, col=0)
+        self.legend.addItem(self.critical_line, "critical line χ₁ = 1")
+        self.legend.addItem(self.divergence_line, "q* jumps to ∞ (stable fixed point vanishes)")
+        self.legend.addItem(self.unbounded_swatch, "q* unbounded")
         # Two-tone marker: visible on dark and light parts of the map.
         self.marker_outer = pg.ScatterPlotItem(size=22, symbol="o")
         self.marker_inner = pg.ScatterPlotItem(size=22, symbol="o")
@@ -175,14 +229,16 @@ class PhaseView(AnalysisView):
         norm = (v + CHI_DECADES) / (2 * CHI_DECADES)
         rgba = self.cmap.map(np.nan_to_num(norm, nan=0.0).reshape(-1), mode="byte").reshape((*norm.shape, 4)).copy()
         rgba[..., 3] = np.where(np.isnan(norm), 0, 255)
+        c = QColor(UNBOUNDED_COLOUR)
+        rgba[diagram.unbounded] = (c.red(), c.green(), c.blue(), 255)
         # Array is (n_b, n_w): rows = bias; ImageItem wants [x, y] = [w, b].
         self.image.setImage(np.ascontiguousarray(rgba.transpose(1, 0, 2)), autoLevels=False, levels=(0, 255))
         dw = (sw[-1] - sw[0]) / max(1, sw.size - 1)
         db = (sb[-1] - sb[0]) / max(1, sb.size - 1)
         self.image.setRect(QRectF(sw[0] - dw / 2, sb[0] - db / 2, sw[-1] - sw[0] + dw, sb[-1] - sb[0] + db))
-        crit = diagram.critical_sigma_w2
-        ok = np.isfinite(crit)
-        self.critical_line.setData(crit[ok], sb[ok])
+        # NaN rows break the lines (connect="finite"): never bridge rows without a boundary.
+        self.critical_line.setData(diagram.critical_sigma_w2, sb, connect="finite")
+        self.divergence_line.setData(diagram.divergence_sigma_w2, sb, connect="finite")
         self._place_labels()
         self.plot.setTitle(f"χ₁ for {diagram.activation} (mean field)", color=self.theme.foreground)
 
@@ -191,11 +247,15 @@ class PhaseView(AnalysisView):
         self.marker_pos = (float(scale) ** 2, float(bias_std) ** 2)
         self._draw_marker()
 
-    def set_point(self, point: PhasePoint, critical_w2: float | None = None) -> None:
-        """Show the readout of `point` (and the critical sigma_w^2 at its bias if given)."""
+    def set_point(
+        self, point: PhasePoint, critical_w2: float | None = None, divergence_w2: float | None = None
+    ) -> None:
+        """Show the readout of `point` (and the critical and divergence sigma_w^2 at its bias if given)."""
         self.point = point
         self.critical_w2 = critical_w2
-        self.readout.setText(readout_text(point, critical_w2))
+        self.divergence_w2 = divergence_w2
+        self.readout.setText(readout_text(point, critical_w2, divergence_w2))
+        self._place_labels()
 
     def readout_text(self) -> str:
         """The readout's text."""
@@ -223,9 +283,23 @@ class PhaseView(AnalysisView):
         t = self.theme
         self.style_plot(self.plot, "σ_b² = bias_std²", "σ_w² = scale²")
         self.critical_line.setPen(pg.mkPen(t.theory, width=t.line_width * 1.5))
+        self.divergence_line.setPen(pg.mkPen(t.theory, width=t.line_width * 1.5, style=Qt.PenStyle.DashLine))
+        self.unbounded_swatch.setPen(pg.mkPen(t.foreground, width=1))
+        self.unbounded_swatch.setBrush(pg.mkBrush(UNBOUNDED_COLOUR))
+        self.legend.setLabelTextColor(t.foreground)
+        self.legend.setLabelTextSize(f"{self.font_pt(1.0):.0f}pt")
+        self._relabel_legend()
         bg = QColor(t.background)
         bg.setAlpha(210)
-        for item in (self.ordered_label, self.chaotic_label, self.critical_label, self.marker_label):
+        labels = (
+            self.ordered_label,
+            self.chaotic_label,
+            self.unbounded_label,
+            self.critical_label,
+            self.no_critical_label,
+            self.marker_label,
+        )
+        for item in labels:
             item.fill = pg.mkBrush(bg)
             item.setColor(t.foreground)
             font = item.textItem.font()
@@ -245,35 +319,62 @@ class PhaseView(AnalysisView):
         self.plot.vb.setRange(xRange=(w0, w1), yRange=(b0, b1), padding=0.02)
         self._place_labels()
 
+    def _relabel_legend(self) -> None:
+        """Legend text in the theme's colour and the view's font size (LegendItem keeps its own)."""
+        style = {"color": self.theme.foreground, "size": f"{self.font_pt(1.0):.0f}pt"}
+        for _sample, label in self.legend.items:
+            label.setText(label.text, **style)
+
     def _place_labels(self) -> None:
         (w0, w1), (b0, b1) = self.w2_range, self.b2_range
-        ymid = b0 + 0.55 * (b1 - b0)
         d = self.diagram
-        crit = d.critical_sigma_w2[np.isfinite(d.critical_sigma_w2)] if d is not None else np.zeros(0)
-        if crit.size:
-            c = float(np.clip(np.median(crit), w0, w1))
-            self.ordered_label.setPos((w0 + c) / 2, ymid)
-            self.chaotic_label.setPos((c + w1) / 2, ymid)
-            self.ordered_label.setVisible(c - w0 > 0.12 * (w1 - w0))
-            self.chaotic_label.setVisible(w1 - c > 0.12 * (w1 - w0))
-            assert d is not None
-            ok = np.isfinite(d.critical_sigma_w2) & (d.sigma_b2 >= b0) & (d.sigma_b2 <= b1)
-            idx = np.nonzero(ok)[0]
-            if idx.size:
-                j = int(idx[int(0.25 * (idx.size - 1))])
-                self.critical_label.setPos(float(d.critical_sigma_w2[j]) + 0.01 * (w1 - w0), float(d.sigma_b2[j]))
-                self.critical_label.show()
-            else:
-                self.critical_label.hide()
-        else:
-            # No critical line in range: one phase everywhere.
-            chi = d.chi_1 if d is not None else np.ones(1)
-            ordered = bool(np.nanmedian(chi) < 1) if d is not None else True
-            self.ordered_label.setPos((w0 + w1) / 2, ymid)
-            self.chaotic_label.setPos((w0 + w1) / 2, ymid)
-            self.ordered_label.setVisible(d is not None and ordered)
-            self.chaotic_label.setVisible(d is not None and not ordered)
+        region_labels = {
+            "ordered": self.ordered_label,
+            "chaotic": self.chaotic_label,
+            "unbounded": self.unbounded_label,
+        }
+        if d is None:
+            for item in region_labels.values():
+                item.hide()
             self.critical_label.hide()
+            self.no_critical_label.hide()
+            return
+        # Each region's label at its middle along a row at 55 % height (or its centroid),
+        # shown when the region covers enough of the grid to hold it.
+        j = int(np.argmin(np.abs(d.sigma_b2 - (b0 + 0.55 * (b1 - b0)))))
+        W, B = np.meshgrid(d.sigma_w2, d.sigma_b2)
+        for name, mask in region_masks(d).items():
+            item = region_labels[name]
+            if mask.mean() < 0.08:
+                item.hide()
+                continue
+            row = np.nonzero(mask[j])[0]
+            if row.size:
+                x, y = float(np.median(d.sigma_w2[row])), float(d.sigma_b2[j])
+            else:
+                x, y = float(W[mask].mean()), float(B[mask].mean())
+            item.setPos(x, y)
+            item.show()
+        ok = np.isfinite(d.critical_sigma_w2) & (d.sigma_b2 >= b0) & (d.sigma_b2 <= b1)
+        idx = np.nonzero(ok)[0]
+        if idx.size:
+            k = int(idx[int(0.25 * (idx.size - 1))])
+            self.critical_label.setPos(float(d.critical_sigma_w2[k]) + 0.01 * (w1 - w0), float(d.sigma_b2[k]))
+            self.critical_label.show()
+            self.no_critical_label.hide()
+        else:
+            self.critical_label.hide()
+            # Say so instead of drawing nothing: none within the slider's range at this bias
+            # (the critical search covers s <= 10), or none in the range shown.
+            if self.critical_w2 is not None and math.isnan(self.critical_w2):
+                text = f"no critical point χ₁ = 1 {NO_CRITICAL.removeprefix('none ')}"
+            elif self.critical_w2 is not None:
+                text = f"critical line χ₁ = 1 outside the range shown (σ_w² = {self.critical_w2:.3g} here)"
+            else:
+                text = "no critical line χ₁ = 1 in the range shown"
+            self.no_critical_label.setText(text)
+            self.no_critical_label.setPos((w0 + w1) / 2, b1)
+            self.no_critical_label.show()
 
     def _draw_marker(self) -> None:
         t = self.theme

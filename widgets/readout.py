@@ -108,18 +108,57 @@ def theory_sentence(result: Result) -> str:
         factor = f"χ = s²·E[φ'²] = {out:.3g} per layer"
     else:
         factor = f"χ = s²·E[φ'²] from {lo:.3g} to {hi:.3g} across layers ({out:.3g} at the output)"
-    return f"Theory ({th.kind}): {factor} → {grow_text}"
+    return f"Theory ({th.kind}): {factor} → {grow_text}{_runaway_clause(result)}"
+
+
+def _runaway_clause(result: Result) -> str:
+    """Where the mean-field variance grows without bound, say why (no or an out-of-reach q*)."""
+    th = result.theory
+    if th.kind != "mean-field" or not th.runaway:
+        return ""
+    if math.isinf(th.q_star):
+        return "; no stable fixed point q*: the variance grows without bound"
+    return (
+        f"; the input's variance v₁ = {th.q_start:.3g} lies above the unstable fixed point "
+        f"{th.q_unstable:.3g}, so the line runs away instead of settling at q* = {th.q_star:.3g}"
+    )
+
+
+LOSS_TEXT = {
+    "random": (
+        "Loss = Σᵢ rᵢ·a_L,ᵢ, a fixed random readout r (N(0, 1), each sample's row scaled to RMS 1): "
+        "backpropagation starts from g_L = r. It is independent of the network, which is what the "
+        "mean-field theory assumes."
+    ),
+    "sum": (
+        "Loss = Σ outputs, as in the lecture: backpropagation starts from g_L = 1 in every unit. That "
+        "start points the same way for every sample, so with ReLU-like activations it correlates with "
+        "the non-negative outputs."
+    ),
+}
+
+
+def loss_sentence(result: Result) -> str:
+    """What the loss is and where the backward pass starts (two sentences per loss)."""
+    return LOSS_TEXT[result.settings.loss]
 
 
 def caveat_sentence(result: Result) -> str | None:
-    """Where the measured gradients are known to sit off the mean-field line, say why."""
+    """For a non-odd activation with random weights: how the loss moves the measured gradients.
+
+    With Loss = Σ outputs they sit above the mean-field line (g_L = 1 correlates with the
+    outputs; README); with the random readout they follow it. Odd activations (linear,
+    tanh) and the exact identity theory do not depend on the loss: no note.
+    """
     s = result.settings
     if s.init == "identity" or s.activation in ("linear", "tanh"):
         return None
-    return (
-        "Note: with Loss = Σ outputs and a non-odd activation the backward signal correlates with the "
-        "outputs, so measured gradients sit above the mean-field line (see README)."
-    )
+    if s.loss == "sum":
+        return (
+            "Note: so here the measured gradients sit above the mean-field line "
+            "(Loss = random follows it; see README)."
+        )
+    return "Note: with Loss = Σ outputs the gradients of this activation would sit above the mean-field line."
 
 
 def lecture_sentence(result: Result) -> str | None:
@@ -143,6 +182,7 @@ def describe(result: Result) -> list[tuple[str, str | None]]:
     lecture = lecture_sentence(result)
     if lecture:
         lines.append((lecture, None))
+    lines.append((loss_sentence(result), None))
     caveat = caveat_sentence(result)
     if caveat:
         lines.append((caveat, None))
@@ -166,7 +206,7 @@ class Readout(QLabel):
         self.setFont(f)
         self.setToolTip(
             "Plain-words summary: total growth of activations (forward) and gradients "
-            "(backward), the per-layer factor, and the theory's prediction."
+            "(backward), the per-layer factor, the theory's prediction and the loss."
         )
         self.setText("Computing…")
 
