@@ -32,7 +32,7 @@ def test_the_tool_applies_to_a_copy_of_the_tree_once_and_leaves_nothing_behind(t
 
     assert compileall.compile_dir(tree, quiet=1, force=True)
     config = (tree / "pyproject.toml").read_text()
-    assert 'depthlens = "depthlens.cli:main"' in config and '"depthlens.engine" = "engine"' in config
+    assert 'depthlens = "depthlens.launch:main"' in config and '"depthlens.engine" = "engine"' in config
     sources = [p for d in ("app", "widgets", "engine", "tests", "bench") for p in (tree / d).rglob("*.py")]
     old_import = re.compile(r"^\s*(from|import)\s+(app|engine|widgets|resources)\b", re.M)
     assert [str(p) for p in sources if old_import.search(p.read_text())] == []
