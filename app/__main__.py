@@ -1,7 +1,7 @@
-"""`python -m app` runs the depthlens command."""
+"""`python -m depthlens` runs the depthlens command."""
 
 import sys
 
-from app.launch import main
+from depthlens.launch import main
 
 sys.exit(main())

@@ -24,8 +24,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QSpinBox, QToolBar, QWidget
 
-from engine import Settings
-from engine.analysis import (
+from depthlens.engine import Settings
+from depthlens.engine.analysis import (
     JacobianTooLarge,
     check_size,
     critical_scale,
@@ -41,13 +41,13 @@ from engine.analysis import (
     spread_csv_text,
     write_text,
 )
-from engine.config import RANGES
-from engine.export import atomic_write
-from widgets.distribution_view import DistributionView
-from widgets.jacobian_view import JacobianView
-from widgets.phase_view import RESOLUTION, PhaseView
-from widgets.spread_band import SpreadBand
-from widgets.view_base import AnalysisView
+from depthlens.engine.config import RANGES
+from depthlens.engine.export import atomic_write
+from depthlens.widgets.distribution_view import DistributionView
+from depthlens.widgets.jacobian_view import JacobianView
+from depthlens.widgets.phase_view import RESOLUTION, PhaseView
+from depthlens.widgets.spread_band import SpreadBand
+from depthlens.widgets.view_base import AnalysisView
 
 from . import headless, scheduler
 from .worker import CHART

@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import ACTIVATIONS, INITS, Result
-from widgets import theme as themes
-from widgets.chart import VIEW_LABELS, VIEWS
-from widgets.shortcut_overlay import ShortcutOverlay
-from widgets.walkthrough_panel import WalkthroughPanel
+from depthlens.engine import ACTIVATIONS, INITS, Result
+from depthlens.widgets import theme as themes
+from depthlens.widgets.chart import VIEW_LABELS, VIEWS
+from depthlens.widgets.shortcut_overlay import ShortcutOverlay
+from depthlens.widgets.walkthrough_panel import WalkthroughPanel
 
 from .session import (
     FONT_SCALE_RANGE,

@@ -14,9 +14,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from app import desktop_entry
-from app.sysinfo import add_cli_options
-from app.theory_cli import (
+from depthlens import desktop_entry
+from depthlens.engine import FIELDS, PRESETS, RANGES, Settings, SettingsError, allowed
+from depthlens.sysinfo import add_cli_options
+from depthlens.theory_cli import (
     ANALYSIS_OUTPUTS,
     add_export_options,
     add_theory_parser,
@@ -24,7 +25,6 @@ from app.theory_cli import (
     cmd_theory,
     export_analyses,
 )
-from engine import FIELDS, PRESETS, RANGES, Settings, SettingsError, allowed
 
 PROG = "depthlens"
 
@@ -238,8 +238,8 @@ def _outputs(ns: argparse.Namespace) -> list[tuple[str, str]]:
 
 def cmd_export(ns: argparse.Namespace) -> int:
     """`depthlens export`: compute, then write every requested file (all of them or none)."""
-    from engine import Engine, fileio
-    from engine.export import csv_text, network_npz_writer
+    from depthlens.engine import Engine, fileio
+    from depthlens.engine.export import csv_text, network_npz_writer
 
     settings = settings_from_args(ns)
     outputs = _outputs(ns)
@@ -263,7 +263,7 @@ def cmd_export(ns: argparse.Namespace) -> int:
             if ns.npz:  # streamed layer by layer while it is written: never whole in memory
                 writers["--npz"] = _npz_writer(network_npz_writer, engine, settings, progress_line("writing the NPZ"))
             if ns.png or ns.svg:
-                from app.headless import render_png, render_svg
+                from depthlens.headless import render_png, render_svg
 
                 if ns.png:
                     writers["--png"] = _bytes_writer(render_png(result, ns.size, ns.theme, ns.view))
@@ -292,7 +292,7 @@ def _npz_writer(make, engine, settings, progress_cm) -> Callable[[Any], object]:
 
 
 def _error_path(exc: OSError) -> str:
-    from engine.fileio import FileError, reason_of, shown
+    from depthlens.engine.fileio import FileError, reason_of, shown
 
     if isinstance(exc, FileError):
         return str(exc)
@@ -364,7 +364,7 @@ def write_stdout(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except OSError as exc:
-        from engine.fileio import reason_of
+        from depthlens.engine.fileio import reason_of
 
         raise StdoutError(reason_of(exc)) from None
 
@@ -452,7 +452,7 @@ def has_display() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `depthlens` command."""
-    from engine.fileio import remove_live_temps
+    from depthlens.engine.fileio import remove_live_temps
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -487,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     with _deferred_signals() as early:  # Qt and the window load: a signal waits for the loop
-        from app.main import run_gui
+        from depthlens.main import run_gui
 
         return run_gui(settings, session=ns.session, theme=ns.theme, explicit=_explicit(ns), early_signal=early)
 

@@ -17,7 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from engine.export import atomic_write
+from depthlens.engine.export import atomic_write
 
 from . import identity
 

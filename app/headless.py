@@ -13,8 +13,8 @@ import os
 import sys
 from collections.abc import Iterator
 
-from engine import Result
-from engine.export import atomic_write
+from depthlens.engine import Result
+from depthlens.engine.export import atomic_write
 
 LOGICAL_HEIGHT = 720  # exports taller than this are rendered at this height and scaled up
 
@@ -52,7 +52,7 @@ def offscreen_chart(
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    from widgets.chart import LayerChart
+    from depthlens.widgets.chart import LayerChart
 
     chart = LayerChart(theme=theme, view=view)
     chart.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)

@@ -18,14 +18,14 @@ ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 
 def version() -> str:
     """The installed depthlens version (what `depthlens --version` prints)."""
-    from engine.export import version as package_version
+    from depthlens.engine.export import version as package_version
 
     return package_version()
 
 
 def icon_svg_bytes() -> bytes:
     """The application icon as SVG (resources/depthlens.svg, read as package data)."""
-    return resources.files("resources").joinpath(ICON_FILE).read_bytes()
+    return resources.files("depthlens.resources").joinpath(ICON_FILE).read_bytes()
 
 
 def icon_image(size: int):

@@ -13,7 +13,7 @@ import sys
 def main() -> int:
     """Import the command line and run it; exit 130 on a Ctrl-C during the imports."""
     try:
-        from app.cli import main as cli_main
+        from depthlens.cli import main as cli_main
     except KeyboardInterrupt:
         sys.stderr.write("depthlens: interrupted\n")
         return 130

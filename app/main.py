@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from engine import Settings
+from depthlens.engine import Settings
 
 SWITCH_INTERVAL_S = 0.0005
 
@@ -82,7 +82,7 @@ def run_gui(
     holder["window"] = window
     code = app.exec()
     bridge.close()
-    from engine.fileio import remove_live_temps
+    from depthlens.engine.fileio import remove_live_temps
 
     remove_live_temps()
     return exit_code(bridge.received) if bridge.received is not None else code

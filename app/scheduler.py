@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine import Settings
-from engine.cost import expected_seconds
+from depthlens.engine import Settings
+from depthlens.engine.cost import expected_seconds
 
 HOLD_S = 0.15  # a running chart job this close to done is let finish before the next request
 DRAG_HOLD_S = 0.5  # ... and this close while a slider is dragged (every frame shown)

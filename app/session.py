@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine import Settings, fileio
+from depthlens.engine import Settings, fileio
 
 VERSION = 1
 APP_TAG = "depthlens-session"

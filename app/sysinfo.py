@@ -78,7 +78,7 @@ def platform_plugin() -> str:
 def cache_budget(engine=None) -> str:
     """The engine's weight-cache budget (and, for a running engine, what it holds)."""
     if engine is None:
-        from engine.weights import DEFAULT_BUDGET
+        from depthlens.engine.weights import DEFAULT_BUDGET
 
         return f"{DEFAULT_BUDGET / MIB:.0f} MiB"
     cache = engine.cache

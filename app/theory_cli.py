@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 
-from engine import Settings, SettingsError, allowed
+from depthlens.engine import Settings, SettingsError, allowed
 
 ANALYSIS_OUTPUTS: tuple[str, ...] = ("hist_csv", "spread_csv", "phase_csv", "jacobian_csv")
 MAX_SEEDS = 256
@@ -18,13 +18,13 @@ GRID_MAX = 2001
 
 
 def _usage(message: str) -> Exception:
-    from app.cli import UsageError
+    from depthlens.cli import UsageError
 
     return UsageError(message)
 
 
 def _seeds_type(text: str) -> int:
-    from app.cli import parse_int, shorten
+    from depthlens.cli import parse_int, shorten
 
     try:
         k = parse_int(text)
@@ -36,7 +36,7 @@ def _seeds_type(text: str) -> int:
 
 
 def _grid_type(text: str) -> tuple[int, int]:
-    from app.cli import parse_int, shorten
+    from depthlens.cli import parse_int, shorten
 
     msg = f"--phase-grid must be NWxNB with each an integer from 2 to {GRID_MAX}, got {shorten(text)}"
     try:
@@ -75,7 +75,7 @@ def wants_analyses(ns: argparse.Namespace) -> bool:
 def check_analyses(ns: argparse.Namespace, settings: Settings) -> None:
     """Reject impossible requests before anything is written (UsageError, exit 2)."""
     if getattr(ns, "jacobian_csv", None):
-        from engine.analysis import check_size
+        from depthlens.engine.analysis import check_size
 
         try:
             check_size(settings)
@@ -92,7 +92,7 @@ def export_analyses(
     `progress_line(what)` (a context manager giving a progress callback or None) shows
     progress of the long ones on a terminal. The caller writes the files, all or none.
     """
-    from engine import analysis as an
+    from depthlens.engine import analysis as an
 
     def progress(what: str):
         return progress_line(what) if progress_line is not None else contextlib.nullcontext()
@@ -119,7 +119,7 @@ def export_analyses(
 
 def add_theory_parser(sub) -> None:
     """`depthlens theory --activation A --scale S --bias-std B [--critical]`."""
-    from app.cli import _float_type, _word_type
+    from depthlens.cli import _float_type, _word_type
 
     th = sub.add_parser(
         "theory",
@@ -141,15 +141,15 @@ def add_theory_parser(sub) -> None:
 
 def cmd_theory(ns: argparse.Namespace) -> int:
     """Print q_star, chi_1, xi (and critical_scale, divergence_scale) one `key=value` per line."""
-    from engine.analysis import critical_scale, divergence_scale, point
-    from engine.export import fmt
+    from depthlens.engine.analysis import critical_scale, divergence_scale, point
+    from depthlens.engine.export import fmt
 
     for field in ("activation", "scale", "bias_std"):
         try:
             Settings().replace(**{field: getattr(ns, field)})
         except SettingsError:
             opt = "--" + field.replace("_", "-")
-            from app.cli import shorten
+            from depthlens.cli import shorten
 
             raise _usage(f"{opt} must be {allowed(field)}, got {shorten(getattr(ns, field))}") from None
     p = point(ns.activation, scale=ns.scale, bias_std=ns.bias_std)
@@ -160,7 +160,7 @@ def cmd_theory(ns: argparse.Namespace) -> int:
         d = divergence_scale(ns.activation, ns.bias_std)
         if d is not None:
             lines.append(f"divergence_scale={fmt(d)}")
-    from app.cli import write_stdout
+    from depthlens.cli import write_stdout
 
     write_stdout("\n".join(lines) + "\n")
     return 0

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import COLUMNS, PRESETS, Result, Settings, SettingsError, fileio
+from depthlens.engine import COLUMNS, PRESETS, Result, Settings, SettingsError, fileio
 
 VERSION = 1
 VIEWS = ("activations", "gradients", "weight_gradients", "both")
@@ -338,4 +338,4 @@ def load_steps(path: str | os.PathLike) -> tuple[Step, ...]:
 
 def default_steps() -> tuple[Step, ...]:
     """The lecture's steps shipped in `resources/walkthrough.json`."""
-    return parse_steps(resources.files("resources").joinpath("walkthrough.json").read_bytes())
+    return parse_steps(resources.files("depthlens.resources").joinpath("walkthrough.json").read_bytes())

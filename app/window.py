@@ -33,12 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import PRESETS, Cancelled, Result, Settings
-from engine.export import atomic_write, csv_text, probe_writable, write_network_npz
-from widgets import theme as themes
-from widgets.chart import VIEW_LABELS, VIEWS, LayerChart
-from widgets.controls import ControlPanel, PresetBar
-from widgets.readout import Readout
+from depthlens.engine import PRESETS, Cancelled, Result, Settings
+from depthlens.engine.export import atomic_write, csv_text, probe_writable, write_network_npz
+from depthlens.widgets import theme as themes
+from depthlens.widgets.chart import VIEW_LABELS, VIEWS, LayerChart
+from depthlens.widgets.controls import ControlPanel, PresetBar
+from depthlens.widgets.readout import Readout
 
 from . import analysis_docks, headless, scheduler
 from .pacer import Pacer

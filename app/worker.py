@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine import Cancelled, Engine, Settings
+from depthlens.engine import Cancelled, Engine, Settings
 
 from .scheduler import Job, Scheduler
 

@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from engine import Engine, Settings
-from engine.propagate import run
+from depthlens.engine import Engine, Settings
+from depthlens.engine.propagate import run
 
 CONFIGS = [(50, 2, 1), (50, 64, 64), (1000, 64, 64), (100, 256, 256), (200, 512, 128)]
 ACTS = ("tanh", "relu")
@@ -136,7 +136,7 @@ def main() -> None:
 
 
 def _theory_uncached(s: Settings) -> None:
-    from engine import theory
+    from depthlens.engine import theory
 
     theory._mean_field_layers.cache_clear()
     theory._identity_layers.cache_clear()

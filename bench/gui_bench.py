@@ -25,13 +25,13 @@ TARGETS = {"p95": 33.0, "stall": 50.0, "cold": 1500.0}
 
 
 def _app():
-    from app.main import make_app
+    from depthlens.main import make_app
 
     return make_app()
 
 
 def _window(settings):
-    from app.window import MainWindow
+    from depthlens.window import MainWindow
 
     w = MainWindow(settings)
     w.resize(1400, 860)
@@ -77,7 +77,7 @@ def _pump(seconds: float) -> None:
 
 def latency(depth: int, n: int = 64, batch: int = 64, samples: int = 40) -> tuple[float, float]:
     """(median, p95) in ms from a scale-slider change to the chart holding the result."""
-    from engine import Settings
+    from depthlens.engine import Settings
 
     s0 = Settings(depth=depth, width=n, batch=batch, activation="tanh", init="gaussian", scale=1.0)
     w = _window(s0)
@@ -171,7 +171,7 @@ def drag_stalls(control, lo: float, hi: float, seconds: float, *, integer: bool,
 
 def stall(depth_hi: int = 1000, seconds: float = 5.0) -> tuple[float, float, int, int]:
     """(longest heartbeat gap ms, p99 gap ms, results shown, slider steps) during a drag."""
-    from engine import Settings
+    from depthlens.engine import Settings
 
     s0 = Settings(depth=1, width=64, batch=64, activation="tanh", init="gaussian", scale=1.0)
     w = _window(s0)
@@ -187,10 +187,10 @@ def stall(depth_hi: int = 1000, seconds: float = 5.0) -> tuple[float, float, int
 CHILD = r"""
 import sys, time
 from PySide6.QtCore import QEvent, QObject, QTimer
-from app.main import make_app
-from engine import PRESETS
+from depthlens.main import make_app
+from depthlens.engine import PRESETS
 app = make_app()
-from app.window import MainWindow
+from depthlens.window import MainWindow
 w = MainWindow(PRESETS["lecture-explode"].settings)
 
 class Painted(QObject):

@@ -25,8 +25,8 @@ KINDS = ("chart", "distributions", "spread", "phase_point", "jacobian")
 def _window(settings, views: bool = True):
     from PySide6.QtCore import Qt
 
-    from app.window import MainWindow
     from bench.gui_bench import _wait
+    from depthlens.window import MainWindow
 
     w = MainWindow(settings)
     w.resize(1920, 1080)
@@ -66,7 +66,7 @@ def drag(which: str, seconds: float = 5.0, views: bool = True) -> tuple[float, f
     `views` False: the same drag with every analysis view hidden and the spread off (baseline).
     """
     from bench.gui_bench import drag_stalls
-    from engine import Settings
+    from depthlens.engine import Settings
 
     s0 = Settings(depth=50, width=64, batch=64, activation="tanh", init="gaussian", scale=1.0)
     w = _window(s0, views)
@@ -91,7 +91,7 @@ def drag(which: str, seconds: float = 5.0, views: bool = True) -> tuple[float, f
 
 def main() -> int:
     """Run both drags and print a table."""
-    from app.main import make_app
+    from depthlens.main import make_app
 
     app = make_app()
     rows = []

@@ -20,7 +20,7 @@ def isolated_qsettings(tmp_path, monkeypatch):
 
 def ini_store(path):
     """A session store in its own file."""
-    from app.session import Store
+    from depthlens.session import Store
 
     return Store(path)
 
@@ -30,7 +30,7 @@ def make_room(make_window, qtbot, tmp_path):
     """Factory: (window, classroom) on `settings`, shown, active, first result drawn."""
 
     def make(settings=None, theme="light", store=None, restore=False, **kw):
-        from app.classroom import attach
+        from depthlens.classroom import attach
 
         window = make_window(settings, theme=theme)
         room = attach(window, store=store or ini_store(tmp_path / "store.ini"), restore=restore, **kw)

@@ -28,7 +28,7 @@ def _no_threads_or_timers_left():
     yield
     import sys
 
-    worker = sys.modules.get("app.worker")
+    worker = sys.modules.get("depthlens.worker")
     if worker is None:
         return
     from PySide6.QtCore import QTimer
@@ -60,8 +60,8 @@ def make_window(qtbot):
     """Factory: a shown MainWindow on `settings`, after its first result is drawn."""
 
     def make(settings=None, theme="light", animate=False):
-        from app.window import MainWindow
-        from engine import Settings
+        from depthlens.engine import Settings
+        from depthlens.window import MainWindow
 
         s = settings or Settings(depth=12, width=8, batch=4)
         w = MainWindow(s, theme=theme)
@@ -95,7 +95,7 @@ def _no_uncaught_errors():
     yield
     import sys
 
-    errors = sys.modules.get("app.errors")
+    errors = sys.modules.get("depthlens.errors")
     if errors is None:
         return
     caught = list(errors.UNHANDLED)

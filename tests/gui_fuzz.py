@@ -32,8 +32,8 @@ def fuzz(window, n_events: int, seed: int, on_event=None) -> dict:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from engine import PRESETS
-    from widgets.chart import VIEWS
+    from depthlens.engine import PRESETS
+    from depthlens.widgets.chart import VIEWS
 
     rng = random.Random(seed)
     errors: list[str] = []
@@ -104,9 +104,9 @@ def main() -> int:
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    from app.main import make_app
-    from app.window import MainWindow
-    from engine import Settings
+    from depthlens.engine import Settings
+    from depthlens.main import make_app
+    from depthlens.window import MainWindow
 
     def quiet(_mode, _context, message):  # the offscreen platform's full-screen notice, per F11
         if "propagateSizeHints" not in message:
@@ -116,8 +116,8 @@ def main() -> int:
     app = make_app()
     import tempfile
 
-    from app.classroom import attach
-    from app.session import Store
+    from depthlens.classroom import attach
+    from depthlens.session import Store
 
     window = MainWindow(Settings(depth=12, width=8, batch=4))
     window.chart.animation_ms = 0

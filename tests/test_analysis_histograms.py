@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from engine import ACTIVATIONS, INITS, INPUTS, Cancelled, Settings
-from engine.analysis import asinh_decades, decades_to_value, distributions
-from engine.propagate import run
-from engine.weights import WeightCache
+from depthlens.engine import ACTIVATIONS, INITS, INPUTS, Cancelled, Settings
+from depthlens.engine.analysis import asinh_decades, decades_to_value, distributions
+from depthlens.engine.propagate import run
+from depthlens.engine.weights import WeightCache
 
 
 def _reference(settings):

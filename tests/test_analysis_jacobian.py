@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from engine import Cancelled, Engine, Settings, SettingsError
-from engine.activations import dphi, phi
-from engine.analysis import JacobianTooLarge, jacobian_csv_text, jacobian_spectrum
-from engine.theory import mean_field
+from depthlens.engine import Cancelled, Engine, Settings, SettingsError
+from depthlens.engine.activations import dphi, phi
+from depthlens.engine.analysis import JacobianTooLarge, jacobian_csv_text, jacobian_spectrum
+from depthlens.engine.theory import mean_field
 
 
 @pytest.mark.parametrize(("scale", "depth"), [(1.0, 30), (1.3, 20), (0.7, 50), (10.0, 200)])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from engine import Cancelled
-from engine.analysis import (
+from depthlens.engine import Cancelled
+from depthlens.engine.analysis import (
     chi_1,
     critical_scale,
     depth_scale,
@@ -17,8 +17,8 @@ from engine.analysis import (
     phase_diagram,
     point,
 )
-from engine.phase import chis, fixed_points
-from engine.theory import mean_field, moments
+from depthlens.engine.phase import chis, fixed_points
+from depthlens.engine.theory import mean_field, moments
 
 SMOOTH = ("tanh", "sigmoid", "gelu", "selu", "swish")
 
@@ -158,7 +158,7 @@ def test_critical_scale_none_and_max_scale():
     assert critical_scale("tanh", 0.5, max_scale=1.2) is None
     assert critical_scale("tanh", 0.0) == pytest.approx(1.0, abs=1e-9)
     s = critical_scale("selu", 0.0)  # q* = 0 below it: chi_1 = s^2 lambda^2 (1 + alpha^2) / 2
-    from engine.activations import SELU_ALPHA, SELU_LAMBDA
+    from depthlens.engine.activations import SELU_ALPHA, SELU_LAMBDA
 
     assert s == pytest.approx(math.sqrt(2 / (SELU_LAMBDA**2 * (1 + SELU_ALPHA**2))), rel=1e-6)
 

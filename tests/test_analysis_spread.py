@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from engine import Cancelled, Engine, Settings
-from engine.analysis import SPREAD_QUANTITIES, percentiles, seed_list, spread
+from depthlens.engine import Cancelled, Engine, Settings
+from depthlens.engine.analysis import SPREAD_QUANTITIES, percentiles, seed_list, spread
 
 
 def test_band_is_wider_at_small_width_hanin_rolnick():

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from engine import ACTIVATIONS, INITS, Settings
-from widgets.chart import VIEWS
+from depthlens.engine import ACTIVATIONS, INITS, Settings
+from depthlens.widgets.chart import VIEWS
 
 START = Settings(depth=12, width=8, batch=4, activation="tanh", init="gaussian", scale=1.0, seed=3)
 SHIFT = Qt.KeyboardModifier.ShiftModifier

@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QFormLayout, QToolBar
 
-from app import classroom
-from engine import Settings
-from widgets import theme as themes
+from depthlens import classroom
+from depthlens.engine import Settings
+from depthlens.widgets import theme as themes
 
 pytest_plugins = ("classroom_util",)
 

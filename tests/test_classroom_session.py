@@ -8,8 +8,9 @@ import os
 import pytest
 from PySide6.QtCore import QRect
 
-from app import classroom
-from app.session import (
+from depthlens import classroom
+from depthlens.engine import Settings
+from depthlens.session import (
     MAX_BYTES,
     VERSION,
     Session,
@@ -19,7 +20,6 @@ from app.session import (
     parse_session,
     read_session_file,
 )
-from engine import Settings
 
 pytest_plugins = ("classroom_util",)
 
@@ -158,7 +158,7 @@ def test_store_round_trip_through_close(make_room, qtbot, tmp_path, big_screen):
 
 
 def test_explicit_command_line_settings_and_theme_win_over_the_store(make_window, tmp_path):
-    from app.classroom import attach
+    from depthlens.classroom import attach
 
     store = ini_store(tmp_path / "s.ini")
     store.save(Session(OTHER, "dark", "gradients", 1.0))
@@ -232,8 +232,8 @@ def test_depthlens_session_option_starts_from_the_file(qtbot, tmp_path, isolated
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app import cli
-    from app.window import MainWindow
+    from depthlens import cli
+    from depthlens.window import MainWindow
 
     path = tmp_path / "start.json"
     path.write_text(Session(OTHER, "projector", "gradients", 1.0).to_json(with_window=False))

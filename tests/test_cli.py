@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.cli import main
-from engine import COLUMNS, PRESETS, Engine, Settings
-from engine.export import csv_text
+from depthlens.cli import main
+from depthlens.engine import COLUMNS, PRESETS, Engine, Settings
+from depthlens.engine.export import csv_text
 
 
 def run_cli(args, capsys):
@@ -135,7 +135,7 @@ def test_unwritable_path_exits_1_and_leaves_nothing(tmp_path, capsys):
 
 
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
-    from engine import export
+    from depthlens.engine import export
 
     target = tmp_path / "x.csv"
     target.write_text("old content")
@@ -175,7 +175,7 @@ def test_explicit_options_override_the_preset(capsys):
 
 def test_console_entry_point_and_python_m_app(tmp_path):
     exe = os.path.join(os.path.dirname(sys.executable), "depthlens")
-    for cmd in ([exe], [sys.executable, "-m", "app"]):
+    for cmd in ([exe], [sys.executable, "-m", "depthlens"]):
         out = subprocess.run(
             [*cmd, "export", "--preset", "lecture-vanish", "--csv", "-"], capture_output=True, text=True, check=True
         )
@@ -186,14 +186,14 @@ def test_console_entry_point_and_python_m_app(tmp_path):
 
 def test_no_display_says_so_in_one_line():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    out = subprocess.run([sys.executable, "-m", "app"], capture_output=True, text=True, env=env)
+    out = subprocess.run([sys.executable, "-m", "depthlens"], capture_output=True, text=True, env=env)
     assert out.returncode == 1
     assert "no display" in out.stderr and "depthlens export" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
 
 
 def test_exported_files_get_the_usual_permissions(tmp_path):
-    from engine import export
+    from depthlens.engine import export
 
     old = os.umask(0o022)
     try:
@@ -212,7 +212,7 @@ def test_exported_files_get_the_usual_permissions(tmp_path):
     ],
 )
 def test_streamed_npz_equals_the_in_memory_npz(tmp_path, settings):
-    from engine.export import write_network_npz, write_npz
+    from depthlens.engine.export import write_network_npz, write_npz
 
     engine = Engine()
     write_npz(engine.network(settings), tmp_path / "mem.npz")
@@ -227,8 +227,8 @@ def test_streamed_npz_equals_the_in_memory_npz(tmp_path, settings):
 
 
 def test_cancelled_streamed_npz_leaves_nothing(tmp_path):
-    from engine import Cancelled
-    from engine.export import write_network_npz
+    from depthlens.engine import Cancelled
+    from depthlens.engine.export import write_network_npz
 
     (tmp_path / "net.npz").write_bytes(b"old")  # an existing file is left as it was
     calls = [0]
@@ -244,8 +244,8 @@ def test_cancelled_streamed_npz_leaves_nothing(tmp_path):
 
 
 def test_exports_keep_the_process_umask(tmp_path):
-    from engine.export import atomic_write
-    from engine.fileio import _umask
+    from depthlens.engine.export import atomic_write
+    from depthlens.engine.fileio import _umask
 
     old = os.umask(0o027)
     try:

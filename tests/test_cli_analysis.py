@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.cli import main
-from engine import Settings
-from engine.analysis import critical_scale, jacobian_spectrum, phase_diagram, spread
+from depthlens.cli import main
+from depthlens.engine import Settings
+from depthlens.engine.analysis import critical_scale, jacobian_spectrum, phase_diagram, spread
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SMALL = ["--depth", "6", "--width", "8", "--batch", "4", "--activation", "relu", "--scale", "1.4", "--seed", "5"]
@@ -192,7 +192,7 @@ def test_theory_bad_options(capsys, args, needle):
 def test_subprocess_theory_and_export(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     r = subprocess.run(
-        [sys.executable, "-m", "app", "theory", "--activation", "tanh", "--scale", "1.2", "--critical"],
+        [sys.executable, "-m", "depthlens", "theory", "--activation", "tanh", "--scale", "1.2", "--critical"],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )
     assert r.returncode == 0, r.stderr
@@ -200,13 +200,13 @@ def test_subprocess_theory_and_export(tmp_path):
     assert keys == ["q_star", "chi_1", "xi", "critical_scale"] and float(kv["critical_scale"]) == pytest.approx(1.0)
     p = tmp_path / "s.csv"
     r = subprocess.run(
-        [sys.executable, "-m", "app", "export", "--depth", "4", "--width", "4", "--seeds", "2",
+        [sys.executable, "-m", "depthlens", "export", "--depth", "4", "--width", "4", "--seeds", "2",
          "--spread-csv", str(p)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )
     assert r.returncode == 0, r.stderr
     assert len(pd.read_csv(p, comment="#")) == 3 * 5
-    r = subprocess.run([sys.executable, "-m", "app", "theory", "--scale", "-1"], capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "depthlens", "theory", "--scale", "-1"], capture_output=True, text=True,
                        env=env, cwd=ROOT, timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--scale" in r.stderr
 

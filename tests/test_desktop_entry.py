@@ -12,8 +12,8 @@ import sys
 import pytest
 from PySide6.QtGui import QImage
 
-from app import desktop_entry, identity
-from app.cli import main
+from depthlens import desktop_entry, identity
+from depthlens.cli import main
 
 EXE = str(pathlib.Path(sys.executable).with_name("depthlens"))
 VALIDATE = shutil.which("desktop-file-validate")
@@ -106,7 +106,7 @@ def test_installed_command_writes_a_valid_entry_and_the_icons(tmp_path):
     [
         ["/opt/my apps/depthlens"],
         ['/tmp/we"ird $dir/back\\slash/100%/depthlens', "--theme", "dark"],
-        [sys.executable, "-m", "app"],
+        [sys.executable, "-m", "depthlens"],
     ],
 )
 def test_exec_quoting_round_trips_and_validates(tmp_path, command):

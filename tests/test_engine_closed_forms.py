@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import LOSSES, PRESETS, Engine, Settings
-from engine.propagate import run
-from engine.weights import WeightCache
+from depthlens.engine import LOSSES, PRESETS, Engine, Settings
+from depthlens.engine.propagate import run
+from depthlens.engine.weights import WeightCache
 
 LECTURE = {
     "init": "identity",
@@ -108,7 +108,7 @@ def test_network_parameters_match_the_pass():
 
 
 def test_run_checks_cancel_and_reports_progress():
-    from engine import Cancelled
+    from depthlens.engine import Cancelled
 
     seen = []
     st = Settings(depth=20, width=8, batch=2)

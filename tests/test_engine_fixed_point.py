@@ -8,10 +8,10 @@ from functools import cache
 import numpy as np
 import pytest
 
-from engine import ACTIVATIONS
-from engine.analysis import critical_scale, divergence_scale, fixed_point, phase_diagram, point
-from engine.fixed_point import LINEAR_FAMILY, Q_CEIL, Q_FLOOR, fixed_points, unstable_fixed_point
-from engine.gauss import d2_at_zero, length_slope, moments
+from depthlens.engine import ACTIVATIONS
+from depthlens.engine.analysis import critical_scale, divergence_scale, fixed_point, phase_diagram, point
+from depthlens.engine.fixed_point import LINEAR_FAMILY, Q_CEIL, Q_FLOOR, fixed_points, unstable_fixed_point
+from depthlens.engine.gauss import d2_at_zero, length_slope, moments
 
 S2 = (0.1, 0.5, 0.9, 1.0, 1.3, 1.76, 2.0, 2.3, 2.7, 3.5, 4.0, 6.0, 12.0, 50.0, 100.0)
 B2 = (0.0, 0.01, 0.05, 0.2, 1.0)
@@ -142,7 +142,7 @@ def test_sigmoid_has_no_critical_point_within_the_slider_range():
 
 def test_selu_blows_up_continuously_in_the_chaotic_phase():
     # E[selu^2] = c_inf q + bounded with c_inf = lambda^2/2: q* -> inf as s^2 -> 2/lambda^2.
-    from engine.activations import SELU_LAMBDA
+    from depthlens.engine.activations import SELU_LAMBDA
 
     c = critical_scale("selu", 0.0)
     d = divergence_scale("selu", 0.0)

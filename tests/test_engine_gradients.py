@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import ACTIVATIONS, LOSSES, Engine, Settings
-from engine.activations import dphi, phi
-from engine.weights import draw_readout
+from depthlens.engine import ACTIVATIONS, LOSSES, Engine, Settings
+from depthlens.engine.activations import dphi, phi
+from depthlens.engine.weights import draw_readout
 
 
 def loss(net, activation, x=None, W=None):
@@ -107,7 +107,7 @@ def test_random_readout_rows_have_unit_rms_and_are_prefix_stable_in_batch():
     assert not np.array_equal(draw_readout(4, 4, 40), r[:4])  # a new seed is a new readout
     assert not np.array_equal(draw_readout(3, 4, 41)[:, :40], r[:4])  # and so is a new width
     # independent of the input drawn from the same seed
-    from engine.weights import draw_input
+    from depthlens.engine.weights import draw_input
 
     x = draw_input("gaussian", 3, 9, 40)
     assert abs(np.corrcoef(x.ravel(), r.ravel())[0, 1]) < 0.2

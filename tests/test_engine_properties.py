@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import ACTIVATIONS, DTYPES, INITS, INPUTS, RANGES, Engine, Settings, SettingsError
+from depthlens.engine import ACTIVATIONS, DTYPES, INITS, INPUTS, RANGES, Engine, Settings, SettingsError
 
 valid = st.builds(
     Settings,

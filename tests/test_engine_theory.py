@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from engine import ACTIVATIONS, Engine, Settings
-from engine.activations import LEAKY_SLOPE, dphi, phi
-from engine.theory import mean_field, moments, predict
+from depthlens.engine import ACTIVATIONS, Engine, Settings
+from depthlens.engine.activations import LEAKY_SLOPE, dphi, phi
+from depthlens.engine.theory import mean_field, moments, predict
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -51,7 +51,7 @@ def test_expectations_accurate_to_1e6_against_brute_force(activation, v):
 
 def test_relu_derivative_expectation_is_one_half_at_every_variance():
     # The quadrature trap: a node at 0 would get E[relu'^2] wrong.
-    from engine.theory import gauss_expect
+    from depthlens.engine.theory import gauss_expect
 
     for v in (1e-12, 1.0, 1e12):
         assert gauss_expect(lambda x: (x > 0).astype(float), v) == pytest.approx(0.5, rel=1e-12)
@@ -289,7 +289,7 @@ def test_theory_reports_the_fixed_points_and_a_runaway():
 def test_he_relu_at_the_default_loss_keeps_the_gradient_flat():
     # Before the random readout the sum loss made he-relu's gradients grow ~5x from the
     # output to the input; now input and output gradient RMS stay within 2x of each other.
-    from engine import PRESETS
+    from depthlens.engine import PRESETS
 
     eng = Engine()
     base = PRESETS["he-relu"].settings

@@ -15,8 +15,8 @@ from conftest import wait_shown
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from app import errors, startup
-from app.crashlog import CrashLog, collect
+from depthlens import errors, startup
+from depthlens.crashlog import CrashLog, collect
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -103,7 +103,7 @@ INNER_TESTS = '''
 import threading
 import pytest
 from PySide6.QtCore import QTimer
-from app import errors
+from depthlens import errors
 
 
 def boom():
@@ -157,7 +157,7 @@ def test_under_pytest_the_hooks_fail_the_test_instead_of_opening_a_dialog(tmp_pa
 # -- the crash log ------------------------------------------------------------------------
 CRASH = """
 import faulthandler, pathlib, sys
-from app import crashlog
+from depthlens import crashlog
 log = crashlog.start(pathlib.Path(sys.argv[1]))
 print(log.path, flush=True)
 if sys.argv[2] == "crash":
@@ -166,7 +166,7 @@ if sys.argv[2] == "crash":
 
 NEXT_START = """
 import pathlib, sys
-from app import crashlog
+from depthlens import crashlog
 log = crashlog.start(pathlib.Path(sys.argv[1]))
 print(log.notice())
 """

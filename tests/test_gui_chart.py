@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from engine import PRESETS, Engine, Settings
-from widgets.chart import (
+from depthlens.engine import PRESETS, Engine, Settings
+from depthlens.widgets.chart import (
     EXPLODING,
     HEALTHY,
     NONFINITE,
@@ -20,7 +20,7 @@ from widgets.chart import (
     series_data,
     y_limits,
 )
-from widgets.readout import Readout, describe, sci, verdict
+from depthlens.widgets.readout import Readout, describe, sci, verdict
 
 ENGINE = Engine()
 
@@ -169,7 +169,7 @@ def test_readout_widget_colours_the_verdict(qtbot):
 
 
 def test_axis_labels_between_decades_when_few_are_in_view(qapp):
-    from widgets.chart import PowerAxis, power_label
+    from depthlens.widgets.chart import PowerAxis, power_label
 
     assert power_label(3.0) == "10³"
     assert power_label(-2.0) == "10⁻²"
@@ -185,8 +185,8 @@ def test_axis_labels_between_decades_when_few_are_in_view(qapp):
 
 
 def test_readout_never_shows_a_near_one_factor_as_one():
-    from engine import PRESETS, Engine
-    from widgets.readout import caveat_sentence, describe
+    from depthlens.engine import PRESETS, Engine
+    from depthlens.widgets.readout import caveat_sentence, describe
 
     res = Engine().compute(PRESETS["he-relu"].settings)
     first = describe(res)[0][0]
@@ -198,8 +198,8 @@ def test_readout_never_shows_a_near_one_factor_as_one():
 def test_narrow_log_axis_label_has_no_si_prefix(qtbot):
     # he-relu with the random loss spans less than a decade around 10⁰: pyqtgraph's automatic
     # SI prefix would label that axis "(x0.001)".
-    from engine import PRESETS, Engine
-    from widgets.chart import LayerChart
+    from depthlens.engine import PRESETS, Engine
+    from depthlens.widgets.chart import LayerChart
 
     chart = LayerChart()
     qtbot.addWidget(chart)

@@ -11,11 +11,11 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import cli
-from app.headless import export_images, render_svg
-from app.window import default_name
-from engine import PRESETS, Engine
-from engine.export import csv_text
+from depthlens import cli
+from depthlens.engine import PRESETS, Engine
+from depthlens.engine.export import csv_text
+from depthlens.headless import export_images, render_svg
+from depthlens.window import default_name
 
 LECTURE = PRESETS["lecture-explode"].settings
 
@@ -128,8 +128,8 @@ def test_large_npz_is_written_by_the_engine_thread_and_close_cancels_it(qtbot, t
     refused; closing mid-write leaves no file."""
     import time
 
-    from app.window import MainWindow
-    from engine import Settings
+    from depthlens.engine import Settings
+    from depthlens.window import MainWindow
 
     w = MainWindow(Settings(depth=120, width=256, batch=2))
     qtbot.addWidget(w)

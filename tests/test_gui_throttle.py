@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from app import scheduler
-from engine import Settings
+from depthlens import scheduler
+from depthlens.engine import Settings
 from tests.conftest import wait_shown
 
 
 def test_worker_is_strict_latest_wins():
     # no "interim" path: a superseded job is cancelled and its result never shown
-    from app.worker import EngineWorker
+    from depthlens.worker import EngineWorker
 
     assert not hasattr(EngineWorker, "interim_budget_s")
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import wait_shown
 
-from app.worker import CHART
-from engine import COLUMNS, PRESETS, Engine, Settings
-from widgets.chart import power_label
+from depthlens.engine import COLUMNS, PRESETS, Engine, Settings
+from depthlens.widgets.chart import power_label
+from depthlens.worker import CHART
 
 BASE = Settings(depth=12, width=8, batch=4, activation="tanh", init="gaussian", scale=1.0)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from conftest import wait_shown
 from gui_fuzz import fuzz
 
-from app.worker import CHART
-from engine import Settings
+from depthlens.engine import Settings
+from depthlens.worker import CHART
 
 
 def test_a_small_request_never_waits_behind_a_long_one(make_window, qtbot):
@@ -25,8 +25,8 @@ def test_a_small_request_never_waits_behind_a_long_one(make_window, qtbot):
 
 
 def test_seeded_gui_fuzz_leaves_a_consistent_window(make_window, qtbot, tmp_path):
-    from app.classroom import attach
-    from app.session import Store
+    from depthlens.classroom import attach
+    from depthlens.session import Store
 
     window = make_window(Settings(depth=12, width=8, batch=4))
     attach(window, store=Store(tmp_path / "store.conf"), restore=False)

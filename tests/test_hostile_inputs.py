@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
-from app.session import Session, Store, parse_session, read_session_file
-from app.walkthrough import WalkthroughError, load_steps, parse_steps
-from engine import Engine, Settings, fileio
+from depthlens.cli import main
+from depthlens.engine import Engine, Settings, fileio
+from depthlens.session import Session, Store, parse_session, read_session_file
+from depthlens.walkthrough import WalkthroughError, load_steps, parse_steps
 
 ROOT = Path(__file__).resolve().parents[1]
-CMD = [sys.executable, "-m", "app"]  # the depthlens command, from this tree
+CMD = [sys.executable, "-m", "depthlens"]  # the depthlens command, from this tree
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 CRASH_STORE = b"[session]\njson=@Variant(\x00\x00\x00\x0b\x7f\xff\xff\xff)\n"  # aborted Qt's INI reader
 
@@ -53,11 +53,11 @@ def depthlens(args, tmp_path, timeout=60, **kw):
 GUI_DRIVER = r"""
 import os, signal, sys
 sys.argv = ["depthlens"]
-from app.main import make_app
+from depthlens.main import make_app
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from app import cli
-from app.window import MainWindow
+from depthlens import cli
+from depthlens.window import MainWindow
 action, args = sys.argv_extra = (os.environ["DL_ACTION"], os.environ["DL_ARGS"].split())
 app = make_app()
 
@@ -71,7 +71,7 @@ def act():
     elif action in ("term", "int"):
         os.kill(os.getpid(), signal.SIGTERM if action == "term" else signal.SIGINT)
     elif action == "npz-term":
-        from engine import Settings
+        from depthlens.engine import Settings
         big = Settings(depth=300, width=1024, batch=4, init="gaussian", dtype="float32")
         w.set_settings(big)
         folder = os.path.dirname(os.environ["DL_NPZ"])
@@ -249,7 +249,7 @@ def test_read_regular_refuses_a_fifo_swapped_in_after_the_check(tmp_path, monkey
 
 
 def test_steps_file_markup_is_shown_as_text_and_bounded(qtbot):
-    from widgets.walkthrough_panel import WalkthroughPanel
+    from depthlens.widgets.walkthrough_panel import WalkthroughPanel
 
     spec = {"version": 1, "steps": [{"title": "<img src='/tmp/fifo'>", "caption": "<img src='/tmp/fifo'> **bold**"}]}
     (step,) = parse_steps(json.dumps(spec))
@@ -464,7 +464,7 @@ def test_an_overflowing_weight_gradient_is_counted():
 
 
 def test_the_chart_names_the_layer_and_the_cause(qtbot):
-    from widgets.chart import LayerChart, overflow_label
+    from depthlens.widgets.chart import LayerChart, overflow_label
 
     r = Engine().compute(Settings(activation="relu", init="gaussian", scale=10, depth=100, dtype="float32"))
     assert overflow_label(r, "gradient_rms", 99) == (
@@ -483,9 +483,9 @@ def test_the_chart_names_the_layer_and_the_cause(qtbot):
 def test_spread_band_of_an_overflowed_net_warns_nothing(qtbot, recwarn):
     import warnings
 
-    from engine.spread import spread
-    from widgets.chart import LayerChart
-    from widgets.spread_band import SpreadBand
+    from depthlens.engine.spread import spread
+    from depthlens.widgets.chart import LayerChart
+    from depthlens.widgets.spread_band import SpreadBand
 
     s = Settings(activation="relu", init="gaussian", scale=10, depth=80, width=16, batch=4, dtype="float32")
     chart = LayerChart()
@@ -721,7 +721,7 @@ def test_steps_version_must_be_the_integer_1(version):
 
 
 def test_a_caption_of_one_long_word_wraps(qtbot):
-    from widgets.walkthrough_panel import WalkthroughPanel
+    from depthlens.widgets.walkthrough_panel import WalkthroughPanel
 
     panel = WalkthroughPanel()
     qtbot.addWidget(panel)

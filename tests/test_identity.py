@@ -8,8 +8,8 @@ import tomllib
 
 import pytest
 
-from app import identity
-from app.main import make_app
+from depthlens import identity
+from depthlens.main import make_app
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BAR_COLUMNS = (1, 4, 7, 10, 13)  # left pixel column of each bar at 16 px

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import COLUMNS, PRESETS, Engine, Settings
-from engine.export import csv_text
+from depthlens.engine import COLUMNS, PRESETS, Engine, Settings
+from depthlens.engine.export import csv_text
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import pytest
 def pacer(qtbot):
     from PySide6.QtWidgets import QWidget
 
-    from app.pacer import Pacer
+    from depthlens.pacer import Pacer
 
     owner = QWidget()
     qtbot.addWidget(owner)
@@ -84,7 +84,7 @@ def test_flush_runs_everything_now_and_stop_drops_it(qtbot, pacer):
 
 
 def test_window_results_are_paced_not_drawn_inside_the_signal(qtbot, make_window):
-    from engine import Settings
+    from depthlens.engine import Settings
 
     w = make_window(Settings(depth=6, width=8, batch=4))
     seen = []

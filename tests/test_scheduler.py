@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from app import scheduler as sch
-from engine import Settings
+from depthlens import scheduler as sch
+from depthlens.engine import Settings
 
 
 def job():

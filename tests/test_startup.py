@@ -10,8 +10,8 @@ import threading
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from app import cli
-from app.window import MainWindow
+from depthlens import cli
+from depthlens.window import MainWindow
 
 pytest_plugins = ("classroom_util",)
 

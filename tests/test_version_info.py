@@ -14,8 +14,8 @@ import PySide6
 from PySide6.QtCore import Qt, qVersion
 from PySide6.QtWidgets import QApplication
 
-from app import about, sysinfo
-from app.cli import main
+from depthlens import about, sysinfo
+from depthlens.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PYPROJECT_VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]

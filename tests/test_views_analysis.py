@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.analysis_docks import DIST, JACOBIAN, PHASE, PHASE_POINT, SPREAD, VIEWS
-from engine import Settings
+from depthlens.analysis_docks import DIST, JACOBIAN, PHASE, PHASE_POINT, SPREAD, VIEWS
+from depthlens.engine import Settings
 
 SMALL = Settings(depth=6, width=8, batch=4, activation="tanh", init="gaussian", scale=1.0)
 
@@ -187,7 +187,7 @@ def test_deep_spread_is_one_continuous_band(qtbot, make_window):
     """Beyond BOXES_UP_TO layers the band is one filled area (fast), with the same numbers."""
     from PySide6.QtCore import QPointF
 
-    from widgets.spread_band import BOXES_UP_TO
+    from depthlens.widgets.spread_band import BOXES_UP_TO
 
     s = Settings(depth=BOXES_UP_TO + 50, width=8, batch=4)
     w = make_window(s)
@@ -264,8 +264,8 @@ def test_phase_readout_reproduces_the_reference_values(qtbot, make_window, activ
 
 
 def test_phase_view_colours_the_unbounded_region_and_draws_the_jump_dashed(qtbot):
-    from engine.analysis import phase_diagram
-    from widgets.phase_view import UNBOUNDED_COLOUR, PhaseView
+    from depthlens.engine.analysis import phase_diagram
+    from depthlens.widgets.phase_view import UNBOUNDED_COLOUR, PhaseView
 
     view = PhaseView()
     qtbot.addWidget(view)
@@ -292,8 +292,8 @@ def test_phase_view_colours_the_unbounded_region_and_draws_the_jump_dashed(qtbot
 
 
 def test_phase_readout_names_the_region():
-    from engine.analysis import point
-    from widgets.phase_view import readout_text
+    from depthlens.engine.analysis import point
+    from depthlens.widgets.phase_view import readout_text
 
     unb = readout_text(point("gelu", scale=1.6, bias_std=math.sqrt(0.05)), math.nan, 2.4166)
     assert "q* = ∞" in unb and "q* unbounded region" in unb
@@ -496,8 +496,8 @@ def test_progress_shows_for_heavy_jobs_and_hides_on_result(qtbot, make_window):
 
 
 def test_no_tween_while_dragging_with_views_open(qtbot):
-    from app.window import MainWindow
-    from engine import Settings
+    from depthlens.engine import Settings
+    from depthlens.window import MainWindow
 
     w = MainWindow(Settings(depth=8, width=8, batch=4))
     qtbot.addWidget(w)

@@ -84,7 +84,7 @@ def test_the_wheel_holds_one_package_and_every_resource(installed):
     for package in ("engine", "widgets", "resources"):
         assert f"depthlens/{package}/__init__.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "depthlens = depthlens.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "depthlens = depthlens.launch:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_nothing_named_app_or_engine_is_installed_and_the_dummy_app_survives(installed):

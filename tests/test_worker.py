@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from app.worker import CHART, EngineWorker, live_threads
-from engine import Cancelled, Settings
+from depthlens.engine import Cancelled, Settings
+from depthlens.worker import CHART, EngineWorker, live_threads
 
 
 @pytest.fixture
@@ -170,7 +170,7 @@ def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
     """A background kind (file export) yields to the other kinds at every cancel() check."""
     import time
 
-    from app.worker import EngineWorker
+    from depthlens.worker import EngineWorker
 
     worker = EngineWorker()
     worker.background_kinds.add("slow")

@@ -18,7 +18,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # after the thread settings
 
-from engine import Engine, Settings
+from depthlens.engine import Engine, Settings
 
 
 def main(argv: list[str]) -> int:

@@ -26,7 +26,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont
 from PySide6.QtWidgets import QToolTip
 
-from engine import COLUMNS, Result
+from depthlens.engine import COLUMNS, Result
 
 from . import theme as themes
 

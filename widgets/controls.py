@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import ACTIVATIONS, DTYPES, INITS, INPUTS, LOSSES, PRESETS, Settings
+from depthlens.engine import ACTIVATIONS, DTYPES, INITS, INPUTS, LOSSES, PRESETS, Settings
 
 THROTTLE_MS = 16
 SLIDER_STEPS = 1000

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QButtonGroup, QCheckBox, QLabel, QRadioButton
 
-from engine.analysis import Distributions, Histogram, asinh_decades, decades_to_value
+from depthlens.engine.analysis import Distributions, Histogram, asinh_decades, decades_to_value
 
 from . import theme as themes
 from .view_base import HEATMAP_CMAP, AnalysisView, decade_step, nice_ceiling, power_label

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
-from engine.analysis import JacobianSpectrum
+from depthlens.engine.analysis import JacobianSpectrum
 
 from . import theme as themes
 from .view_base import AnalysisView, LogValueAxis, power_label

@@ -19,7 +19,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QPushButton
 
-from engine.analysis import PhaseDiagram, PhasePoint
+from depthlens.engine.analysis import PhaseDiagram, PhasePoint
 
 from . import theme as themes
 from .view_base import PHASE_CMAP, AnalysisView

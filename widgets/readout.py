@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-from engine import Result
+from depthlens.engine import Result
 
 from . import theme as themes
 from .chart import HEALTH_DECADES, superscript

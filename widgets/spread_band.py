@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPolygonF
 
-from engine.analysis import Spread
+from depthlens.engine.analysis import Spread
 
 from . import theme as themes
 from .chart import VIEW_SERIES, LayerChart
