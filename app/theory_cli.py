@@ -156,7 +156,8 @@ def cmd_theory(ns: argparse.Namespace) -> int:
     lines = [f"q_star={fmt(p.q_star)}", f"chi_1={fmt(p.chi_1)}", f"xi={fmt(p.xi)}"]
     if ns.critical:
         c = critical_scale(ns.activation, ns.bias_std)
-        lines.append(f"critical_scale={'none' if c is None else fmt(c)}")
+        if c is not None:  # each line only where that point exists (sigmoid: none for S <= 10)
+            lines.append(f"critical_scale={fmt(c)}")
         d = divergence_scale(ns.activation, ns.bias_std)
         if d is not None:
             lines.append(f"divergence_scale={fmt(d)}")
