@@ -192,6 +192,9 @@ class PhaseDiagram:
         return np.isinf(self.q_star)
 
 
+CHUNK = 40_000  # grid points per step of `phase_diagram` between two cancellation checks
+
+
 def phase_diagram(
     activation: str,
     *,
@@ -225,11 +228,18 @@ def phase_diagram(
     sb = np.linspace(b0, b1, nb)
     if activation not in LINEAR_FAMILY:
         tables(activation)  # build (cached) before timing-sensitive work
-    check(0.3)
+    check(0.05)
     S2, B2 = np.meshgrid(sw, sb)
-    q = fixed_points(activation, S2, B2)
-    check(0.6)
-    chi = chis(activation, S2, q)
+    q = np.empty(S2.shape)
+    chi = np.empty(S2.shape)
+    # Row blocks of about CHUNK points: a cancel (or Ctrl-C) is seen within a fraction of a
+    # second even on a 2001 x 2001 grid.
+    rows = max(1, CHUNK // nw)
+    for start in range(0, nb, rows):
+        block = slice(start, min(nb, start + rows))
+        q[block] = fixed_points(activation, S2[block], B2[block])
+        chi[block] = chis(activation, S2[block], q[block])
+        check(0.05 + 0.85 * block.stop / nb)
     xi = depth_scale(chi)
     crit, div = _boundary_lines(activation, sw, sb, q, chi)
     check(1.0)

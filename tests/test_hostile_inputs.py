@@ -741,3 +741,17 @@ def test_a_linear_net_reports_its_finite_gradients_above_an_activation_overflow(
     first_finite = int(np.nonzero(np.isfinite(g))[0][0])
     assert acts_bad < first_finite - 300
     assert np.isfinite(g[first_finite:]).all() and np.isfinite(g).sum() == 310
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_a_long_phase_grid_promptly(tmp_path, sig):
+    proc = subprocess.Popen([*CMD, "export", "--phase-grid", "2001x2001", "--phase-csv", str(tmp_path / "p.csv")],
+                            env=env(tmp_path), stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(3)  # well into the grid
+    t0 = time.monotonic()
+    proc.send_signal(sig)
+    err = proc.communicate(timeout=60)[1].decode()
+    assert time.monotonic() - t0 < 2.0, err
+    assert proc.returncode == 128 + sig and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == [tmp_path / "xdg"] or list(tmp_path.iterdir()) == []
