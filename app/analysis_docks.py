@@ -95,9 +95,8 @@ class AnalysisDocks(QObject):
         super().__init__(window)
         self.window = window
         self.worker = window.worker
-        self.settings: Settings | None = None
-        self.theme_name: str = window.theme_name
-        self.font_scale = 1.0
+        self.settings: Settings | None = None  # of the chart result the views were updated for
+        self.font_scale = 1.0  # the views' display factor (presentation mode scales it)
         self.docks: dict[str, QDockWidget] = {}
         self._views: dict[str, AnalysisView] = {}
         self._visible: dict[str, bool] = dict.fromkeys(VIEWS, False)
@@ -139,6 +138,7 @@ class AnalysisDocks(QObject):
 
         # The window paces every result (one widget update per event-loop pass, app/pacer.py).
         self.pacer = window.pacer
+        window.state.theme_changed.connect(self.set_theme)
         for kind, handler in (
             (DIST, self._on_distributions),
             (SPREAD, self._on_spread),
@@ -225,9 +225,13 @@ class AnalysisDocks(QObject):
             self.band.clear()
             self.spread_label_action.setVisible(False)
 
+    @property
+    def theme_name(self) -> str:
+        """The theme chosen (owned by the window's `state`)."""
+        return self.window.state.theme
+
     def set_theme(self, name: str) -> None:
-        """Follow the window's theme."""
-        self.theme_name = name
+        """Bound to `state.theme_changed`: restyle the views and the spread band."""
         for v in self._views.values():
             v.set_theme(name)
         if self.band is not None:
@@ -529,11 +533,7 @@ class AnalysisDocks(QObject):
         self.spread_label.setText(SPREAD_CAPTION.format(k=self.seeds) + f" ({partial.complete}/{self.seeds} done)")
 
     def _on_chart_shown(self, _result) -> None:
-        # The chart re-shows its result after a theme change: follow it. (Fonts follow the
-        # window's font, which presentation mode and the font-size keys scale.)
-        chart = self.window.chart
-        if chart.theme.name != self.theme_name:
-            self.set_theme(chart.theme.name)
+        # The chart re-shows its result after a theme or view change: redraw the band over it.
         if self.band is not None:
             self.band.redraw()
 

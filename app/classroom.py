@@ -41,7 +41,6 @@ from depthlens.widgets.shortcut_overlay import ShortcutOverlay
 from depthlens.widgets.walkthrough_panel import WalkthroughPanel
 
 from .session import (
-    FONT_SCALE_RANGE,
     Session,
     Store,
     WindowGeometry,
@@ -154,7 +153,6 @@ class Classroom(QObject):
         self.window = window
         self.store = store if store is not None else Store()
         self.messages: list[str] = []
-        self.user_font = 1.0
         self.presenting = False
         self._saved: dict | None = None
         self._base_window_pt = window.font().pointSizeF()
@@ -199,7 +197,10 @@ class Classroom(QObject):
         QApplication.instance().installEventFilter(self._guard)
         window.installEventFilter(self)
         window.chart.result_shown.connect(self._on_result_shown)
-        self.apply_theme(window.theme_name)
+        # Bound to the window's state: a theme or text size chosen anywhere reaches this add-on.
+        window.state.theme_changed.connect(self._theme_shown)
+        window.state.font_scale_changed.connect(lambda _k: self.apply_fonts())
+        self._theme_shown(window.theme_name)
 
     # -- keyboard ------------------------------------------------------------------------
     def _act(self, id_: str, text: str, slot, keys: tuple[str | QKeySequence, ...] = (), tip: str = "") -> QAction:
@@ -232,7 +233,8 @@ class Classroom(QObject):
         a("seed", "New random seed", self.new_seed, ("R",))
         theory = a("theory", "Theory line", self.toggle_theory, ("T",), "Show or hide the theory line (T).")
         theory.setCheckable(True)
-        theory.setChecked(self.window.chart.show_theory)
+        theory.setChecked(self.window.state.theory_shown)
+        self.window.state.theory_shown_changed.connect(theory.setChecked)
         a("view", "Next quantity shown", self.cycle_view, ("G",))
         a("next_step", "Next step", self.next_step, ("PgDown",), "Next walkthrough step (Page Down).")
         a("previous_step", "Previous step", self.previous_step, ("PgUp",), "Previous walkthrough step (Page Up).")
@@ -343,9 +345,7 @@ class Classroom(QObject):
 
     def toggle_theory(self) -> None:
         """Theory line on/off."""
-        on = not self.window.chart.show_theory
-        self.window.chart.set_theory_visible(on)
-        self.actions["theory"].setChecked(on)
+        self.window.state.set_theory_shown(not self.window.state.theory_shown)
 
     def cycle_view(self) -> None:
         """activations -> gradients -> weight gradients -> both."""
@@ -368,11 +368,14 @@ class Classroom(QObject):
         """Text size x `factor` (Ctrl+= / Ctrl+-)."""
         self.set_user_font(self.user_font * factor)
 
+    @property
+    def user_font(self) -> float:
+        """The user's text size factor (owned by the window's `state`)."""
+        return self.window.state.font_scale
+
     def set_user_font(self, k: float) -> None:
-        """The user's text size factor (1 = normal), in every mode."""
-        lo, hi = FONT_SCALE_RANGE
-        self.user_font = min(max(float(k), lo), hi)
-        self.apply_fonts()
+        """The user's text size factor (1 = normal, clamped), in every mode."""
+        self.window.state.set_font_scale(k)  # bound: apply_fonts runs on the change
 
     def screen_scale(self) -> float:
         """The window's size relative to 1920x1080 (geometric mean of width and height ratios).
@@ -411,9 +414,12 @@ class Classroom(QObject):
 
     # -- themes ----------------------------------------------------------------------------
     def apply_theme(self, name: str) -> None:
-        """Theme of the chart, readout, exports, window palette, panel and overlay."""
+        """Choose a theme: chart, readout, exports, window palette, panel and overlay follow."""
+        self.window.state.set_theme(themes.get(name).name)
+
+    def _theme_shown(self, name: str) -> None:
+        """Bound to `state.theme_changed`: the parts of the theme this add-on owns."""
         t = themes.get(name)
-        self.window.set_theme(t.name)
         pal = theme_palette(t.name)
         self.window.setPalette(pal)
         # Menus, dialogs and tooltips are windows of their own: they take the application's
@@ -742,8 +748,7 @@ class Classroom(QObject):
 
     def reset_to_defaults(self) -> None:
         """Default settings, system theme, both quantities, normal text, theory line on."""
-        if not self.window.chart.show_theory:
-            self.toggle_theory()
+        self.window.state.set_theory_shown(True)
         self.apply_session(self.defaults())
         self.step_index = -1
         self.walk_dock.hide()

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -42,6 +42,7 @@ from depthlens.widgets.readout import Readout
 
 from . import analysis_docks, headless, scheduler
 from .pacer import Pacer
+from .state import AppState
 from .worker import CHART, EngineWorker
 
 PNG_SIZES: dict[str, tuple[int, int] | None] = {
@@ -75,7 +76,8 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, theme: str = themes.DEFAULT_THEME) -> None:
         super().__init__()
         self.setWindowTitle("depthlens — vanishing and exploding gradients, live")
-        self.theme_name = themes.get(theme).name
+        # What the user chose lives here; the widgets below bind to it.
+        self.state = AppState(settings or Settings(), theme=themes.get(theme).name, parent=self)
         self.result: Result | None = None
         self.last_error = ""
         self._job_handlers: dict[str, Callable[[object], None]] = {}
@@ -96,11 +98,16 @@ class MainWindow(QMainWindow):
         self.chart = LayerChart(theme=self.theme_name)
         self.chart.setToolTip("")
         self.readout = Readout(theme=self.theme_name)
-        self.controls = ControlPanel(settings or Settings())
-        self.controls.settings_changed.connect(self._on_controls_changed)
+        self.controls = ControlPanel(self.state.settings)
+        self.controls.settings_changed.connect(self._on_user_settings)  # throttled user changes
+        self.state.settings_changed.connect(self._on_settings_changed)
+        self.state.theme_changed.connect(self._apply_theme)
+        self.state.view_changed.connect(self._apply_view)
+        self.state.theory_shown_changed.connect(self.chart.set_theory_visible)
         self._held: Settings | None = None  # a drag's newest request, waiting for the engine
         self._running_settings: Settings | None = None  # the newest chart request sent
         self._running_since = 0.0
+        self._user_change = False
 
         central = QWidget()
         lay = QVBoxLayout(central)
@@ -139,19 +146,27 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._progress)
 
         self.resize(1400, 860)
-        self.set_theme(self.theme_name)
+        self._apply_theme(self.state.theme)
         self.request_compute()
         analysis_docks.attach(self)  # issue 5: distributions, spread, phase, Jacobian docks
 
     # -- public API ------------------------------------------------------------------
+    @property
+    def theme_name(self) -> str:
+        """The colour theme chosen (owned by `state`)."""
+        return self.state.theme
+
     def settings(self) -> Settings:
-        """The settings the controls show."""
-        return self.controls.settings()
+        """The network chosen (owned by `state`)."""
+        return self.state.settings
 
     def set_settings(self, settings: Settings) -> None:
-        """Show `settings` in the controls (no echo) and compute them."""
-        self.controls.set_settings(settings)
-        self.request_compute()
+        """Choose `settings`: the controls show them (no echo) and they are computed."""
+        if settings == self.state.settings:
+            self.controls.set_settings(settings)  # (drops an edit still in the throttle)
+            self.request_compute()  # e.g. a preset clicked again: compute it anyway
+        else:
+            self.state.set_settings(settings)  # the controls follow, see _on_settings_changed
 
     def apply_preset(self, name: str) -> None:
         """Switch to the engine preset `name`."""
@@ -159,25 +174,40 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Preset {name}: {PRESETS[name].description}", 5000)
 
     def set_theme(self, name: str) -> None:
-        """Apply a colour theme to the chart, the readout and the window palette."""
+        """Choose a colour theme (chart, readout, docks and classroom follow `state`)."""
+        self.state.set_theme(themes.get(name).name)
+
+    def _apply_theme(self, name: str) -> None:
         t = themes.get(name)
-        self.theme_name = t.name
         self.chart.set_theme(t.name)
         self.readout.set_theme(t.name)
         self.readout.setStyleSheet(f"QLabel {{ background: {t.background}; color: {t.foreground}; }}")
 
     def set_view(self, view: str) -> None:
         """Show activations, gradients, weight_gradients or both."""
-        self.chart.set_view(view)
-        self._view_buttons[view].setChecked(True)
-        self._view_actions[view].setChecked(True)
+        self.state.set_view(view)
 
-    def _on_controls_changed(self, settings: Settings) -> None:
+    def _apply_view(self, view: str) -> None:
+        self.chart.set_view(view)
+        with QSignalBlocker(self._view_buttons[view]), QSignalBlocker(self._view_actions[view]):
+            self._view_buttons[view].setChecked(True)
+            self._view_actions[view].setChecked(True)
+
+    def _on_user_settings(self, settings: Settings) -> None:
+        self._user_change = True  # may wait for a running job (below); a programmatic change never does
+        try:
+            self.state.set_settings(settings)
+        finally:
+            self._user_change = False
+
+    def _on_settings_changed(self, settings: Settings) -> None:
+        if not self._user_change:  # the controls show what was chosen elsewhere (no echo)
+            self.controls.set_settings(settings)
         # A request that arrives while the chart job runs waits for it (only the newest is
         # kept) instead of cancelling it, when that job will be done soon (judged from its
         # size, not from the last result: a small request never waits behind a long one);
         # the chart then follows a drag frame by frame. A long job is cancelled at once.
-        if self.worker.is_running(CHART) and self._running_job_ends_soon():
+        if self._user_change and self.worker.is_running(CHART) and self._running_job_ends_soon():
             self._held = settings
             return
         self._held = None
