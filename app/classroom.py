@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from depthlens.engine import ACTIVATIONS, INITS, Result
+from depthlens.engine.limits import CONTROL_RANGES
+from depthlens.engine.views import VIEW_LABELS, VIEWS
 from depthlens.widgets import theme as themes
-from depthlens.widgets.chart import VIEW_LABELS, VIEWS
 from depthlens.widgets.shortcut_overlay import ShortcutOverlay
 from depthlens.widgets.walkthrough_panel import WalkthroughPanel
 
@@ -56,8 +57,8 @@ CONTROLS_FACTOR = 1.6  # controls / menus font factor in presentation mode, at 1
 PRESENT_PEN_SCALE = 1.5  # thicker theory line and axes in presentation mode
 PRESENT_DOCK_SHARE = 0.3  # the left column (controls, walkthrough) in presentation mode
 FONT_STEP = 1.1
-SCALE_LIMITS = (0.05, 10.0)  # the scale control's range
-DEPTH_LIMITS = (1, 1000)
+SCALE_LIMITS = CONTROL_RANGES["scale"]
+DEPTH_LIMITS = CONTROL_RANGES["depth"]
 PRIMARY_CONTROLS = ("depth", "scale", "activation")  # stay visible in presentation mode
 SECONDARY_CONTROLS = ("init", "width", "bias_std")  # hidden rows of the "Network" group
 MAX_SEED = 2**31 - 1

@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 
 from depthlens import desktop_entry
 from depthlens.engine import FIELDS, PRESETS, RANGES, Settings, SettingsError, allowed
+from depthlens.engine.views import VIEWS
+from depthlens.session import THEMES
 from depthlens.sysinfo import add_cli_options
 from depthlens.theory_cli import (
     ANALYSIS_OUTPUTS,
@@ -175,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_cli_options(p)  # --version, --info
     add_settings_options(p)
     p.add_argument("--session", metavar="FILE", help="start from a saved session (JSON)")
-    p.add_argument("--theme", choices=("light", "dark", "projector"), help="colour theme")
+    p.add_argument("--theme", choices=THEMES, help="colour theme")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     ex = sub.add_parser("export", help="compute without a display and write CSV/NPZ/PNG/SVG")
@@ -185,10 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--png", metavar="PATH", help="the chart as PNG (rendered offscreen)")
     ex.add_argument("--svg", metavar="PATH", help="the chart as SVG (rendered offscreen)")
     ex.add_argument("--size", metavar="WxH", type=_size_type, default=(1920, 1080), help="PNG size")
-    ex.add_argument("--theme", choices=("light", "dark", "projector"), default="light")
+    ex.add_argument("--theme", choices=THEMES, default="light")
     ex.add_argument(
         "--view",
-        choices=("activations", "gradients", "weight_gradients", "both"),
+        choices=VIEWS,
         default="both",
         help="quantity shown in the PNG/SVG chart",
     )

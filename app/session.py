@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from depthlens.engine import Settings, fileio
+from depthlens.engine.views import VIEWS
+from depthlens.widgets.theme import THEMES as THEME_TABLE
 
 VERSION = 1
 APP_TAG = "depthlens-session"
 MAX_BYTES = 256 * 1024  # a session is ~0.5 kB; anything much larger is not one
-THEMES = ("light", "dark", "projector")
-VIEWS = ("activations", "gradients", "weight_gradients", "both")
+THEMES: tuple[str, ...] = tuple(THEME_TABLE)
 FONT_SCALE_RANGE = (0.5, 4.0)
 MAX_COORD = 100_000  # window coordinates/sizes beyond this are nonsense
 KEYS = ("app", "version", "settings", "theme", "view", "font_scale", "window")

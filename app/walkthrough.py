@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from depthlens.engine import COLUMNS, PRESETS, Result, Settings, SettingsError, fileio
+from depthlens.engine.views import VIEWS
 
 VERSION = 1
-VIEWS = ("activations", "gradients", "weight_gradients", "both")
 OPS = (">", "<", "between", "close")
 QUANTITIES = ("row", "rows", "ratio", "growth", "max_rel_dev", "relative")
 CHECK_KEYS = {"label", "column", "op", "value", "rtol", "with", *QUANTITIES}

@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 
 from depthlens.engine import PRESETS, Cancelled, Result, Settings
 from depthlens.engine.export import atomic_write, csv_text, probe_writable, write_network_npz
+from depthlens.engine.views import VIEW_LABELS, VIEWS
 from depthlens.widgets import theme as themes
-from depthlens.widgets.chart import VIEW_LABELS, VIEWS, LayerChart
+from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.controls import ControlPanel, PresetBar
 from depthlens.widgets.readout import Readout
 

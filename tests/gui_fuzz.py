@@ -33,7 +33,7 @@ def fuzz(window, n_events: int, seed: int, on_event=None) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from depthlens.engine import PRESETS
-    from depthlens.widgets.chart import VIEWS
+    from depthlens.engine.views import VIEWS
 
     rng = random.Random(seed)
     errors: list[str] = []

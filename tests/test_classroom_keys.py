@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from depthlens.engine import ACTIVATIONS, INITS, Settings
-from depthlens.widgets.chart import VIEWS
+from depthlens.engine.views import VIEWS
 
 START = Settings(depth=12, width=8, batch=4, activation="tanh", init="gaussian", scale=1.0, seed=3)
 SHIFT = Qt.KeyboardModifier.ShiftModifier

@@ -158,7 +158,7 @@ def test_window_step_8_he_relu_500_layers(make_room, qtbot):
     qtbot.waitUntil(lambda: len(room.panel.check_lines()) == len(step.live_checks))
     assert all(ok for ok, _ in room.panel.check_lines())
     # the chart colours the last layer healthy (within 10x of the input)
-    from depthlens.widgets.chart import HEALTHY
+    from depthlens.engine.health import HEALTHY
 
     assert window.chart.series("activation_rms").codes[-1] == HEALTHY
 

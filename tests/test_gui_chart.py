@@ -8,18 +8,8 @@ import numpy as np
 import pytest
 
 from depthlens.engine import PRESETS, Engine, Settings
-from depthlens.widgets.chart import (
-    EXPLODING,
-    HEALTHY,
-    NONFINITE,
-    VANISHING,
-    ZERO,
-    LayerChart,
-    PowerAxis,
-    power_label,
-    series_data,
-    y_limits,
-)
+from depthlens.engine.health import EXPLODING, HEALTHY, NONFINITE, VANISHING, ZERO, series_data
+from depthlens.widgets.chart import LayerChart, PowerAxis, power_label, y_limits
 from depthlens.widgets.readout import Readout, describe, sci, verdict
 
 ENGINE = Engine()

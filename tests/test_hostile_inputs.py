@@ -464,7 +464,8 @@ def test_an_overflowing_weight_gradient_is_counted():
 
 
 def test_the_chart_names_the_layer_and_the_cause(qtbot):
-    from depthlens.widgets.chart import LayerChart, overflow_label
+    from depthlens.engine.health import overflow_label
+    from depthlens.widgets.chart import LayerChart
 
     r = Engine().compute(Settings(activation="relu", init="gaussian", scale=10, depth=100, dtype="float32"))
     assert overflow_label(r, "gradient_rms", 99) == (
@@ -538,27 +539,27 @@ def test_subcommand_option_errors_list_that_subcommands_options(capsys):
 
 def test_long_jobs_show_progress_on_a_terminal_only(tmp_path):
     import pty
+    import select
 
-    args = [*CMD, "export", "--phase-grid", "401x401", "--phase-csv", str(tmp_path / "p.csv")]
+    # a grid that takes well over the one-second delay, stopped once progress was seen
+    args = [*CMD, "export", "--phase-grid", "2001x2001", "--phase-csv", str(tmp_path / "p.csv")]
     master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stderr=slave, stdout=subprocess.DEVNULL, env=env(tmp_path))
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 120
     try:
-        proc = subprocess.run(args, stderr=slave, stdout=subprocess.DEVNULL, env=env(tmp_path), timeout=300)
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
+        while b"%" not in seen and time.monotonic() < deadline and proc.poll() is None:
+            if select.select([master], [], [], 0.5)[0]:
+                seen += os.read(master, 65536)
     finally:
+        proc.terminate()
+        proc.wait(timeout=60)
         os.close(master)
-    tty_err = b"".join(chunks).decode("utf-8", "replace")
-    assert proc.returncode == 0
-    assert "phase diagram:" in tty_err and "%" in tty_err
-    piped = subprocess.run(args, capture_output=True, env=env(tmp_path), timeout=300)
+    tty_err = seen.decode("utf-8", "replace")
+    assert "phase diagram:" in tty_err and "%" in tty_err and "left" in tty_err
+    piped = subprocess.run([*CMD, "export", "--phase-grid", "401x401", "--phase-csv", str(tmp_path / "q.csv")],
+                           capture_output=True, env=env(tmp_path), timeout=300)
     assert piped.returncode == 0 and piped.stderr == b""  # nothing when stderr is not a terminal
 
 

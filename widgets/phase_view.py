@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QPushButton
 
 from depthlens.engine.analysis import PhaseDiagram, PhasePoint
+from depthlens.engine.config import RANGES
 
 from . import theme as themes
 from .view_base import PHASE_CMAP, AnalysisView
@@ -28,8 +29,8 @@ DEFAULT_W2 = (0.0, 4.0)
 DEFAULT_B2 = (0.0, 0.5)
 CHI_DECADES = math.log10(4.0)  # colours span chi_1 = 1/4 .. 4
 RESOLUTION = (81, 51)  # grid points along sigma_w^2, sigma_b^2
-MAX_W2 = 100.0  # scale <= 10
-MAX_B2 = 1.0  # bias_std <= 1
+MAX_W2 = RANGES["scale"][1] ** 2  # sigma_w^2 = scale^2
+MAX_B2 = RANGES["bias_std"][1] ** 2
 UNBOUNDED_COLOUR = "#CC79A7"  # Okabe-Ito reddish purple: not a colour of cividis
 NO_CRITICAL = "none within the slider's range (s ≤ 10)"
 REGION_WORDS = {

@@ -14,9 +14,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from depthlens.engine import Result
+from depthlens.engine.health import HEALTH_DECADES
 
 from . import theme as themes
-from .chart import HEALTH_DECADES, superscript
+from .chart import superscript
 
 VERDICTS = ("vanishing", "stable", "exploding")
 

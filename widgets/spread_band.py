@@ -17,9 +17,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainterPath, QPolygonF
 
 from depthlens.engine.analysis import Spread
+from depthlens.engine.views import VIEW_SERIES
 
 from . import theme as themes
-from .chart import VIEW_SERIES, LayerChart
+from .chart import LayerChart
 
 BOX_WIDTH = {1: 0.5, 2: 0.26}  # by number of series shown side by side
 OFFSETS = {1: (0.0,), 2: (-0.2, 0.2)}
