@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
-    QPushButton,
     QToolBar,
     QToolTip,
     QWidget,
@@ -460,7 +459,7 @@ class Classroom(QObject):
                 "pen": w.chart.pen_scale,
                 "legend_columns": w.chart.legend.columnCount,
                 "layout": w.saveState(),  # dock and toolbar positions
-                "row": {x: x.isVisible() for x in self._view_row_widgets()},
+                "row": w.view_selector_visible(),
             }
             self.presenting = True
             for bar in self._saved["bars"]:
@@ -469,8 +468,7 @@ class Classroom(QObject):
                 dock.hide()
             w.statusBar().hide()
             self.set_secondary_controls_visible(False)
-            for x in self._saved["row"]:
-                x.hide()
+            w.set_view_selector_visible(False)
             controls_dock = getattr(w, "controls_dock", None)
             if controls_dock is not None:  # the step's caption under the three controls, left
                 w.splitDockWidget(controls_dock, self.walk_dock, Qt.Orientation.Vertical)
@@ -496,8 +494,7 @@ class Classroom(QObject):
                 dock.setVisible(vis)
             w.statusBar().setVisible(saved.get("status", True))
             self.set_secondary_controls_visible(True)
-            for x, vis in saved.get("row", {}).items():
-                x.setVisible(vis)
+            w.set_view_selector_visible(saved.get("row", True))
             if "layout" in saved:
                 walk_visible = self.walk_dock.isVisible()
                 w.restoreState(saved["layout"])
@@ -538,19 +535,6 @@ class Classroom(QObject):
                 box.setVisible(visible)
         for label in controls.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly):
             label.setVisible(visible)
-
-    def _view_row_widgets(self) -> list[QWidget]:
-        """The "Show: Activations | Gradients | ..." row above the chart (G switches instead)."""
-        central = self.window.centralWidget()
-        lay = central.layout() if central is not None else None
-        row = lay.itemAt(0).layout() if lay is not None and lay.count() else None
-        if row is None:
-            return []
-        widgets = [row.itemAt(i).widget() for i in range(row.count()) if row.itemAt(i).widget() is not None]
-        labels = set(VIEW_LABELS.values())
-        if not any(isinstance(x, QPushButton) and x.text() in labels for x in widgets):
-            return []
-        return widgets
 
     def secondary_controls_visible(self) -> bool:
         """True unless presentation mode hid them."""

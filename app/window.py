@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(2)
-        lay.addLayout(self._build_view_selector())
+        lay.addWidget(self._build_view_selector())
         lay.addWidget(self.chart, 1)
         lay.addWidget(self.readout)
         self.setCentralWidget(central)
@@ -285,8 +285,11 @@ class MainWindow(QMainWindow):
         return f"Computed {r.depth} layers in {r.seconds * 1000:.0f} ms" if r is not None else ""
 
     # -- building --------------------------------------------------------------------
-    def _build_view_selector(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _build_view_selector(self) -> QWidget:
+        """The "Show: Activations | Gradients | ..." row above the chart, one widget."""
+        self.view_selector = QWidget()
+        row = QHBoxLayout(self.view_selector)
+        row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("Show:"))
         self._view_group = QButtonGroup(self)
         self._view_buttons: dict[str, QPushButton] = {}
@@ -300,7 +303,16 @@ class MainWindow(QMainWindow):
             self._view_buttons[view] = b
             row.addWidget(b)
         row.addStretch(1)
-        return row
+        return self.view_selector
+
+    # -- host API for add-ons (classroom, analyses): typed, no layout walking ------------
+    def set_view_selector_visible(self, visible: bool) -> None:
+        """Show or hide the row of view buttons above the chart (presentation mode hides it)."""
+        self.view_selector.setVisible(visible)
+
+    def view_selector_visible(self) -> bool:
+        """True unless hidden with `set_view_selector_visible(False)`."""
+        return not self.view_selector.isHidden()
 
     def _action(self, text: str, slot, tip: str, shortcut: QKeySequence | str | None = None) -> QAction:
         act = QAction(text, self)
