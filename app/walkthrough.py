@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from depthlens.engine import COLUMNS, PRESETS, Result, Settings, SettingsError, fileio
+from depthlens.engine.numbers import sig
 from depthlens.engine.views import VIEWS
 
 VERSION = 1
@@ -161,14 +162,7 @@ class Step:
 
 def fmt(x: Any) -> str:
     """Numbers for captions and check lines: 4 significant digits."""
-    if isinstance(x, list | tuple | np.ndarray):
-        return "[" + ", ".join(fmt(v) for v in x) + "]"
-    x = float(x)
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return f"{x:.4g}"
+    return sig(x, 4)
 
 
 def _fail(where: str, msg: str) -> WalkthroughError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import zipfile
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from numpy.lib import format as npformat
 from . import fileio
 from .config import Settings
 from .engine import COLUMNS, Engine, Network, Result
+from .numbers import full
 from .propagate import Cancelled, input_batch, output_grad
 
 BLANK_ROW0 = {"weight_grad_rms", "inactive_fraction"}
@@ -31,13 +31,7 @@ def version() -> str:
         return "0+unknown"
 
 
-def fmt(x: float) -> str:
-    """17 significant digits; inf/-inf/nan spelled so."""
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return f"{x:.17g}"
+fmt = full  # 17 significant digits; inf/-inf/nan spelled so (see engine.numbers)
 
 
 def csv_text(result: Result) -> str:

@@ -38,6 +38,7 @@ from depthlens.engine.health import (
     overflow_label,
     series_data,
 )
+from depthlens.engine.numbers import power_label, sig
 from depthlens.engine.views import SERIES_LABELS, THEORY_COLUMN, VIEW_LABELS, VIEW_SERIES, VIEWS
 
 from . import theme as themes
@@ -50,23 +51,6 @@ COLOUR_RULE = (
 
 TWEEN_MS = 150
 FRAME_MS = 16
-
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def superscript(k: int) -> str:
-    """`k` in superscript digits (-40 -> ⁻⁴⁰)."""
-    return str(int(k)).translate(_SUPERSCRIPT)
-
-
-def power_label(k: float) -> str:
-    """Tick label of log10 value `k`: 10^k with a superscript exponent, m·10^k between decades."""
-    decade = math.floor(k + 1e-9)
-    mantissa = 10 ** (k - decade)
-    if abs(mantissa - 1) < 1e-6:
-        return "10" + superscript(decade)
-    return f"{mantissa:.2g}·10" + superscript(decade)
-
 
 MINOR_MANTISSAS = (2.0, 5.0)  # labelled between decades when few decades are visible
 FINE_MANTISSAS = (1.5, 2.0, 3.0, 5.0, 7.0)  # ... and these when less than one is
@@ -100,11 +84,7 @@ def y_limits(series: list[SeriesData], theory: list[np.ndarray]) -> tuple[float,
 
 def format_value(x: float) -> str:
     """A value for tooltips: 4 significant digits, inf/NaN spelled out."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return f"{x:.4g}"
+    return sig(x, 4)
 
 
 class PowerAxis(pg.AxisItem):

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from depthlens.engine.analysis import JacobianSpectrum
+from depthlens.engine.numbers import from_log10
 
 from . import theme as themes
 from .view_base import AnalysisView, LogValueAxis, power_label
@@ -194,10 +195,4 @@ class JacobianView(AnalysisView):
         )
 
 
-def _fmt_log(v: float) -> str:
-    if math.isnan(v):
-        return "—"
-    if abs(v) < 4:
-        return f"{10.0**v:.3g}"
-    mant = 10.0 ** (v - math.floor(v))
-    return f"{mant:.2f}×{power_label(math.floor(v))}"
+_fmt_log = from_log10

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QPushButton
 
 from depthlens.engine.analysis import PhaseDiagram, PhasePoint
 from depthlens.engine.config import RANGES
+from depthlens.engine.numbers import sig
 
 from . import theme as themes
 from .view_base import PHASE_CMAP, AnalysisView
@@ -43,11 +44,7 @@ REGION_WORDS = {
 
 def format_num(x: float, digits: int = 3) -> str:
     """A readout number: `digits` significant digits, inf as ∞."""
-    if math.isnan(x):
-        return "—"
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    return f"{x:.{digits}g}"
+    return sig(x, digits, nan="—", inf="∞", neg_inf="−∞")
 
 
 def readout_text(p: PhasePoint, critical_w2: float | None, divergence_w2: float | None = None) -> str:

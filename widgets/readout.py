@@ -13,27 +13,16 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-from depthlens.engine import Result
+from depthlens.engine import Result, numbers
 from depthlens.engine.health import HEALTH_DECADES
+from depthlens.engine.numbers import superscript
 
 from . import theme as themes
-from .chart import superscript
 
 VERDICTS = ("vanishing", "stable", "exploding")
 
 
-def sci(x: float) -> str:
-    """Compact number: 6.4e8, 0.12, 3.2e-5, inf, NaN."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x == 0:
-        return "0"
-    if 1e-3 <= abs(x) < 1e4:
-        return f"{x:.2g}" if abs(x) < 10 else f"{x:.0f}"
-    mant, exp = f"{x:.1e}".split("e")
-    return f"{mant}e{int(exp)}"
+sci = numbers.sci
 
 
 def verdict(ratio: float) -> str:

@@ -15,9 +15,9 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from . import theme as themes
+from depthlens.engine import numbers
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+from . import theme as themes
 
 # Colour maps: perceptually uniform and colour-blind safe.
 HEATMAP_CMAP = "viridis"
@@ -26,7 +26,7 @@ PHASE_CMAP = "cividis"
 
 def power_label(k: float) -> str:
     """'10ᵏ' for a (rounded) decade k."""
-    return "10" + str(round(k)).translate(_SUPERSCRIPT)
+    return numbers.power_label(round(k))
 
 
 def nice_ceiling(x: float) -> float:
