@@ -153,9 +153,6 @@ class AnalysisDocks(QObject):
         self.worker.error.connect(self._on_error)
         window.chart.result_shown.connect(self._on_chart_shown)
         window.chart.scene().sigMouseClicked.connect(self._on_chart_click)
-        theme_signal = getattr(window, "theme_changed", None)
-        if theme_signal is not None:
-            theme_signal.connect(self.set_theme)
 
         self._build_actions()
         if window.result is not None:
