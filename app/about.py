@@ -10,13 +10,13 @@ from PySide6.QtGui import QAction, QFont, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
+
+from depthlens.widgets.dialog_buttons import close_and_copy, read_only_text
 
 from . import identity, sysinfo
 
@@ -40,17 +40,12 @@ class AboutDialog(QDialog):
         head.addWidget(logo)
         head.addWidget(title, 1)
 
-        self.text = QPlainTextEdit(self.info)
-        self.text.setReadOnly(True)
+        self.text = read_only_text(self.info, (680, 250))
         self.text.setFont(QFont("monospace"))
-        self.text.setMinimumSize(680, 250)
         self.note = QLabel("Paste these lines into a bug report.")
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.copy_button = buttons.addButton("&Copy", QDialogButtonBox.ButtonRole.ActionRole)
-        self.copy_button.setToolTip("Copy the version and system information to the clipboard.")
-        self.copy_button.clicked.connect(self.copy)
-        buttons.rejected.connect(self.reject)
+        tip = "Copy the version and system information to the clipboard."
+        buttons, self.copy_button = close_and_copy(self, "&Copy", tip, self.copy)
 
         lay = QVBoxLayout(self)
         lay.addLayout(head)

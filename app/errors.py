@@ -21,12 +21,12 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDialogButtonBox,
     QLabel,
-    QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
+
+from depthlens.widgets.dialog_buttons import close_and_copy, read_only_text
 
 UNHANDLED: list[str] = []  # tracebacks recorded under pytest (conftest fails the test)
 
@@ -68,14 +68,9 @@ class ErrorDialog(QDialog):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
-        self.details = QPlainTextEdit()
-        self.details.setReadOnly(True)
-        self.details.setMinimumSize(560, 180)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.copy_button = buttons.addButton("&Copy details", QDialogButtonBox.ButtonRole.ActionRole)
-        self.copy_button.setToolTip("Copy the error and its traceback to the clipboard, for a bug report.")
-        self.copy_button.clicked.connect(self.copy_details)
-        buttons.rejected.connect(self.reject)
+        self.details = read_only_text()
+        tip = "Copy the error and its traceback to the clipboard, for a bug report."
+        buttons, self.copy_button = close_and_copy(self, "&Copy details", tip, self.copy_details)
         lay = QVBoxLayout(self)
         lay.addWidget(self.message)
         lay.addWidget(self.hint)
