@@ -50,9 +50,7 @@ class AppState(QObject):
         """Choose a network; emits `settings_changed` if it differs."""
         if not isinstance(settings, Settings):
             raise TypeError(f"settings must be Settings, got {type(settings).__name__}")
-        if settings != self._settings:
-            self._settings = settings
-            self.settings_changed.emit(settings)
+        self._set("settings", settings)
 
     @property
     def view(self) -> str:
@@ -61,10 +59,7 @@ class AppState(QObject):
 
     def set_view(self, view: str) -> None:
         """Choose the chart's quantity."""
-        view = _one_of("view", view, VIEWS)
-        if view != self._view:
-            self._view = view
-            self.view_changed.emit(view)
+        self._set("view", _one_of("view", view, VIEWS))
 
     @property
     def theme(self) -> str:
@@ -73,10 +68,7 @@ class AppState(QObject):
 
     def set_theme(self, theme: str) -> None:
         """Choose a colour theme."""
-        theme = _one_of("theme", theme, THEMES)
-        if theme != self._theme:
-            self._theme = theme
-            self.theme_changed.emit(theme)
+        self._set("theme", _one_of("theme", theme, THEMES))
 
     @property
     def font_scale(self) -> float:
@@ -85,10 +77,7 @@ class AppState(QObject):
 
     def set_font_scale(self, k: float) -> None:
         """Choose a text size factor (clamped)."""
-        k = _clamp_font(k)
-        if k != self._font_scale:
-            self._font_scale = k
-            self.font_scale_changed.emit(k)
+        self._set("font_scale", _clamp_font(k))
 
     @property
     def theory_shown(self) -> bool:
@@ -97,10 +86,13 @@ class AppState(QObject):
 
     def set_theory_shown(self, on: bool) -> None:
         """Show or hide the theory line."""
-        on = bool(on)
-        if on != self._theory_shown:
-            self._theory_shown = on
-            self.theory_shown_changed.emit(on)
+        self._set("theory_shown", bool(on))
+
+    def _set(self, name: str, value: object) -> None:
+        # Store and emit `<name>_changed` only on a real change (so two-way binding never loops).
+        if value != getattr(self, "_" + name):
+            setattr(self, "_" + name, value)
+            getattr(self, name + "_changed").emit(value)
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
