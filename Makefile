@@ -32,7 +32,7 @@ fuzz: syslibs-offscreen $(STAMP)
 # mypy and import-linter read the installed layout (depthlens <- app/, ...), built as links in build/lint.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+	$(PY) tools/lint_tree.py build/lint -- $(VENV)/bin/mypy
 	$(PY) tools/lint_tree.py build/lint -- $(VENV)/bin/lint-imports
 
 venv: $(STAMP)

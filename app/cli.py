@@ -201,22 +201,21 @@ def cmd_export(ns: argparse.Namespace) -> int:
         # Open every target first (a FIFO with no reader fails now, not after the compute).
         with fileio.Outputs([path for _, path in outputs]) as targets:
             engine = Engine()
-            result = None
+            writers: dict[str, fileio.Writer] = {}
             if any((ns.csv, ns.png, ns.svg)):
                 with progress_line("computing the network") as progress:
                     result = engine.compute(settings, progress=progress)
-            writers: dict[str, fileio.Writer] = {}
-            if ns.csv:
-                writers["--csv"] = _bytes_writer(csv_text(result).encode("utf-8"))
+                if ns.csv:
+                    writers["--csv"] = _bytes_writer(csv_text(result).encode("utf-8"))
+                if ns.png or ns.svg:
+                    from depthlens.headless import render_png, render_svg
+
+                    if ns.png:
+                        writers["--png"] = _bytes_writer(render_png(result, ns.size, ns.theme, ns.view))
+                    if ns.svg:
+                        writers["--svg"] = _bytes_writer(render_svg(result, ns.size, ns.theme, ns.view))
             if ns.npz:  # streamed layer by layer while it is written: never whole in memory
                 writers["--npz"] = _npz_writer(network_npz_writer, engine, settings, progress_line("writing the NPZ"))
-            if ns.png or ns.svg:
-                from depthlens.headless import render_png, render_svg
-
-                if ns.png:
-                    writers["--png"] = _bytes_writer(render_png(result, ns.size, ns.theme, ns.view))
-                if ns.svg:
-                    writers["--svg"] = _bytes_writer(render_svg(result, ns.size, ns.theme, ns.view))
             for option, text in export_analyses(ns, settings, engine, progress_line):
                 writers[option] = _bytes_writer(text.encode("utf-8"))
             targets.write([writers[option] for option, _ in outputs])
