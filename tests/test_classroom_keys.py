@@ -16,7 +16,7 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
 NONE = Qt.KeyboardModifier.NoModifier
 
-# isolated QSettings (autouse) and the `make_room` fixture
+# the `make_room` fixture
 pytest_plugins = ("classroom_util",)
 
 
