@@ -1,4 +1,4 @@
-"""Test set-up: headless Qt, per-test user directories, and a guard against threads or timers left running."""
+"""Test set-up: headless Qt, per-test user directories, strict mode, a guard against threads or timers left running."""
 
 from __future__ import annotations
 
@@ -83,6 +83,26 @@ def _no_threads_or_timers_left():
         QToolTip.setPalette(app.style().standardPalette())
     assert not leaked, f"{len(leaked)} engine thread(s) left running"
     assert not timers, f"timers left running: {timers}"
+
+
+@pytest.fixture(autouse=True)
+def strict_mode(request):
+    """Strict mode (`depthlens.strict`) for every test: a failing view update or engine job fails it.
+
+    The pacer re-raises what an update raises, the worker raises a failed job on the GUI
+    thread, and whatever they caught is recorded; a test that recorded anything fails here
+    with the tracebacks. `@pytest.mark.lenient` runs a test with production behaviour
+    (print and carry on), for the tests of that behaviour itself.
+    """
+    from depthlens import strict
+
+    strict.FAILURES.clear()
+    strict.enable(request.node.get_closest_marker("lenient") is None)
+    yield strict
+    strict.enable(False)
+    caught = list(strict.FAILURES)
+    strict.FAILURES.clear()
+    assert not caught, "a view update or engine job failed (strict mode):\n" + "\n".join(caught)
 
 
 @pytest.fixture

@@ -239,6 +239,7 @@ def test_huge_range_axis_labels(qtbot, make_window):
     assert power_label(-40) == "10⁻⁴⁰"
 
 
+@pytest.mark.lenient  # production behaviour: reported in the status bar (strict mode would fail the test)
 def test_engine_error_goes_to_the_status_bar_and_the_app_keeps_working(qtbot, make_window):
     w = make_window(BASE)
 
