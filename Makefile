@@ -29,10 +29,11 @@ bench: syslibs-offscreen $(STAMP)
 fuzz: syslibs-offscreen $(STAMP)
 	QT_QPA_PLATFORM=offscreen PYTHONPATH=. $(PY) tests/gui_fuzz.py --events $(or $(EVENTS),10000)
 
+# mypy and import-linter read the installed layout (depthlens <- app/, ...), built as links in build/lint.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
-	$(VENV)/bin/lint-imports
+	$(PY) tools/lint_tree.py build/lint -- $(VENV)/bin/mypy
+	$(PY) tools/lint_tree.py build/lint -- $(VENV)/bin/lint-imports
 
 venv: $(STAMP)
 

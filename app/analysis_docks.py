@@ -347,7 +347,7 @@ class AnalysisDocks(QObject):
         self.spread_action.setToolTip(
             "Recompute the network for K seeds and draw the 10–90 % band of each layer's log-magnitude around the bars."
         )
-        self.spread_action.toggled.connect(lambda on: on != self.spread_on and self.set_spread(on))
+        self.spread_action.toggled.connect(lambda on: self.set_spread(on) if on != self.spread_on else None)
 
         menu = getattr(w, "view_menu", None)
         if menu is not None:

@@ -194,7 +194,9 @@ class Classroom(QObject):
         self._reconcile()
 
         self._guard = _TypingGuard(self)
-        QApplication.instance().installEventFilter(self._guard)
+        app = QApplication.instance()
+        if app is not None:  # there is one: the window exists
+            app.installEventFilter(self._guard)
         window.installEventFilter(self)
         window.chart.result_shown.connect(self._on_result_shown)
         # Bound to the window's state: a theme or text size chosen anywhere reaches this add-on.
@@ -520,11 +522,9 @@ class Classroom(QObject):
     def set_secondary_controls_visible(self, visible: bool) -> None:
         """Show or hide every control but depth, scale and activation."""
         controls = self.window.controls
-        primary = [getattr(controls, n, None) for n in PRIMARY_CONTROLS]
+        primary = [controls.control(n) for n in PRIMARY_CONTROLS]
         for name in SECONDARY_CONTROLS:
-            widget = getattr(controls, name, None)
-            if not isinstance(widget, QWidget):
-                continue
+            widget = controls.control(name)
             form = widget.parentWidget().layout() if widget.parentWidget() else None
             if isinstance(form, QFormLayout) and form.indexOf(widget) >= 0:
                 form.setRowVisible(widget, visible)

@@ -15,6 +15,17 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from depthlens import desktop_entry
+from depthlens.cli_common import (
+    StdoutError,
+    UsageError,
+    float_type,
+    int_type,
+    option_name,
+    parse_int,
+    shorten,
+    word_type,
+    write_stdout,
+)
 from depthlens.engine import FIELDS, PRESETS, RANGES, Settings, SettingsError, allowed
 from depthlens.engine.views import VIEWS
 from depthlens.session import THEMES
@@ -29,36 +40,6 @@ from depthlens.theory_cli import (
 )
 
 PROG = "depthlens"
-
-
-class UsageError(Exception):
-    """A bad command line: exit 2 with this message."""
-
-
-_INT = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
-_FLOAT = re.compile(r"[+-]?([0-9]{1,400}\.?[0-9]{0,400}|\.[0-9]{1,400})([eE][+-]?[0-9]{1,4})?", re.ASCII)
-
-
-def shorten(value: object, limit: int = 40) -> str:
-    """`value` as repr() for an error message, cut to about `limit` characters."""
-    if isinstance(value, str) and len(value) > limit:
-        return repr(value[: limit - 3]) + "..."
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def parse_int(text: str) -> int:
-    """An ASCII decimal integer (no unicode digits, no '_'); ValueError otherwise."""
-    if not _INT.fullmatch(text):
-        raise ValueError(text)
-    return int(text)
-
-
-def parse_float(text: str) -> float:
-    """An ASCII decimal number (no unicode digits, '_', inf or nan); ValueError otherwise."""
-    if not _FLOAT.fullmatch(text):
-        raise ValueError(text)
-    return float(text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,52 +74,19 @@ class _Parser(argparse.ArgumentParser):
         return {}
 
 
-def option_name(field: str) -> str:
-    """The CLI option of a setting (bias_std -> --bias-std)."""
-    return "--" + field.replace("_", "-")
-
-
-def _int_type(field: str):
-    def conv(text: str) -> int:
-        try:
-            return parse_int(text)
-        except ValueError:
-            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}") from None
-
-    return conv
-
-
-def _float_type(field: str):
-    def conv(text: str) -> float:
-        try:
-            return parse_float(text)
-        except ValueError:
-            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}") from None
-
-    return conv
-
-
-def _word_type(field: str):
-    def conv(text: str) -> str:
-        if text not in RANGES[field]:
-            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}")
-        return text
-
-    return conv
-
-
 def add_settings_options(p: argparse.ArgumentParser) -> None:
     """The settings options shared by the window and `export`."""
     g = p.add_argument_group("network settings (a preset is applied first, options override it)")
     g.add_argument("--preset", metavar="NAME", type=_preset_type, help="start from a named preset")
     for field in FIELDS:
         rng = RANGES[field]
+        conv: Callable[[str], object]
         if isinstance(rng[0], str):
-            conv = _word_type(field)
+            conv = word_type(field)
         elif field in ("scale", "bias_std"):
-            conv = _float_type(field)
+            conv = float_type(field)
         else:
-            conv = _int_type(field)
+            conv = int_type(field)
         g.add_argument(option_name(field), dest=field, type=conv, metavar="X", help=allowed(field))
 
 
@@ -255,22 +203,21 @@ def cmd_export(ns: argparse.Namespace) -> int:
         # Open every target first (a FIFO with no reader fails now, not after the compute).
         with fileio.Outputs([path for _, path in outputs]) as targets:
             engine = Engine()
-            result = None
+            writers: dict[str, fileio.Writer] = {}
             if any((ns.csv, ns.png, ns.svg)):
                 with progress_line("computing the network") as progress:
                     result = engine.compute(settings, progress=progress)
-            writers: dict[str, fileio.Writer] = {}
-            if ns.csv:
-                writers["--csv"] = _bytes_writer(csv_text(result).encode("utf-8"))
+                if ns.csv:
+                    writers["--csv"] = _bytes_writer(csv_text(result).encode("utf-8"))
+                if ns.png or ns.svg:
+                    from depthlens.headless import render_png, render_svg
+
+                    if ns.png:
+                        writers["--png"] = _bytes_writer(render_png(result, ns.size, ns.theme, ns.view))
+                    if ns.svg:
+                        writers["--svg"] = _bytes_writer(render_svg(result, ns.size, ns.theme, ns.view))
             if ns.npz:  # streamed layer by layer while it is written: never whole in memory
                 writers["--npz"] = _npz_writer(network_npz_writer, engine, settings, progress_line("writing the NPZ"))
-            if ns.png or ns.svg:
-                from depthlens.headless import render_png, render_svg
-
-                if ns.png:
-                    writers["--png"] = _bytes_writer(render_png(result, ns.size, ns.theme, ns.view))
-                if ns.svg:
-                    writers["--svg"] = _bytes_writer(render_svg(result, ns.size, ns.theme, ns.view))
             for option, text in export_analyses(ns, settings, engine, progress_line):
                 writers[option] = _bytes_writer(text.encode("utf-8"))
             targets.write([writers[option] for option, _ in outputs])
@@ -352,23 +299,6 @@ def cmd_presets() -> int:
     width = max(len(n) for n in PRESETS)
     write_stdout("".join(f"{name:<{width}}  {preset.description}\n" for name, preset in PRESETS.items()))
     return 0
-
-
-class StdoutError(Exception):
-    """Standard output cannot be written (closed, full disk, broken pipe): exit 1."""
-
-
-def write_stdout(text: str) -> None:
-    """Write and flush `text` to standard output; raise `StdoutError` on failure."""
-    if sys.stdout is None:
-        raise StdoutError("it is closed")
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except OSError as exc:
-        from depthlens.engine.fileio import reason_of
-
-        raise StdoutError(reason_of(exc)) from None
 
 
 def _silence_stdout() -> None:

@@ -115,7 +115,7 @@ def start(directory: Path | None = None) -> CrashLog:
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         previous = collect(directory)
-        stream: IO[str] | None = open(directory / f"{PREFIX}{os.getpid()}.log", "w", encoding="utf-8")
+        stream = open(directory / f"{PREFIX}{os.getpid()}.log", "w", encoding="utf-8")
     except OSError as exc:
         print(f"depthlens: no crash log ({exc.strerror or exc}: {directory})", file=sys.stderr)
         if sys.stderr is not None:

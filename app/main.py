@@ -22,9 +22,9 @@ def make_app():
     # holds it between numpy calls; a paint needs the GIL many times, waiting up to one
     # switch interval each time (5 ms by default). A short interval keeps the GUI smooth.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(["depthlens"])  # argv[0] names the X11 WM_CLASS instance (also under python -m)
+    existing = QApplication.instance()
+    # argv[0] names the X11 WM_CLASS instance (also under python -m)
+    app = existing if isinstance(existing, QApplication) else QApplication(["depthlens"])
     app.setApplicationName("depthlens")
     app.setOrganizationName("depthlens")
     app.setStyle("Fusion")
@@ -56,7 +56,7 @@ def run_gui(
 
     # Ctrl-C or SIGTERM, from now on (and any that came while Qt was loading): close the
     # window the normal way (session saved, jobs cancelled) once the event loop runs.
-    holder: dict[str, object] = {}
+    holder: dict[str, QWidget] = {}
 
     def close_when_ready(_signum: int) -> None:
         w = holder.get("window")
@@ -66,6 +66,7 @@ def run_gui(
             w.close()
 
     from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QWidget
 
     bridge = SignalBridge(close_when_ready, pending=early_signal() if early_signal is not None else None)
     from .window import MainWindow

@@ -12,15 +12,19 @@ per tick of a real (non-zero) single-shot timer. The repaint an update causes fo
 the next posted batch, and only then is the next update due: input and other timers get
 their turn between any two updates. Urgent updates (the chart) go to the front.
 
+A failing update prints its traceback and the others still run; under the test suite
+(strict mode, `depthlens.strict`) it is raised again, so the test fails.
+
 GUI thread only.
 """
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
+
+from . import strict
 
 PACE_MS = 2  # between two updates (a real timer, so input and other timers get in between)
 
@@ -77,8 +81,8 @@ class Pacer(QObject):
         self.ran += 1
         try:
             fn()
-        except Exception:  # one failing update must not hold up the others
-            traceback.print_exc()
+        except Exception:  # one failing update must not hold up the others (tests: it fails them)
+            strict.survive(f"pacer update {key!r}")
 
     def _tick(self) -> None:
         if self._items:

@@ -83,8 +83,8 @@ class Session:
         return replace(self, **changes)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
 
 
 def _clip(text: str, limit: int = 160) -> str:

@@ -19,7 +19,9 @@ def attach(window, crash: CrashLog | None = None) -> errors.ErrorReporter:
     reporter = errors.install(window)
     window.error_reporter = reporter
     window.crash_log = crash
-    QApplication.instance().aboutToQuit.connect(reporter.uninstall)  # the hooks end with the event loop
+    app = QApplication.instance()
+    if app is not None:  # there is one: the window exists
+        app.aboutToQuit.connect(reporter.uninstall)  # the hooks end with the event loop
     notice = crash.notice() if crash is not None else None
     if notice and crash is not None:
         print(notice, file=sys.stderr)

@@ -1,6 +1,6 @@
 """Command-line half of the analyses: `depthlens export --hist-csv/--spread-csv/...` and `depthlens theory`.
 
-Hooked into `app.cli` with three calls (`add_export_options`, `add_theory_parser`,
+Hooked into `depthlens.cli` with three calls (`add_export_options`, `add_theory_parser`,
 `export_analyses` / `cmd_theory`); errors follow its rules (bad option: exit 2 with one
 line naming the option and its allowed values; unwritable path: exit 1, no file left).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 
+from depthlens.cli_common import UsageError, float_type, option_name, parse_int, shorten, word_type, write_stdout
 from depthlens.engine import Settings, SettingsError, allowed
 
 ANALYSIS_OUTPUTS: tuple[str, ...] = ("hist_csv", "spread_csv", "phase_csv", "jacobian_csv")
@@ -17,34 +18,24 @@ MAX_SEEDS = 256
 GRID_MAX = 2001
 
 
-def _usage(message: str) -> Exception:
-    from depthlens.cli import UsageError
-
-    return UsageError(message)
-
-
 def _seeds_type(text: str) -> int:
-    from depthlens.cli import parse_int, shorten
-
     try:
         k = parse_int(text)
     except ValueError:
         k = 0
     if not 1 <= k <= MAX_SEEDS:
-        raise _usage(f"--seeds must be an integer from 1 to {MAX_SEEDS}, got {shorten(text)}")
+        raise UsageError(f"--seeds must be an integer from 1 to {MAX_SEEDS}, got {shorten(text)}")
     return k
 
 
 def _grid_type(text: str) -> tuple[int, int]:
-    from depthlens.cli import parse_int, shorten
-
     msg = f"--phase-grid must be NWxNB with each an integer from 2 to {GRID_MAX}, got {shorten(text)}"
     try:
         nw, nb = (parse_int(t) for t in text.lower().split("x"))
     except ValueError:
-        raise _usage(msg) from None
+        raise UsageError(msg) from None
     if not (2 <= nw <= GRID_MAX and 2 <= nb <= GRID_MAX):
-        raise _usage(msg)
+        raise UsageError(msg)
     return nw, nb
 
 
@@ -80,8 +71,8 @@ def check_analyses(ns: argparse.Namespace, settings: Settings) -> None:
         try:
             check_size(settings)
         except SettingsError as exc:
-            opt = "--" + exc.name.replace("_", "-")
-            raise _usage(f"{opt} too large for --jacobian-csv: {exc}") from None
+            opt = option_name(exc.name)
+            raise UsageError(f"{opt} too large for --jacobian-csv: {exc}") from None
 
 
 def export_analyses(
@@ -119,17 +110,15 @@ def export_analyses(
 
 def add_theory_parser(sub) -> None:
     """`depthlens theory --activation A --scale S --bias-std B [--critical]`."""
-    from depthlens.cli import _float_type, _word_type
-
     th = sub.add_parser(
         "theory",
         help="mean-field fixed point q*, chi_1 and depth scale xi (key=value lines)",
     )
-    th.add_argument("--activation", type=_word_type("activation"), default="tanh", metavar="A",
+    th.add_argument("--activation", type=word_type("activation"), default="tanh", metavar="A",
                     help=allowed("activation"))
-    th.add_argument("--scale", type=_float_type("scale"), default=1.0, metavar="S",
+    th.add_argument("--scale", type=float_type("scale"), default=1.0, metavar="S",
                     help=allowed("scale") + " (sigma_w = S)")
-    th.add_argument("--bias-std", dest="bias_std", type=_float_type("bias_std"), default=0.0, metavar="B",
+    th.add_argument("--bias-std", dest="bias_std", type=float_type("bias_std"), default=0.0, metavar="B",
                     help=allowed("bias_std") + " (sigma_b = B)")
     th.add_argument(
         "--critical",
@@ -148,10 +137,8 @@ def cmd_theory(ns: argparse.Namespace) -> int:
         try:
             Settings().replace(**{field: getattr(ns, field)})
         except SettingsError:
-            opt = "--" + field.replace("_", "-")
-            from depthlens.cli import shorten
-
-            raise _usage(f"{opt} must be {allowed(field)}, got {shorten(getattr(ns, field))}") from None
+            opt = option_name(field)
+            raise UsageError(f"{opt} must be {allowed(field)}, got {shorten(getattr(ns, field))}") from None
     p = point(ns.activation, scale=ns.scale, bias_std=ns.bias_std)
     lines = [f"q_star={fmt(p.q_star)}", f"chi_1={fmt(p.chi_1)}", f"xi={fmt(p.xi)}"]
     if ns.critical:
@@ -161,7 +148,5 @@ def cmd_theory(ns: argparse.Namespace) -> int:
         d = divergence_scale(ns.activation, ns.bias_std)
         if d is not None:
             lines.append(f"divergence_scale={fmt(d)}")
-    from depthlens.cli import write_stdout
-
     write_stdout("\n".join(lines) + "\n")
     return 0

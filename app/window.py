@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -314,7 +315,9 @@ class MainWindow(QMainWindow):
         """True unless hidden with `set_view_selector_visible(False)`."""
         return not self.view_selector.isHidden()
 
-    def _action(self, text: str, slot, tip: str, shortcut: QKeySequence | str | None = None) -> QAction:
+    def _action(
+        self, text: str, slot, tip: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
+    ) -> QAction:
         act = QAction(text, self)
         act.setToolTip(tip)
         act.setStatusTip(tip)
@@ -543,7 +546,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_npz_done(self, result: object) -> None:
-        path, reason = result  # type: ignore[misc]
+        path, reason = cast("tuple[str, str | None]", result)  # what the NPZ job returns
         if reason is not None:
             self.show_error("Export NPZ failed", f"Could not write {path}:\n{reason}")
             return

@@ -11,12 +11,14 @@ Threading model
 * Results cross back through queued signals (sender and receiver live on different
   threads); the GUI side shows only results that are still the newest of their kind.
   Widgets are never touched from the worker thread.
+* A job that raises is reported by `error` and the thread runs on. Under the test suite
+  (strict mode, `depthlens.strict`) its traceback is recorded instead of printed and the
+  failure is raised again when it reaches the GUI thread, so the test fails.
 """
 
 from __future__ import annotations
 
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +27,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from depthlens.engine import Cancelled, Engine, Settings
 
+from . import strict
 from .scheduler import Job, Scheduler
 
 JobFn = Callable[..., Any]  # fn(cancel=callable, progress=callable) -> result
@@ -89,8 +92,8 @@ class _Runner(QObject):
             result = job.fn(cancel=cancel, progress=progress)
         except Cancelled:
             return
-        except Exception as exc:  # an engine error must never kill the thread
-            traceback.print_exc()
+        except Exception as exc:  # an engine error must never kill the thread (tests: it fails them)
+            strict.survive(f"engine job {job.kind!r}", reraise=False)  # prints it (strict mode: records it)
             self.failed.emit(job.kind, job.generation, f"{type(exc).__name__}: {exc}")
             return
         if not scheduler.stale(job):
@@ -203,6 +206,8 @@ class EngineWorker(QObject):
             return
         self._done(kind)
         self.error.emit(kind, message)
+        if strict.enabled():  # under the test suite a failed engine job fails the test
+            raise strict.StrictError(f"engine job {kind!r} failed: {message}")
 
     @Slot(str, int, float)
     def _on_progress(self, kind: str, gen: int, fraction: float) -> None:

@@ -178,7 +178,7 @@ def stall(depth_hi: int = 1000, seconds: float = 5.0) -> tuple[float, float, int
     shown = [0]
     w.chart.result_shown.connect(lambda r: shown.__setitem__(0, shown[0] + 1))
     try:
-        worst, p99, steps = drag_stalls(w.controls.depth, 1, depth_hi, seconds, integer=True, settle=(0.0, 0.3))
+        worst, p99, steps = drag_stalls(w.controls.depth_control, 1, depth_hi, seconds, integer=True, settle=(0.0, 0.3))
     finally:
         w.close()
     return worst, p99, shown[0], steps

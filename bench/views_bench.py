@@ -80,7 +80,7 @@ def drag(which: str, seconds: float = 5.0, views: bool = True) -> tuple[float, f
             handler(result)
 
         w._job_handlers[kind] = counted
-    control = w.controls.scale if which == "scale" else w.controls.depth
+    control = w.controls.scale if which == "scale" else w.controls.depth_control
     lo, hi = (0.5, 2.0) if which == "scale" else (25, 75)
     try:
         worst, p99, steps = drag_stalls(control, lo, hi, seconds, integer=which == "depth", settle=(0.5, 0.5))

@@ -1,21 +1,8 @@
-"""Shared fixtures of the classroom tests: isolated QSettings, a window with classroom features."""
+"""Shared fixtures of the classroom tests: a window with classroom features (conftest isolates the settings)."""
 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, QStandardPaths
-
-
-@pytest.fixture(autouse=True)
-def isolated_qsettings(tmp_path, monkeypatch):
-    """Never touch the user's real settings: every QSettings lives under tmp_path."""
-    QStandardPaths.setTestModeEnabled(True)
-    root = tmp_path / "qsettings"
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
-            QSettings.setPath(fmt, scope, str(root))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    return root
 
 
 def ini_store(path):

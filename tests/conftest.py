@@ -1,4 +1,4 @@
-"""Test set-up: headless Qt, and a guard against threads or timers left running."""
+"""Test set-up: headless Qt, per-test user directories, strict mode, a guard against threads or timers left running."""
 
 from __future__ import annotations
 
@@ -12,9 +12,39 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp/depthlens-runtime")
 os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
-# A test that starts the whole app (run_gui) writes its crash log here, not in the user's state dir.
-os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="depthlens-state-")
-atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)
+# Outside a test (collection, exit hooks) nothing reaches the user's directories either; each
+# test then gets its own (`isolated_user_dirs`).
+_SESSION_HOME = tempfile.mkdtemp(prefix="depthlens-tests-")
+atexit.register(shutil.rmtree, _SESSION_HOME, ignore_errors=True)
+for _var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+    os.environ[_var] = os.path.join(_SESSION_HOME, _var.lower())
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path, monkeypatch):
+    """Every test has its own configuration, state and data directories, and QSettings paths.
+
+    Under `tmp_path` (created only when something writes there): XDG_CONFIG_HOME = xdg (the
+    session store), XDG_STATE_HOME = xdg-state (crash logs), XDG_DATA_HOME = xdg-data (the
+    desktop entry), every QSettings scope and format in qsettings. Autouse, so no test reads
+    what another one wrote, whatever the order. Returns {"config", "state", "data", "qsettings"}.
+    """
+    from PySide6.QtCore import QSettings, QStandardPaths
+
+    dirs = {
+        "config": tmp_path / "xdg",
+        "state": tmp_path / "xdg-state",
+        "data": tmp_path / "xdg-data",
+        "qsettings": tmp_path / "qsettings",
+    }
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(dirs["config"]))
+    monkeypatch.setenv("XDG_STATE_HOME", str(dirs["state"]))
+    monkeypatch.setenv("XDG_DATA_HOME", str(dirs["data"]))
+    QStandardPaths.setTestModeEnabled(True)
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, str(dirs["qsettings"]))
+    return dirs
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +83,26 @@ def _no_threads_or_timers_left():
         QToolTip.setPalette(app.style().standardPalette())
     assert not leaked, f"{len(leaked)} engine thread(s) left running"
     assert not timers, f"timers left running: {timers}"
+
+
+@pytest.fixture(autouse=True)
+def strict_mode(request):
+    """Strict mode (`depthlens.strict`) for every test: a failing view update or engine job fails it.
+
+    The pacer re-raises what an update raises, the worker raises a failed job on the GUI
+    thread, and whatever they caught is recorded; a test that recorded anything fails here
+    with the tracebacks. `@pytest.mark.lenient` runs a test with production behaviour
+    (print and carry on), for the tests of that behaviour itself.
+    """
+    from depthlens import strict
+
+    strict.FAILURES.clear()
+    strict.enable(request.node.get_closest_marker("lenient") is None)
+    yield strict
+    strict.enable(False)
+    caught = list(strict.FAILURES)
+    strict.FAILURES.clear()
+    assert not caught, "a view update or engine job failed (strict mode):\n" + "\n".join(caught)
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def fuzz(window, n_events: int, seed: int, on_event=None) -> dict:
 
     sys.excepthook = hook
     controls = window.controls
-    sliders = [controls.depth, controls.scale, controls.width, controls.batch, controls.bias_std]
+    sliders = [controls.depth_control, controls.scale, controls.width_control, controls.batch, controls.bias_std]
     combos = [controls.activation, controls.init, controls.input, controls.dtype]
     presets = list(PRESETS)
     counts = {"events": 0, "engine_errors": 0}

@@ -1,4 +1,4 @@
-"""The engine stays pure numpy: it never imports Qt, pyqtgraph or the UI packages."""
+"""Architecture checks: the engine stays pure numpy, and the import-linter contracts hold on the installed layout."""
 
 from __future__ import annotations
 
@@ -34,9 +34,32 @@ def test_importing_the_engine_loads_no_qt():
     assert out.stdout.strip() == "False"
 
 
-def test_import_linter_contract_holds():
+def test_import_linter_contracts_hold(tmp_path):
     exe = pathlib.Path(sys.executable).with_name("lint-imports")
     if not exe.exists():  # import-linter is a lint extra; the AST test above still guards
         return
-    out = subprocess.run([str(exe)], capture_output=True, text=True, cwd=ROOT)
+    tree = tmp_path / "lint"
+    cmd = [sys.executable, "tools/lint_tree.py", str(tree), "--", str(exe), "--no-cache"]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
+    for name in ("engine is pure numpy", "layers: app -> widgets -> engine", "no import cycles"):
+        assert name in out.stdout
+    assert "3 kept, 0 broken" in out.stdout
+
+
+def test_the_lint_tree_is_the_installed_layout(tmp_path):
+    """tools/lint_tree.py lays app/ out as `depthlens`, engine/ as `depthlens.engine`, and so on."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import lint_tree
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    tree = lint_tree.build(tmp_path / "lint")
+    pkg = tree / "depthlens"
+    assert (pkg / "window.py").resolve() == ROOT / "app" / "window.py"
+    assert (pkg / "engine" / "engine.py").resolve() == ROOT / "engine" / "engine.py"
+    assert (pkg / "widgets" / "chart.py").resolve() == ROOT / "widgets" / "chart.py"
+    assert {p.name for p in pkg.iterdir()} >= {p.name for p in (ROOT / "app").glob("*.py")}
+    text = f"{pkg}/engine/x.py:1: error\n{pkg}/window.py:2: error\n"
+    shown = lint_tree.repository_paths(text, tree, ROOT).replace(str(ROOT) + "/", "")
+    assert shown == "engine/x.py:1: error\napp/window.py:2: error\n"

@@ -16,7 +16,7 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
 NONE = Qt.KeyboardModifier.NoModifier
 
-# isolated QSettings (autouse) and the `make_room` fixture
+# the `make_room` fixture
 pytest_plugins = ("classroom_util",)
 
 
@@ -176,7 +176,7 @@ def test_question_mark_toggles_the_overlay_and_esc_closes_it(make_room, qtbot):
 
 def test_keys_work_with_focus_on_a_slider_or_combo(make_room, qtbot):
     window, _ = make_room(START)
-    for widget in (window.controls.depth.slider, window.controls.activation):
+    for widget in (window.controls.depth_control.slider, window.controls.activation):
         widget.setFocus()
         qtbot.waitUntil(lambda w=widget: QApplication.focusWidget() is w)
         d = window.settings().depth
@@ -188,7 +188,7 @@ def test_keys_work_with_focus_on_a_slider_or_combo(make_room, qtbot):
 
 def test_typing_in_a_spin_box_is_not_hijacked(make_room, qtbot):
     window, room = make_room(START)
-    spin = window.controls.depth.spin
+    spin = window.controls.depth_control.spin
     spin.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is spin)
     # Up/Down step the box (its own meaning), not the scale

@@ -21,7 +21,7 @@ def toolbars(window):
 
 
 def row_visible(controls, name):
-    widget = getattr(controls, name)
+    widget = controls.control(name)
     form = widget.parentWidget().layout()
     assert isinstance(form, QFormLayout)
     return form.isRowVisible(widget)

@@ -227,7 +227,7 @@ def test_file_menu_has_session_entries(make_room):
         assert room.actions[id_].text() in texts
 
 
-def test_depthlens_session_option_starts_from_the_file(qtbot, tmp_path, isolated_qsettings):
+def test_depthlens_session_option_starts_from_the_file(qtbot, tmp_path, isolated_user_dirs):
     """`depthlens --session FILE`: the CLI passes the file to run_gui, which loads it."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -254,7 +254,7 @@ def test_depthlens_session_option_starts_from_the_file(qtbot, tmp_path, isolated
     qtbot.addWidget(window)
     assert seen == {"settings": OTHER, "theme": "projector", "view": "gradients"}
     # the session was remembered in the (isolated) store on close, as JSON depthlens parses
-    stored = tmp_path / "xdg" / "depthlens" / "depthlens.conf"
+    stored = isolated_user_dirs["config"] / "depthlens" / "depthlens.conf"
     assert parse_session(stored.read_bytes()).settings == OTHER
 
 

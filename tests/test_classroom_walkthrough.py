@@ -118,7 +118,7 @@ def test_window_walkthrough_sets_controls_and_shows_true_checks(make_room, qtbot
     step = STEPS[0]
     assert room.walk_dock.isVisible() and room.step_index == 0
     assert window.controls.settings() == step.settings
-    assert window.controls.depth.spin.value() == 50
+    assert window.controls.depth_control.spin.value() == 50
     assert window.controls.activation.currentText() == "linear"
     assert window.controls.init.currentText() == "identity"
     assert window.controls.scale.spin.value() == pytest.approx(1.5)
@@ -151,7 +151,7 @@ def test_window_step_8_he_relu_500_layers(make_room, qtbot):
     window, room = make_room(Settings(depth=12, width=8, batch=4))
     room.go_to_step(7)
     step = STEPS[7]
-    assert window.controls.depth.spin.value() == 500 and window.chart.view == "activations"
+    assert window.controls.depth_control.spin.value() == 500 and window.chart.view == "activations"
     result = wait_for(qtbot, window, step.settings, timeout=120000)
     a = result.column("activation_rms")
     assert 0.1 <= a[-1] / a[0] <= 10

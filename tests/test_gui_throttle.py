@@ -30,7 +30,7 @@ def test_throttle_interval_tracks_compute_time(make_window, qtbot):
 
 def test_a_drag_holds_requests_while_the_engine_works_and_ends_on_the_last(make_window, qtbot):
     win = make_window(Settings(depth=300, width=256, batch=64))
-    depth = win.controls.depth
+    depth = win.controls.depth_control
     shown = []
     win.worker.result_ready.connect(lambda kind, r: shown.append(r.settings.depth))
     depth.slider.setSliderDown(True)

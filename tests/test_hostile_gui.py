@@ -14,11 +14,11 @@ def test_a_small_request_never_waits_behind_a_long_one(make_window, qtbot):
     window = make_window(start)
     shown: list[int] = []
     window.worker.result_ready.connect(lambda kind, r: shown.append(r.settings.depth) if kind == CHART else None)
-    window.controls.depth.spin.setValue(1000)  # typed into the box: a job of over a minute
+    window.controls.depth_control.spin.setValue(1000)  # typed into the box: a job of over a minute
     window.controls.flush()
     qtbot.waitUntil(lambda: window.worker.is_running(CHART), timeout=5000)
     qtbot.wait(300)  # it is well under way
-    window.controls.depth.spin.setValue(5)
+    window.controls.depth_control.spin.setValue(5)
     window.controls.flush()
     wait_shown(qtbot, window, start.replace(depth=5), timeout=30000)
     assert shown == [5]  # the 1000-layer job was cancelled, never shown, never waited for

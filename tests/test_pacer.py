@@ -101,6 +101,7 @@ def test_window_results_are_paced_not_drawn_inside_the_signal(qtbot, make_window
     assert not w.pacer.pending()
 
 
+@pytest.mark.lenient  # production behaviour: print and carry on (strict mode would fail the test)
 def test_a_failing_update_does_not_hold_up_the_others(qtbot, pacer, capsys):
     ran = []
 

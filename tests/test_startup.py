@@ -17,7 +17,7 @@ pytest_plugins = ("classroom_util",)
 
 
 def test_the_app_starts_with_about_error_hooks_and_names_the_last_crash(
-    qtbot, isolated_qsettings, tmp_path, monkeypatch
+    qtbot, isolated_user_dirs, tmp_path, monkeypatch
 ):
     state = tmp_path / "state"
     monkeypatch.setenv("XDG_STATE_HOME", str(state))

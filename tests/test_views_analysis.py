@@ -511,16 +511,16 @@ def test_no_tween_while_dragging_with_views_open(qtbot):
         original(result, animate=animate)
 
     w.chart.set_result = spy
-    w.controls.depth.slider.setSliderDown(True)
-    w.controls.depth.set_value(9)
-    w.controls.depth.slider.setValue(w.controls.depth.slider_pos(10))
+    w.controls.depth_control.slider.setSliderDown(True)
+    w.controls.depth_control.set_value(9)
+    w.controls.depth_control.slider.setValue(w.controls.depth_control.slider_pos(10))
     qtbot.waitUntil(lambda: w.result is not None and w.result.settings.depth == 10, timeout=10000)
     assert calls and calls[-1] is True  # no analysis view open: the bars still glide
     w.analysis.show_view("jacobian")
     qtbot.waitUntil(lambda: w.analysis.is_visible("jacobian"), timeout=10000)
     calls.clear()
-    w.controls.depth.slider.setValue(w.controls.depth.slider_pos(12))
+    w.controls.depth_control.slider.setValue(w.controls.depth_control.slider_pos(12))
     qtbot.waitUntil(lambda: w.result is not None and w.result.settings.depth == 12, timeout=10000)
     assert calls and calls[-1] is False
-    w.controls.depth.slider.setSliderDown(False)
+    w.controls.depth_control.slider.setSliderDown(False)
     w.close()

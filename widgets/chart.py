@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -159,7 +160,7 @@ class HealthBars(pg.BarGraphItem):
         super().__init__(**opts)
         self._codes = np.zeros(0, dtype=np.int8)
         self._code_brushes: dict[int, QBrush] = {}
-        self._batches: dict[int, object] = {}  # reused rect buffers, one per colour
+        self._batches: dict[int, Any] = {}  # reused rect buffers (pyqtgraph PrimitiveArray), one per colour
 
     def set_codes(self, codes: np.ndarray, brushes: dict[int, QBrush]) -> None:
         """Colour bar i with `brushes[codes[i]]`."""
@@ -269,9 +270,9 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self._final_codes: list[np.ndarray] = [np.zeros(0, np.int8), np.zeros(0, np.int8)]
         self._theory_shown: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
         self._theory_from: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
-        self._range_shown = (-0.5, 1.5, -1.0, 1.0)
-        self._range_from = self._range_shown
-        self._range_to = self._range_shown
+        self._range_shown: tuple[float, ...] = (-0.5, 1.5, -1.0, 1.0)  # x0, x1, y0, y1
+        self._range_from: tuple[float, ...] = self._range_shown
+        self._range_to: tuple[float, ...] = self._range_shown
         self._t0 = 0.0
         self._paint_ms = 0.0
         self._timer = QTimer(self)
@@ -338,9 +339,9 @@ class LayerChart(pg.GraphicsLayoutWidget):
         if result.theory.defined and self.show_theory:
             for c in columns:
                 if c in THEORY_COLUMN:
-                    t = np.asarray(result.column(THEORY_COLUMN[c]), dtype=np.float64)
+                    rms = np.asarray(result.column(THEORY_COLUMN[c]), dtype=np.float64)
                     with np.errstate(divide="ignore", invalid="ignore"):
-                        self._theory_targets[c] = np.where(np.isfinite(t) & (t > 0), np.log10(t), np.nan)
+                        self._theory_targets[c] = np.where(np.isfinite(rms) & (rms > 0), np.log10(rms), np.nan)
         bottom, top, floor, marker = y_limits(list(self._series.values()), list(self._theory_targets.values()))
         depth = result.depth
         n_new = depth + 1
@@ -508,7 +509,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
             c = QColor(b.color())
             if b.style() == Qt.BrushStyle.SolidPattern:
                 a = 140 / 255
-                fg_rgb, bg_rgb = c.getRgbF()[:3], bg.getRgbF()[:3]
+                fg_rgb = (c.redF(), c.greenF(), c.blueF())
+                bg_rgb = (bg.redF(), bg.greenF(), bg.blueF())
                 c = QColor.fromRgbF(*(a * x + (1 - a) * y for x, y in zip(fg_rgb, bg_rgb, strict=True)))
             light[code] = QBrush(c, b.style())
         self._brush_sets = (solid, light)
@@ -579,7 +581,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.frame_drawn.emit()
 
     def _apply_range(self, rng: tuple[float, ...]) -> None:
-        self._range_shown = rng  # type: ignore[assignment]
+        self._range_shown = rng
         x0, x1, y0, y1 = rng
         self.plot.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         if self._note.isVisible():

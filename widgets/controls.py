@@ -133,7 +133,7 @@ class SliderSpin(QWidget):
         """Show `value` in both widgets without emitting anything."""
         with QSignalBlocker(self.slider), QSignalBlocker(self.spin):
             self.slider.setValue(self.slider_pos(value))
-            self.spin.setValue(value)
+            self._show(value)
 
     def setToolTip(self, text: str) -> None:  # Qt override
         """Put the tooltip on both parts."""
@@ -141,10 +141,16 @@ class SliderSpin(QWidget):
         self.slider.setToolTip(text)
         self.spin.setToolTip(text)
 
+    def _show(self, value: float) -> None:
+        if isinstance(self.spin, QDoubleSpinBox):
+            self.spin.setValue(value)
+        else:
+            self.spin.setValue(int(value))  # what Qt does with a float: the integer part
+
     def _from_slider(self, pos: int) -> None:
         value = self.slider_value(pos)
         with QSignalBlocker(self.spin):
-            self.spin.setValue(value)
+            self._show(value)
         self.value_changed.emit(value)
 
     def _from_spin(self, value: float) -> None:
@@ -189,7 +195,9 @@ class ControlPanel(QWidget):
 
         depth_spin = QSpinBox()
         depth_spin.setRange(1, 1000)
-        self.depth = SliderSpin(depth_spin, LogMapping(1, 1000, offset=9, integer=True))
+        # `depth_control`, `width_control`: `depth` and `width` would hide QWidget.width() and
+        # QPaintDevice.depth(). Look controls up by setting name with `control(name)`.
+        self.depth_control = SliderSpin(depth_spin, LogMapping(1, 1000, offset=9, integer=True))
         scale_spin = SigFigSpinBox()
         scale_spin.setRange(0.05, 10.0)
         scale_spin.setDecimals(6)
@@ -198,7 +206,7 @@ class ControlPanel(QWidget):
         self.scale = SliderSpin(scale_spin, LogMapping(0.05, 10.0))
         width_spin = QSpinBox()
         width_spin.setRange(1, 1024)
-        self.width = SliderSpin(width_spin, LogMapping(1, 1024, offset=4, integer=True))
+        self.width_control = SliderSpin(width_spin, LogMapping(1, 1024, offset=4, integer=True))
         batch_spin = QSpinBox()
         batch_spin.setRange(1, 512)
         self.batch = SliderSpin(batch_spin, LogMapping(1, 512, offset=4, integer=True))
@@ -223,14 +231,14 @@ class ControlPanel(QWidget):
         self.seed.setKeyboardTracking(False)
         self.new_seed = QPushButton("New seed")
 
-        self._numeric = {
-            "depth": self.depth,
+        self._numeric: dict[str, SliderSpin] = {
+            "depth": self.depth_control,
             "scale": self.scale,
-            "width": self.width,
+            "width": self.width_control,
             "batch": self.batch,
             "bias_std": self.bias_std,
         }
-        self._combos = {
+        self._combos: dict[str, QComboBox] = {
             "activation": self.activation,
             "init": self.init,
             "input": self.input,
@@ -240,11 +248,11 @@ class ControlPanel(QWidget):
 
         net = QGroupBox("Network")
         form = QFormLayout(net)
-        form.addRow("Depth L", self.depth)
+        form.addRow("Depth L", self.depth_control)
         form.addRow("Scale s", self.scale)
         form.addRow("Activation φ", self.activation)
         form.addRow("Init", self.init)
-        form.addRow("Width n", self.width)
+        form.addRow("Width n", self.width_control)
         form.addRow("Bias std", self.bias_std)
         data = QGroupBox("Data and numbers")
         form2 = QFormLayout(data)
@@ -266,7 +274,8 @@ class ControlPanel(QWidget):
         lay.addWidget(hint)
         lay.addStretch(1)
 
-        for name, widget in {**self._numeric, **self._combos}.items():
+        named: dict[str, QWidget] = {**self._numeric, **self._combos}
+        for name, widget in named.items():
             widget.setToolTip(TOOLTIPS[name])
             form_label = form.labelForField(widget) or form2.labelForField(widget)
             if form_label is not None:
@@ -293,6 +302,12 @@ class ControlPanel(QWidget):
         self._dirty = False
         self._timer.stop()
         self._push(settings)
+
+    def control(self, name: str) -> QWidget:
+        """The widget that shows setting `name` ("depth", "activation", "seed", ...); KeyError if none."""
+        if name == "seed":
+            return self.seed
+        return self._numeric[name] if name in self._numeric else self._combos[name]
 
     def draw_new_seed(self) -> None:
         """Pick a new random seed and request it."""

@@ -101,7 +101,7 @@ class DistributionView(AnalysisView):
         for q, text in QUANTITY_LABELS.items():
             b = QRadioButton(text)
             b.setChecked(q == self.quantity)
-            b.toggled.connect(lambda on, q=q: on and self.set_quantity(q))
+            b.toggled.connect(lambda on, q=q: self.set_quantity(q) if on else None)
             self._group.addButton(b)
             self.quantity_buttons[q] = b
             self.controls_row.addWidget(b)

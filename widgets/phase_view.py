@@ -191,7 +191,7 @@ class PhaseView(AnalysisView):
         self.readout = QLabel("")
         self.readout.setWordWrap(True)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.layout().insertWidget(3, self.readout)
+        self.column.insertWidget(3, self.readout)
 
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
         self.set_theme(self.theme.name)

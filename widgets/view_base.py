@@ -87,7 +87,7 @@ class AnalysisView(QWidget):
         self.theme = themes.get(theme)
         self.font_scale = 1.0
         self.setAutoFillBackground(True)
-        lay = QVBoxLayout(self)
+        lay = self.column = QVBoxLayout(self)  # caption, controls row, graphics, status (subclasses insert rows)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.setSpacing(3)
         self.caption = QLabel(self.CAPTION)

@@ -1,0 +1,99 @@
+"""What `cli` and `theory_cli` both need: the usage error, strict number parsing, option types, stdout.
+
+A module of its own so that neither command-line module imports the other.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+
+from depthlens.engine import RANGES, allowed
+
+
+class UsageError(Exception):
+    """A bad command line: exit 2 with this message."""
+
+
+class StdoutError(Exception):
+    """Standard output cannot be written (closed, full disk, broken pipe): exit 1."""
+
+
+_INT = re.compile(r"[+-]?[0-9]{1,30}", re.ASCII)
+_FLOAT = re.compile(r"[+-]?([0-9]{1,400}\.?[0-9]{0,400}|\.[0-9]{1,400})([eE][+-]?[0-9]{1,4})?", re.ASCII)
+
+
+def shorten(value: object, limit: int = 40) -> str:
+    """`value` as repr() for an error message, cut to about `limit` characters."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[: limit - 3]) + "..."
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def parse_int(text: str) -> int:
+    """An ASCII decimal integer (no unicode digits, no '_'); ValueError otherwise."""
+    if not _INT.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
+
+
+def parse_float(text: str) -> float:
+    """An ASCII decimal number (no unicode digits, '_', inf or nan); ValueError otherwise."""
+    if not _FLOAT.fullmatch(text):
+        raise ValueError(text)
+    return float(text)
+
+
+def option_name(field: str) -> str:
+    """The CLI option of a setting (bias_std -> --bias-std)."""
+    return "--" + field.replace("_", "-")
+
+
+def int_type(field: str) -> Callable[[str], int]:
+    """An argparse type: an integer for setting `field`, else UsageError naming its option and range."""
+
+    def conv(text: str) -> int:
+        try:
+            return parse_int(text)
+        except ValueError:
+            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}") from None
+
+    return conv
+
+
+def float_type(field: str) -> Callable[[str], float]:
+    """An argparse type: a number for setting `field`, else UsageError naming its option and range."""
+
+    def conv(text: str) -> float:
+        try:
+            return parse_float(text)
+        except ValueError:
+            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}") from None
+
+    return conv
+
+
+def word_type(field: str) -> Callable[[str], str]:
+    """An argparse type: one of the words allowed for setting `field`, else UsageError."""
+
+    def conv(text: str) -> str:
+        if text not in RANGES[field]:
+            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}")
+        return text
+
+    return conv
+
+
+def write_stdout(text: str) -> None:
+    """Write and flush `text` to standard output; raise `StdoutError` on failure."""
+    if sys.stdout is None:
+        raise StdoutError("it is closed")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        from depthlens.engine.fileio import reason_of
+
+        raise StdoutError(reason_of(exc)) from None
