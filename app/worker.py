@@ -19,7 +19,6 @@ Threading model
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -33,16 +32,8 @@ from .scheduler import Job, Scheduler
 JobFn = Callable[..., Any]  # fn(cancel=callable, progress=callable) -> result
 CHART = "chart"
 
-# Every QThread this module starts, so tests can check none is left running.
-_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
-
 PROGRESS_DELAY_S = 0.1  # report progress only for jobs running longer than this
 PROGRESS_EVERY_S = 0.05  # and then at most this often
-
-
-def live_threads() -> list[QThread]:
-    """Engine threads that are still running (should be empty after every close)."""
-    return [t for t in list(_THREADS) if t.isRunning()]
 
 
 class _Runner(QObject):
@@ -131,7 +122,6 @@ class EngineWorker(QObject):
         self._runner.failed.connect(self._on_failed)
         self._runner.progressed.connect(self._on_progress)
         self._thread.finished.connect(self._runner.deleteLater)
-        _THREADS.add(self._thread)
         self._thread.start()
 
     # -- GUI thread API -------------------------------------------------------------

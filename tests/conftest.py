@@ -1,11 +1,14 @@
-"""Test set-up: headless Qt, per-test user directories, strict mode, a guard against threads or timers left running."""
+"""Test set-up: headless Qt, per-test user directories, strict mode, no thread or timer left running."""
 
 from __future__ import annotations
 
 import atexit
 import os
 import shutil
+import sys
+import sysconfig
 import tempfile
+from weakref import WeakKeyDictionary
 
 import pytest
 
@@ -18,6 +21,8 @@ _SESSION_HOME = tempfile.mkdtemp(prefix="depthlens-tests-")
 atexit.register(shutil.rmtree, _SESSION_HOME, ignore_errors=True)
 for _var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
     os.environ[_var] = os.path.join(_SESSION_HOME, _var.lower())
+# Code in these directories is a library's (Python's, pytest-qt's, pyqtgraph's), not depthlens's or a test's.
+_LIBRARY_DIRS = tuple({sysconfig.get_path(name) + os.sep for name in ("stdlib", "platstdlib", "purelib", "platlib")})
 
 
 @pytest.fixture(autouse=True)
@@ -47,42 +52,107 @@ def isolated_user_dirs(tmp_path, monkeypatch):
     return dirs
 
 
-@pytest.fixture(autouse=True)
-def _no_threads_or_timers_left():
-    """Fail a test that leaves an engine thread or a depthlens timer running.
+def _where_started() -> tuple[bool, str]:
+    """(ours, "file:line") of the code that called a patched start(), with the test line that led there.
 
-    Autouse, so it is set up before pytest-qt's `qtbot` and torn down after it, i.e.
-    after qtbot has closed the test's widgets. A leaked thread is stopped here (quit +
-    wait) so that Qt never destroys a running QThread, which would abort the whole run.
+    `ours` is False when that code is a library's (pytest-qt's own timers, pyqtgraph's): the
+    timer guard leaves those alone, as it cannot stop or fix them.
     """
+    frame = sys._getframe(2)  # 0: here, 1: the patched start, 2: its caller
+    file = frame.f_code.co_filename
+    ours = not file.startswith(_LIBRARY_DIRS)
+    where = f"{_shown(file)}:{frame.f_lineno}"
+    test = frame.f_back
+    while test is not None and not os.path.basename(test.f_code.co_filename).startswith("test_"):
+        test = test.f_back
+    if test is not None and test.f_code.co_filename != file:
+        where += f" (from {_shown(test.f_code.co_filename)}:{test.f_lineno})"
+    return ours, where
+
+
+def _shown(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _alive(obj, test: str) -> bool:
+    """`obj.<test>()` (isRunning, isActive), False if the C++ object is already deleted."""
+    try:
+        return bool(getattr(obj, test)())
+    except RuntimeError:  # "Internal C++ object already deleted"
+        return False
+
+
+@pytest.fixture(autouse=True)
+def dangling_qthreads(monkeypatch):
+    """Fail a test that leaves a QThread running, naming the line that started it.
+
+    As napari's fixture of that name: `QThread.start` is wrapped to remember every thread
+    (weakly) and where it was started; no production code keeps a list. Torn down after
+    pytest-qt has closed the test's widgets. A thread still running is stopped here (quit,
+    then wait) before the test fails, so that Qt never destroys a running QThread, which
+    would abort the whole run.
+    """
+    from PySide6.QtCore import QThread
+
+    started: WeakKeyDictionary = WeakKeyDictionary()
+    original = QThread.start
+
+    def start(self, *args, **kwargs):
+        started[self] = _where_started()[1]
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QThread, "start", start)
     yield
-    import sys
-
-    worker = sys.modules.get("depthlens.worker")
-    if worker is None:
-        return
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    leaked = worker.live_threads()
-    for thread in leaked:
+    running = [(thread, where) for thread, where in list(started.items()) if _alive(thread, "isRunning")]
+    for thread, _ in running:
         thread.quit()
         thread.wait(5000)
-    timers = []
-    app = QApplication.instance()
-    if app is not None:
-        for w in app.topLevelWidgets():
-            for t in w.findChildren(QTimer):
-                if t.objectName().startswith("depthlens.") and t.isActive():
-                    timers.append(t.objectName())
-                    t.stop()
-    if app is not None:  # a dark theme sets the application and tooltip palettes: do not leak them
-        from PySide6.QtWidgets import QToolTip
+    assert not running, f"{len(running)} QThread(s) left running, started at:\n" + "\n".join(w for _, w in running)
 
-        app.setPalette(app.style().standardPalette())
-        QToolTip.setPalette(app.style().standardPalette())
-    assert not leaked, f"{len(leaked)} engine thread(s) left running"
-    assert not timers, f"timers left running: {timers}"
+
+@pytest.fixture(autouse=True)
+def dangling_qtimers(monkeypatch):
+    """Fail a test that leaves a QTimer of depthlens or of the test running, naming where it was started.
+
+    As napari's fixture of that name: `QTimer.start` and `QTimer.singleShot(msec, fn)` are
+    wrapped to remember each timer started by depthlens's code or a test (not by a library)
+    and where. A timer still active at the end, once pytest-qt has closed the test's widgets,
+    is stopped and the test fails.
+    """
+    from PySide6.QtCore import QTimer
+
+    started: WeakKeyDictionary = WeakKeyDictionary()
+    single_shots: list[tuple[QTimer, str]] = []  # kept alive until they fire or the test ends
+    original_start = QTimer.start
+    original_single_shot = QTimer.singleShot
+
+    def start(self, *args):
+        ours, where = _where_started()
+        if ours:
+            started[self] = where
+        original_start(self, *args)
+
+    def single_shot(*args):
+        ours, where = _where_started()
+        if not (ours and len(args) == 2 and callable(args[1])):  # other overloads: as Qt has them
+            return original_single_shot(*args)
+        msec, fn = args
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(fn)
+        single_shots.append((timer, where))
+        original_start(timer, msec)
+        return None
+
+    monkeypatch.setattr(QTimer, "start", start)
+    monkeypatch.setattr(QTimer, "singleShot", staticmethod(single_shot))
+    yield
+    active = [(t, w) for t, w in [*started.items(), *single_shots] if _alive(t, "isActive")]
+    for timer, _ in active:
+        timer.stop()
+    single_shots.clear()
+    assert not active, f"{len(active)} QTimer(s) left running, started at:\n" + "\n".join(w for _, w in active)
 
 
 @pytest.fixture(autouse=True)
@@ -103,6 +173,18 @@ def strict_mode(request):
     caught = list(strict.FAILURES)
     strict.FAILURES.clear()
     assert not caught, "a view update or engine job failed (strict mode):\n" + "\n".join(caught)
+
+
+@pytest.fixture(autouse=True)
+def _default_palettes():
+    """A dark theme sets the application and tooltip palettes: put the default ones back."""
+    yield
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        app.setPalette(app.style().standardPalette())
+        QToolTip.setPalette(app.style().standardPalette())
 
 
 @pytest.fixture
@@ -143,8 +225,6 @@ def _no_uncaught_errors():
     Under pytest `app.errors` records such errors (no dialog opens); see its docstring.
     """
     yield
-    import sys
-
     errors = sys.modules.get("depthlens.errors")
     if errors is None:
         return

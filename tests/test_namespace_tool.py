@@ -37,7 +37,7 @@ def test_the_tool_applies_to_a_copy_of_the_tree_once_and_leaves_nothing_behind(t
     old_import = re.compile(r"^\s*(from|import)\s+(app|engine|widgets|resources)\b", re.M)
     assert [str(p) for p in sources if old_import.search(p.read_text())] == []
     assert "from depthlens.launch import main" in (tree / "app" / "__main__.py").read_text()
-    assert 'sys.modules.get("depthlens.worker")' in (tree / "tests" / "conftest.py").read_text()
+    assert 'sys.modules.get("depthlens.errors")' in (tree / "tests" / "conftest.py").read_text()
     assert 'files("depthlens.resources")' in (tree / "app" / "walkthrough.py").read_text()
     assert "from depthlens.engine import Engine, Settings" in (tree / "README.md").read_text()
     assert 'path = tmp_path / "app.csv"' in (tree / "tests" / "test_gui_exports.py").read_text()  # not a module

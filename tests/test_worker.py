@@ -8,7 +8,7 @@ import time
 import pytest
 
 from depthlens.engine import Cancelled, Settings
-from depthlens.worker import CHART, EngineWorker, live_threads
+from depthlens.worker import CHART, EngineWorker
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_shutdown_cancels_a_running_computation_and_stops_the_thread(qtbot):
     w.submit(CHART, slow_job("forever", steps=100000, started=started))
     assert started.wait(5)
     assert w.shutdown()
-    assert not live_threads() or all(t is not w._thread for t in live_threads())
+    assert w._thread.isFinished()
     assert w.submit(CHART, slow_job("late", steps=1)) == -1
     assert w.shutdown()  # idempotent
 
