@@ -12,8 +12,9 @@ import contextlib
 
 from depthlens.cli_common import UsageError, float_type, option_name, parse_int, shorten, word_type, write_stdout
 from depthlens.engine import Settings, SettingsError, allowed
+from depthlens.engine.analyses import ANALYSES
 
-ANALYSIS_OUTPUTS: tuple[str, ...] = ("hist_csv", "spread_csv", "phase_csv", "jacobian_csv")
+ANALYSIS_OUTPUTS: tuple[str, ...] = tuple(a.dest for a in ANALYSES)
 MAX_SEEDS = 256
 GRID_MAX = 2001
 
@@ -42,10 +43,8 @@ def _grid_type(text: str) -> tuple[int, int]:
 def add_export_options(ex: argparse.ArgumentParser) -> None:
     """The analysis outputs of `depthlens export`."""
     g = ex.add_argument_group("analyses")
-    g.add_argument("--hist-csv", metavar="PATH", help="per-layer histograms of activations and gradients")
-    g.add_argument("--spread-csv", metavar="PATH", help="10/50/90%% of log10 magnitude over --seeds seeds")
-    g.add_argument("--phase-csv", metavar="PATH", help="mean-field phase diagram of the activation")
-    g.add_argument("--jacobian-csv", metavar="PATH", help="singular values of d a_L / d a_0 at sample 0")
+    for a in ANALYSES:
+        g.add_argument(a.option, metavar="PATH", help=a.help)
     g.add_argument(
         "--seeds", metavar="K", type=_seeds_type, default=8, help=f"seeds for --spread-csv (1 to {MAX_SEEDS})"
     )
@@ -65,14 +64,12 @@ def wants_analyses(ns: argparse.Namespace) -> bool:
 
 def check_analyses(ns: argparse.Namespace, settings: Settings) -> None:
     """Reject impossible requests before anything is written (UsageError, exit 2)."""
-    if getattr(ns, "jacobian_csv", None):
-        from depthlens.engine.analysis import check_size
-
-        try:
-            check_size(settings)
-        except SettingsError as exc:
-            opt = option_name(exc.name)
-            raise UsageError(f"{opt} too large for --jacobian-csv: {exc}") from None
+    for a in ANALYSES:
+        if a.check is not None and getattr(ns, a.dest, None):
+            try:
+                a.check(settings)
+            except SettingsError as exc:
+                raise UsageError(f"{option_name(exc.name)} too large for {a.option}: {exc}") from None
 
 
 def export_analyses(
@@ -83,28 +80,16 @@ def export_analyses(
     `progress_line(what)` (a context manager giving a progress callback or None) shows
     progress of the long ones on a terminal. The caller writes the files, all or none.
     """
-    from depthlens.engine import analysis as an
 
     def progress(what: str):
         return progress_line(what) if progress_line is not None else contextlib.nullcontext()
 
-    cache = engine.cache if engine is not None else None
+    options = {"seeds": ns.seeds, "phase_grid": ns.phase_grid}
     out: list[tuple[str, str]] = []
-    if ns.hist_csv:
-        with progress("histograms") as p:
-            out.append(("--hist-csv", an.hist_csv_text(an.distributions(settings, cache=cache, progress=p))))
-    if ns.spread_csv:
-        with progress("spread over seeds") as p:
-            sp = an.spread(settings, seeds=ns.seeds, engine=engine, progress=p)
-            out.append(("--spread-csv", an.spread_csv_text(sp)))
-    if ns.phase_csv:
-        with progress("phase diagram") as p:
-            pd_ = an.phase_diagram(settings.activation, resolution=ns.phase_grid, progress=p)
-            out.append(("--phase-csv", an.phase_csv_text(pd_, settings)))
-    if ns.jacobian_csv:
-        with progress("Jacobian spectrum") as p:
-            js = an.jacobian_spectrum(settings, cache=cache, progress=p)
-            out.append(("--jacobian-csv", an.jacobian_csv_text(js)))
+    for a in ANALYSES:
+        if getattr(ns, a.dest, None):
+            with progress(a.progress_label) as p:
+                out.append((a.option, a.csv(a.compute(settings, engine, p, options), settings)))
     return out
 
 
