@@ -19,6 +19,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
@@ -60,13 +61,50 @@ PHASE_POINT = "phase_point"
 PHASE_CRITICAL = "phase_critical"
 JACOBIAN = "jacobian"
 
-VIEWS: tuple[str, ...] = ("distributions", "phase", "jacobian")
-TITLES = {"distributions": "Distributions", "phase": "Phase diagram", "jacobian": "Jacobian spectrum"}
-TIPS = {
-    "distributions": "Show per-layer histograms of activations and gradients (Glorot & Bengio 2010).",
-    "phase": "Show the mean-field order/chaos phase diagram and where this network sits on it.",
-    "jacobian": "Show the singular values of the input-output Jacobian (dynamical isometry).",
-}
+
+
+@dataclass(frozen=True, slots=True)
+class ViewSpec:
+    """One analysis view, declared once: the docks, the View menu and the toolbar loop over these.
+
+    `kind` is the job whose time counts against the views' duty cycle while it is shown;
+    its jobs are submitted by `AnalysisDocks._refresh_<name>`.
+    """
+
+    name: str
+    title: str
+    tip: str
+    widget: type[AnalysisView]
+    kind: str
+
+
+VIEW_SPECS: tuple[ViewSpec, ...] = (
+    ViewSpec(
+        "distributions",
+        "Distributions",
+        "Show per-layer histograms of activations and gradients (Glorot & Bengio 2010).",
+        DistributionView,
+        DIST,
+    ),
+    ViewSpec(
+        "phase",
+        "Phase diagram",
+        "Show the mean-field order/chaos phase diagram and where this network sits on it.",
+        PhaseView,
+        PHASE_POINT,
+    ),
+    ViewSpec(
+        "jacobian",
+        "Jacobian spectrum",
+        "Show the singular values of the input-output Jacobian (dynamical isometry).",
+        JacobianView,
+        JACOBIAN,
+    ),
+)
+SPECS = {spec.name: spec for spec in VIEW_SPECS}
+VIEWS: tuple[str, ...] = tuple(SPECS)
+TITLES = {spec.name: spec.title for spec in VIEW_SPECS}
+TIPS = {spec.name: spec.tip for spec in VIEW_SPECS}
 DEFAULT_SEEDS = 8
 # The views update at most every scheduler.ANALYSIS_MIN_INTERVAL_S while settings stream in
 # (a slider drag), and leave the engine thread idle about two thirds of the time (its duty
@@ -261,10 +299,7 @@ class AnalysisDocks(QObject):
 
     def _active_kinds(self) -> list[str]:
         kinds = [SPREAD] if self.spread_on else []
-        kinds += [DIST] if self.is_visible("distributions") else []
-        kinds += [JACOBIAN] if self.is_visible("jacobian") else []
-        kinds += [PHASE_POINT] if self.is_visible("phase") else []
-        return kinds
+        return kinds + [spec.kind for spec in VIEW_SPECS if self.is_visible(spec.name)]
 
     def _schedule(self) -> None:
         """Flush now if the last round is long enough ago, else once the interval is over."""
@@ -317,8 +352,7 @@ class AnalysisDocks(QObject):
 
     # -- building --------------------------------------------------------------------
     def _build_view(self, name: str) -> AnalysisView:
-        cls = {"distributions": DistributionView, "phase": PhaseView, "jacobian": JacobianView}[name]
-        v: AnalysisView = cls(theme=self.theme_name)
+        v: AnalysisView = SPECS[name].widget(theme=self.theme_name)
         if self.font_scale != 1.0:
             v.set_font_scale(self.font_scale)
         v.export_png_requested.connect(lambda n=name: self.export_png(n))
@@ -399,61 +433,57 @@ class AnalysisDocks(QObject):
         if s is None:
             return
         self._dirty.discard(name)
-        view = self.view(name)
-        cache = self.worker.engine.cache
-        if name == "distributions":
+        getattr(self, f"_refresh_{name}")(s, self.view(name), self.worker.engine.cache)
 
-            def dist_job(cancel, progress, s=s):
-                return distributions(s, cache=cache, cancel=cancel, progress=progress)
+    def _refresh_distributions(self, s: Settings, view: AnalysisView, cache) -> None:
+        def dist_job(cancel, progress, s=s):
+            return distributions(s, cache=cache, cancel=cancel, progress=progress)
 
-            self._submit(DIST, dist_job)
-        elif name == "jacobian":
-            try:
-                check_size(s)
-            except JacobianTooLarge as exc:
-                self._jacobian_blocked = True
-                assert isinstance(view, JacobianView)
-                view.show_message(f"Too large for the Jacobian spectrum: {exc}.")
-                return
-            self._jacobian_blocked = False
+        self._submit(DIST, dist_job)
 
-            def jac_job(cancel, progress, s=s):
-                return jacobian_spectrum(s, cache=cache, cancel=cancel, progress=progress)
+    def _refresh_jacobian(self, s: Settings, view: AnalysisView, cache) -> None:
+        try:
+            check_size(s)
+        except JacobianTooLarge as exc:
+            self._jacobian_blocked = True
+            assert isinstance(view, JacobianView)
+            view.show_message(f"Too large for the Jacobian spectrum: {exc}.")
+            return
+        self._jacobian_blocked = False
 
-            self._submit(JACOBIAN, jac_job)
-        elif name == "phase":
-            assert isinstance(view, PhaseView)
-            self._move_marker(s)
-            key = (s.activation, view.w2_range, view.b2_range)
-            if key != self._phase_key:
-                self._phase_key = key
-                act, w2, b2 = key
+        def jac_job(cancel, progress, s=s):
+            return jacobian_spectrum(s, cache=cache, cancel=cancel, progress=progress)
 
-                def phase_job(cancel, progress, act=act, w2=w2, b2=b2):
-                    return phase_diagram(
-                        act,
-                        sigma_w2_range=w2,
-                        sigma_b2_range=b2,
-                        resolution=RESOLUTION,
-                        cancel=cancel,
-                        progress=progress,
-                    )
+        self._submit(JACOBIAN, jac_job)
 
-                self._submit(PHASE, phase_job)
+    def _refresh_phase(self, s: Settings, view: AnalysisView, cache) -> None:
+        assert isinstance(view, PhaseView)
+        self._move_marker(s)
+        key = (s.activation, view.w2_range, view.b2_range)
+        if key != self._phase_key:
+            self._phase_key = key
+            act, w2, b2 = key
 
-            def point_job(cancel, progress, s=s):
-                return point(s.activation, scale=s.scale, bias_std=s.bias_std)
+            def phase_job(cancel, progress, act=act, w2=w2, b2=b2):
+                return phase_diagram(
+                    act, sigma_w2_range=w2, sigma_b2_range=b2, resolution=RESOLUTION, cancel=cancel, progress=progress
+                )
 
-            self._submit(PHASE_POINT, point_job)
-            ckey = (s.activation, s.bias_std)
-            if ckey not in self._critical:
+            self._submit(PHASE, phase_job)
 
-                def crit_job(cancel, progress, ckey=ckey):
-                    sc = critical_scale(ckey[0], ckey[1])
-                    sd = divergence_scale(ckey[0], ckey[1])
-                    return ckey, (math.nan if sc is None else sc * sc, math.nan if sd is None else sd * sd)
+        def point_job(cancel, progress, s=s):
+            return point(s.activation, scale=s.scale, bias_std=s.bias_std)
 
-                self._submit(PHASE_CRITICAL, crit_job)
+        self._submit(PHASE_POINT, point_job)
+        ckey = (s.activation, s.bias_std)
+        if ckey not in self._critical:
+
+            def crit_job(cancel, progress, ckey=ckey):
+                sc = critical_scale(ckey[0], ckey[1])
+                sd = divergence_scale(ckey[0], ckey[1])
+                return ckey, (math.nan if sc is None else sc * sc, math.nan if sd is None else sd * sd)
+
+            self._submit(PHASE_CRITICAL, crit_job)
 
     def _submit_spread(self) -> None:
         s = self.settings
