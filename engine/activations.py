@@ -1,17 +1,22 @@
-"""Activation functions and their derivatives, elementwise, dtype-preserving.
+"""The activation table: one `Activation` record per name, in `TABLE`.
 
-`forward(name, z)` returns (phi(z), phi'(z)) in one go, reusing buffers, because the
-engine needs both on every layer. Overflow to inf/NaN is data, so warnings are silenced.
+A record holds phi and phi' (elementwise, dtype-preserving), a fused in-place kernel that
+gives both (the engine needs both on every layer), and what the engine and the theory know
+of it: non-negative or odd, Gaussian moments in closed form, the limits at infinite
+variance, and the rule that counts units as inactive. Adding an activation is one record
+here. Overflow to inf/NaN is data, so warnings are silenced.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 LEAKY_SLOPE = 0.01
+INACTIVE_THRESHOLD = 1e-3  # |phi'| at or below this counts as saturated
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_LAMBDA = 1.0507009873554804934193349852946
 GELU_C = math.sqrt(2.0 / math.pi)
@@ -26,18 +31,6 @@ def _sigmoid(z: Array) -> Array:
     e += 1.0
     np.reciprocal(e, out=e)
     return e
-
-
-def phi(name: str, z: Array) -> Array:
-    """phi(z) for activation `name` (a new array)."""
-    with np.errstate(all="ignore"):
-        return _PHI[name](np.asarray(z))
-
-
-def dphi(name: str, z: Array) -> Array:
-    """phi'(z) for activation `name` (a new array); relu'(0) = 0 by convention."""
-    with np.errstate(all="ignore"):
-        return _DPHI[name](np.asarray(z))
 
 
 def _phi_linear(z: Array) -> Array:
@@ -130,62 +123,167 @@ def _d_swish(z: Array) -> Array:
     return out
 
 
-_PHI: dict[str, Callable[[Array], Array]] = {
-    "linear": _phi_linear,
-    "relu": _phi_relu,
-    "leaky_relu": _phi_leaky,
-    "tanh": _phi_tanh,
-    "sigmoid": _phi_sigmoid,
-    "gelu": _phi_gelu,
-    "selu": _phi_selu,
-    "swish": _phi_swish,
-}
-_DPHI: dict[str, Callable[[Array], Array]] = {
-    "linear": _d_linear,
-    "relu": _d_relu,
-    "leaky_relu": _d_leaky,
-    "tanh": _d_tanh,
-    "sigmoid": _d_sigmoid,
-    "gelu": _d_gelu,
-    "selu": _d_selu,
-    "swish": _d_swish,
-}
+# ------------------------------------------------------------------ fused kernels
+# (phi(z), phi'(z)) overwriting z where the activation allows it; `d_out` is a buffer of
+# z's shape and dtype for phi' (unused by relu, whose phi' is a boolean mask).
+
+Kernel = Callable[[Array, Array | None], tuple[Array, Array | None]]
 
 
-def forward(name: str, z: Array, d_out: Array | None = None) -> tuple[Array, Array | None]:
-    """Return (phi(z), phi'(z)); overwrites `z`. phi' is None for linear (all ones).
+def _fused_linear(z: Array, d_out: Array | None) -> tuple[Array, Array | None]:
+    return z, None  # phi' = 1 everywhere: no array
 
-    For relu the derivative is a boolean mask (z > 0). `d_out`, if given, is a buffer of
-    z's shape and dtype for the derivative (not used for relu).
+
+def _fused_relu(z: Array, d_out: Array | None) -> tuple[Array, Array | None]:
+    # A boolean mask: cheap to count (inactive units) and to multiply by.
+    d = np.greater(z, 0)
+    np.maximum(z, 0, out=z)  # not z * mask: -inf * 0 would give NaN
+    return z, d
+
+
+def _fused_tanh(z: Array, d_out: Array | None) -> tuple[Array, Array | None]:
+    np.tanh(z, out=z)
+    d = np.multiply(z, z, out=d_out)
+    np.subtract(1, d, out=d)
+    return z, d
+
+
+def _fused_sigmoid(z: Array, d_out: Array | None) -> tuple[Array, Array | None]:
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1
+    np.reciprocal(z, out=z)
+    d = np.subtract(1, z, out=d_out)
+    d *= z
+    return z, d
+
+
+def _generic(fn: Callable[[Array], Array], dfn: Callable[[Array], Array]) -> Kernel:
+    """The kernel of an activation without an in-place one: phi and phi' as new arrays."""
+
+    def fused(z: Array, d_out: Array | None) -> tuple[Array, Array | None]:
+        a, d = fn(z), dfn(z)
+        if d_out is not None:
+            np.copyto(d_out, d)
+            d = d_out
+        return a, d
+
+    return fused
+
+
+# ------------------------------------------------------------------ inactive rules
+# How many entries of phi'(z) count as inactive units.
+
+
+def _dead(d: Array) -> int:
+    """relu: phi' = 0 (a 0/1 mask, or floats once NaN entries are marked)."""
+    return d.size - int(np.count_nonzero(d))
+
+
+def _flat(d: Array) -> int:
+    """phi' can be negative (gelu, swish): |phi'| <= threshold."""
+    return int(np.count_nonzero(np.abs(d) <= INACTIVE_THRESHOLD))
+
+
+def _saturated(d: Array) -> int:
+    """phi' >= 0 (or only rarely negative): phi' <= threshold."""
+    return int(np.count_nonzero(d <= INACTIVE_THRESHOLD))
+
+
+# ------------------------------------------------------------------ the table
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """One activation and what the engine and the theory know of it.
+
+    `phi`, `dphi` return new arrays (relu'(0) = 0 by convention). `limit`: (E[phi^2],
+    E[phi'^2]) for z ~ N(0, v) as v -> inf (also the length map's slope there).
+    `closed_form`: (E[phi^2] / v, E[phi'^2]), exact at every v (the piecewise-linear ones),
+    else None. `nonneg`: phi >= 0, so max |a| = max a. `odd`: phi(-z) = -phi(z).
+    `inactive`: how many entries of phi'(z) count as dead or saturated units. `unit_slope`:
+    phi' = 1 everywhere (linear), so no derivative array. `fused`: the in-place kernel
+    behind `forward` (default: phi and phi' as new arrays).
     """
+
+    name: str
+    phi: Callable[[Array], Array]
+    dphi: Callable[[Array], Array]
+    limit: tuple[float, float]
+    closed_form: tuple[float, float] | None = None
+    nonneg: bool = False
+    odd: bool = False
+    inactive: Callable[[Array], int] = _saturated
+    unit_slope: bool = False
+    fused: Kernel | None = None
+
+    def __post_init__(self) -> None:
+        if self.fused is None:
+            object.__setattr__(self, "fused", _generic(self.phi, self.dphi))
+
+    def forward(self, z: Array, d_out: Array | None = None) -> tuple[Array, Array | None]:
+        """(phi(z), phi'(z)), overwriting `z`; phi' is None when it is 1 everywhere.
+
+        phi'(z) is NaN where z is NaN: there is no honest derivative there (relu'(NaN)
+        taken as 0 reported exact-zero gradients below an overflow). At z = +-inf phi' keeps
+        its limit (an overflowed z keeps its sign, so relu'(-inf) = 0 is the true value).
+        A unit slope stays exact at NaN too. The caller holds `np.errstate(all="ignore")`.
+        """
+        bad = None if self.unit_slope else _nan_mask(z)
+        a, d = self.fused(z, d_out)  # type: ignore[misc]  # never None after __post_init__
+        if bad is not None:
+            d = _nan_where(d, bad, a)
+        return a, d
+
+
+def _nan_mask(x: Array) -> Array | None:
+    """Where `x` is NaN, or None when no entry is (one BLAS dot, no temporary)."""
+    v = x.reshape(-1)
+    ss = float(np.dot(v, v))  # NaN exactly when some entry is NaN (squares never cancel)
+    if ss == ss:
+        return None
+    mask = np.isnan(x)
+    return mask if mask.any() else None
+
+
+def _nan_where(d: Array | None, bad: Array, a: Array) -> Array:
+    """phi' with NaN at `bad`; a relu mask becomes a float array."""
+    if d is None:
+        d = np.ones(a.shape, dtype=a.dtype)
+    elif d.dtype == np.bool_:
+        d = d.astype(a.dtype)
+    d[bad] = np.nan
+    return d
+
+
+_INF = math.inf
+_LEAKY_C = (1 + LEAKY_SLOPE**2) / 2
+
+TABLE: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("linear", _phi_linear, _d_linear, (_INF, 1.0), closed_form=(1.0, 1.0), odd=True, unit_slope=True,
+                   fused=_fused_linear),
+        Activation("relu", _phi_relu, _d_relu, (_INF, 0.5), closed_form=(0.5, 0.5), nonneg=True, inactive=_dead,
+                   fused=_fused_relu),
+        Activation("leaky_relu", _phi_leaky, _d_leaky, (_INF, _LEAKY_C), closed_form=(_LEAKY_C, _LEAKY_C)),
+        Activation("tanh", _phi_tanh, _d_tanh, (1.0, 0.0), odd=True, fused=_fused_tanh),
+        Activation("sigmoid", _phi_sigmoid, _d_sigmoid, (0.5, 0.0), nonneg=True, fused=_fused_sigmoid),
+        Activation("gelu", _phi_gelu, _d_gelu, (_INF, 0.5), inactive=_flat),
+        Activation("selu", _phi_selu, _d_selu, (_INF, SELU_LAMBDA**2 / 2)),
+        Activation("swish", _phi_swish, _d_swish, (_INF, 0.5), inactive=_flat),
+    )
+}  # fmt: skip
+NAMES: tuple[str, ...] = tuple(TABLE)
+
+
+def phi(name: str, z: Array) -> Array:
+    """phi(z) for activation `name` (a new array)."""
     with np.errstate(all="ignore"):
-        return _forward(name, z, d_out)
+        return TABLE[name].phi(np.asarray(z))
 
 
-def _forward(name: str, z: Array, d_out: Array | None) -> tuple[Array, Array | None]:
-    """`forward` without the errstate context (the caller holds one)."""
-    if name == "linear":
-        return z, None
-    if name == "relu":
-        # A boolean mask: cheap to count (inactive units) and to multiply by.
-        d = np.greater(z, 0)
-        np.maximum(z, 0, out=z)  # not z * mask: -inf * 0 would give NaN
-        return z, d
-    if name == "tanh":
-        np.tanh(z, out=z)
-        d = np.multiply(z, z, out=d_out)
-        np.subtract(1, d, out=d)
-        return z, d
-    if name == "sigmoid":
-        np.negative(z, out=z)
-        np.exp(z, out=z)
-        z += 1
-        np.reciprocal(z, out=z)
-        d = np.subtract(1, z, out=d_out)
-        d *= z
-        return z, d
-    a, d = _PHI[name](z), _DPHI[name](z)
-    if d_out is not None:
-        np.copyto(d_out, d)
-        d = d_out
-    return a, d
+def dphi(name: str, z: Array) -> Array:
+    """phi'(z) for activation `name` (a new array); relu'(0) = 0 by convention."""
+    with np.errstate(all="ignore"):
+        return TABLE[name].dphi(np.asarray(z))

@@ -12,16 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-ACTIVATIONS: tuple[str, ...] = (
-    "linear",
-    "relu",
-    "leaky_relu",
-    "tanh",
-    "sigmoid",
-    "gelu",
-    "selu",
-    "swish",
-)
+from .activations import NAMES
+
+ACTIVATIONS: tuple[str, ...] = NAMES  # the activation table's, in its order
 INITS: tuple[str, ...] = ("identity", "gaussian", "orthogonal")
 INPUTS: tuple[str, ...] = ("ones", "gaussian")
 # sum: Loss = mean_b sum_i a_L,bi (g_L = 1, the lecture's); random: a fixed random readout r

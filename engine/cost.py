@@ -9,14 +9,15 @@ one-layer net followed by a 1000-layer one must not make the next request wait f
 from __future__ import annotations
 
 from .config import Settings
+from .layers import multiply_adds
 
 LAYER_OVERHEAD = 20_000  # elementwise passes and Python per layer, in multiply-adds
 
 
 def work_units(settings: Settings) -> float:
-    """Multiply-adds of one forward + backward pass (three GEMMs per layer) plus overhead."""
+    """Multiply-adds of one forward + backward pass (the layer kind's products) plus overhead."""
     s = settings
-    per_layer = 6.0 * s.batch * s.width if s.init == "identity" else 3.0 * s.batch * s.width * s.width
+    per_layer = multiply_adds(s)
     per_layer += 8.0 * s.batch * s.width + LAYER_OVERHEAD
     return s.depth * per_layer
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
+from .layers import layer as layer_of
 from .propagate import CancelCheck, Measured, Progress, Trace, Workspace, input_batch, output_grad, run
 from .theory import Theory, predict
 from .weights import DEFAULT_BUDGET, WeightCache
@@ -132,18 +133,7 @@ class Engine:
 
     def layer_params(self, settings: Settings, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """(W_l, b_l) of `layer` (1..L) as used: scaled, in the settings' dtype."""
-        s = settings
-        n = s.width
-        dt = np.dtype(s.dtype)
-        if s.init == "identity":
-            w = np.eye(n, dtype=dt) * dt.type(s.scale)
-        else:
-            w = self.cache.matrix(s.init, s.seed, n, layer, s.dtype) * dt.type(s.scale)
-        if s.bias_std > 0:
-            b = self.cache.bias(s.seed, n, layer, s.dtype) * dt.type(s.bias_std)
-        else:
-            b = np.zeros(n, dtype=dt)
-        return w, b
+        return layer_of(settings, self.cache, layer).params()
 
     def network(self, settings: Settings) -> Network:
         """The network's parameters as used, in its dtype (in memory; see export.write_network_npz)."""

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .activations import LEAKY_SLOPE, SELU_LAMBDA, dphi, phi
+from .activations import TABLE, dphi, phi
 
 _GL_NODES = 16
 _U_MAX = 12.0  # P(|u| > 12) ~ 4e-33: negligible even against polynomial growth
@@ -28,16 +28,10 @@ _U_GRID = np.unique(np.concatenate([np.geomspace(1e-4, 1.0, 9), np.arange(1.0, _
 _X_GRID = np.geomspace(1e-6, 1e3, 28)  # breakpoints in x = sigma * u
 _TINY_V = 1e-24  # below this F'(v) is its v -> 0 limit to ~1e-24 relative
 
-# E[phi^2] / v and E[phi'^2] in closed form for the piecewise-linear activations.
+# E[phi^2] / v and E[phi'^2] in closed form for the piecewise-linear activations (the table's).
 CLOSED_FORMS: dict[str, tuple[float, float]] = {
-    "linear": (1.0, 1.0),
-    "relu": (0.5, 0.5),
-    "leaky_relu": ((1 + LEAKY_SLOPE**2) / 2, (1 + LEAKY_SLOPE**2) / 2),
+    name: act.closed_form for name, act in TABLE.items() if act.closed_form is not None
 }
-
-# v -> inf: E[phi^2] is unbounded for the relu-like ones, bounded for tanh/sigmoid.
-_BOUNDED_LIMITS = {"tanh": (1.0, 0.0), "sigmoid": (0.5, 0.0)}
-_D2_AT_INF = {"gelu": 0.5, "swish": 0.5, "selu": SELU_LAMBDA**2 / 2}
 
 
 def half_line_nodes(sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +94,7 @@ def length_slope(activation: str, v: float) -> float:
     if activation in CLOSED_FORMS:
         return CLOSED_FORMS[activation][0]
     if math.isinf(v):
-        return _D2_AT_INF.get(activation, 0.0)
+        return TABLE[activation].limit[1]
     if v < _TINY_V:
         return d2_at_zero(activation)
     x, ww = _nodes(v)
@@ -109,12 +103,8 @@ def length_slope(activation: str, v: float) -> float:
 
 
 def limit_moments(activation: str) -> tuple[float, float]:
-    """(E[phi^2], E[phi'^2]) as v -> inf."""
-    if activation in _BOUNDED_LIMITS:
-        return _BOUNDED_LIMITS[activation]
-    if activation in CLOSED_FORMS:
-        return math.inf, CLOSED_FORMS[activation][1]
-    return math.inf, _D2_AT_INF[activation]
+    """(E[phi^2], E[phi'^2]) as v -> inf (unbounded E[phi^2] but for tanh and sigmoid)."""
+    return TABLE[activation].limit
 
 
 @lru_cache(maxsize=16)

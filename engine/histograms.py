@@ -8,23 +8,21 @@ there). Every finite entry is counted in some bin; inf, -inf and NaN are counted
 
 The pass is streamed with checkpoints (activations kept every ~sqrt(L) layers, the
 rest recomputed in the backward pass), so memory stays O(sqrt(L) B n) at any depth. It
-performs the same operations, in the same dtype, as `engine.propagate.run`.
+steps through the same layers and loop, in the same dtype, as `engine.propagate.run`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .config import Settings
-from .propagate import INACTIVE_THRESHOLD, Cancelled, input_batch, layer_backward, layer_forward, output_grad
+from .layers import network
+from .propagate import CancelCheck, Progress, backward, checker, forward, input_batch, output_grad
 from .weights import WeightCache
-
-CancelCheck = Callable[[], bool]
-Progress = Callable[[float], None]
 
 QUANTITIES: tuple[str, ...] = ("activation", "gradient")
 DEFAULT_LINTHRESH = 1e-30
@@ -114,13 +112,6 @@ def bin_edges_t(bins_per_decade: int, half_bins: int) -> np.ndarray:
     return (k + 0.5) / bins_per_decade
 
 
-def _check(cancel: CancelCheck | None, progress: Progress | None, done: float) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled
-    if progress is not None:
-        progress(done)
-
-
 class _Binner:
     """Counts per layer by bin index k = round(t * bpd) (0 = the central bin), range-free."""
 
@@ -164,34 +155,6 @@ class _Binner:
         return out
 
 
-def _inactive_share(d: np.ndarray | None, activation: str) -> float:
-    # Same rule as engine.propagate (relu: dead units; others: |phi'| <= 1e-3).
-    if d is None:
-        return 0.0
-    if activation == "relu":
-        bad = d.size - int(np.count_nonzero(d))
-    elif activation in ("gelu", "swish"):
-        bad = int(np.count_nonzero(np.abs(d) <= INACTIVE_THRESHOLD))
-    else:
-        bad = int(np.count_nonzero(d <= INACTIVE_THRESHOLD))
-    return bad / d.size
-
-
-class _Net:
-    """One layer step of the network exactly as `engine.propagate.run` does it."""
-
-    def __init__(self, settings: Settings, cache: WeightCache) -> None:
-        self.s = settings
-        self.cache = cache
-
-    def step(self, a: np.ndarray, layer: int) -> tuple[np.ndarray, np.ndarray | None]:
-        return layer_forward(self.s, self.cache, a, layer)
-
-    def back(self, g: np.ndarray, d: np.ndarray | None, layer: int) -> np.ndarray:
-        delta = g if d is None else g * d
-        return layer_backward(self.s, self.cache, delta, layer)
-
-
 def distributions(
     settings: Settings,
     *,
@@ -217,49 +180,45 @@ def distributions(
     if max_abs is not None and not (math.isfinite(max_abs) and max_abs > linthresh):
         raise ValueError(f"max_abs must be a finite number > linthresh, got {max_abs!r}")
     s = settings
-    cache = cache if cache is not None else WeightCache()
-    net = _Net(s, cache)
+    net = network(s, cache if cache is not None else WeightCache())
+    check = checker(cancel, progress)
     L = s.depth
     every = max(1, math.isqrt(L))
     inactive = np.full(L + 1, np.nan)
     act_bins = _Binner(linthresh, bins_per_decade, L + 1)
     grad_bins = _Binner(linthresh, bins_per_decade, L + 1)
-    checkpoints: dict[int, np.ndarray] = {}
     total = 3 * L
-    a = input_batch(s)
+    done = 0
+
+    def step(_: int) -> None:  # every layer step of the three passes is one unit of progress
+        nonlocal done
+        check(done / total)
+        done += 1
+
+    x = input_batch(s)
+    checkpoints: dict[int, np.ndarray] = {0: x.copy()}
+    act_bins.add(0, x)
     with np.errstate(all="ignore"):
         # Forward pass, keeping a_l every `every` layers for the backward pass.
-        for layer in range(L + 1):
-            if layer % every == 0:
-                checkpoints[layer] = a.copy()
-            act_bins.add(layer, a)
-            if layer == L:
-                break
-            _check(cancel, progress, layer / total)
-            a, d = net.step(a, layer + 1)
-            inactive[layer + 1] = _inactive_share(d, s.activation)
-        del a
+        for row, (layer, a, ctx) in enumerate(forward(net, x, step, weight_grad=False), start=1):
+            if row % every == 0 and row < L:
+                checkpoints[row] = a.copy()
+            act_bins.add(row, a)
+            inactive[row] = layer.inactive(ctx) / a.size
+        del x, a
         # Backward pass from g_L (the loss's readout), recomputing each segment from its checkpoint.
         g = output_grad(s)
         grad_bins.add(L, g)
-        done = L
         top = L
         while top > 0:
             start = ((top - 1) // every) * every
-            a_seg = checkpoints.pop(start)
-            derivs: list[np.ndarray | None] = []
-            for layer in range(start + 1, top + 1):
-                _check(cancel, progress, done / total)
-                done += 1
-                a_seg, d = net.step(a_seg, layer)
-                derivs.append(d)
-            for layer in range(top, start, -1):
-                _check(cancel, progress, done / total)
-                done += 1
-                g = net.back(g, derivs.pop(), layer)
-                grad_bins.add(layer - 1, g)
+            seg = net[start:top]
+            ctxs: list[Any] = [ctx for _, _, ctx in forward(seg, checkpoints.pop(start), step, weight_grad=False)]
+            back = backward(seg, ctxs, g, step, weight_grad=False)
+            for row, (g, _) in zip(range(top - 1, start - 1, -1), back, strict=True):
+                grad_bins.add(row, g)
             top = start
-    _check(cancel, progress, 1.0)
+    check(1.0)
 
     if max_abs is None:
         half = max(_half_bins(DEFAULT_SPAN, linthresh, bins_per_decade), act_bins.extent(), grad_bins.extent())
@@ -285,14 +244,6 @@ def distributions(
     return Distributions(
         s, float(linthresh), bins_per_decade, hist("activation", act_bins), hist("gradient", grad_bins)
     )
-
-
-def _max_finite(x: np.ndarray) -> float:
-    ax = np.abs(x)
-    fin = np.isfinite(ax)
-    if fin.all():
-        return float(ax.max()) if ax.size else 0.0
-    return float(ax[fin].max()) if fin.any() else 0.0
 
 
 def _half_bins(limit: float, linthresh: float, bpd: int) -> int:

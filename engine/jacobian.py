@@ -11,17 +11,14 @@ finite log10 singular values. Dynamical isometry (Saxe et al. 2014; Pennington e
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .config import Settings, SettingsError
-from .propagate import Cancelled, input_batch, layer_forward
+from .layers import network
+from .propagate import CancelCheck, Cancelled, Progress, checker, forward, input_batch
 from .weights import WeightCache
-
-CancelCheck = Callable[[], bool]
-Progress = Callable[[float], None]
 
 MAX_WIDTH = 512
 MAX_DEPTH = 200
@@ -109,26 +106,15 @@ def jacobian_spectrum(
     check_size(settings)
     s = settings
     n, L = s.width, s.depth
-    cache = cache if cache is not None else WeightCache()
-    dt = np.dtype(s.dtype)
-    scale = dt.type(s.scale)
-    a = input_batch(s)[:1].copy()
+    net = network(s, cache if cache is not None else WeightCache())
+    check = checker(cancel, progress)
     J = np.eye(n)
     log2_scale = 0
     note = ""
     with np.errstate(all="ignore"):
-        for layer in range(1, L + 1):
-            if cancel is not None and cancel():
-                raise Cancelled
-            if progress is not None:
-                progress(0.95 * (layer - 1) / L)
-            W0 = None if s.init == "identity" else cache.matrix(s.init, s.seed, n, layer, s.dtype)
-            if W0 is not None:
-                J = W0.astype(np.float64) @ J
-            J *= float(scale)
-            a, d = layer_forward(s, cache, a, layer, weight=W0)
-            if d is not None:
-                J *= d[0].astype(np.float64)[:, None]
+        steps = forward(net, input_batch(s)[:1].copy(), lambda i: check(0.95 * i / L), weight_grad=False)
+        for layer, _, ctx in steps:
+            J = layer.jvp(J, ctx)
             # Renormalise by a power of two (exact): keeps J within float64.
             m = float(np.max(np.abs(J)))
             if m > 0 and math.isfinite(m):

@@ -48,8 +48,3 @@ def max_abs(x: np.ndarray) -> float:
     if x.size == 0:
         return 0.0
     return float(max(x.max(), -x.min()))
-
-
-def rms(x: np.ndarray) -> float:
-    """sqrt(mean(x**2)), overflow-safe."""
-    return rms_and_nonfinite(x)[0]
