@@ -71,7 +71,7 @@ def test_main_pass_is_byte_identical(activation, init, dtype, bias_std, loss):
     common = {"activation": activation, "init": init, "dtype": dtype, "bias_std": bias_std, "loss": loss}
     _check_run(Settings(depth=6, width=5, batch=3, scale=1.3, seed=11, **common))
     # Overflow: inf/NaN activations, NaN derivatives and non-finite weight gradients counted.
-    _check_run(Settings(depth=45 if dtype == "float32" else 330, width=4, batch=2, scale=10.0, seed=3, **common))
+    _check_run(Settings(depth=60 if dtype == "float32" else 420, width=8, batch=3, scale=10.0, seed=3, **common))
     # A cache too small to hold the run's matrices: fetched (redrawn) again for the backward pass.
     _check_run(Settings(depth=5, width=6, batch=2, scale=0.8, input="ones", **common), budget=2 * 6 * 6 * 8)
     # Engine.compute (the app's path, its own workspace) too.
@@ -85,7 +85,7 @@ def test_histograms_and_jacobian_are_byte_identical(activation, init, dtype, bia
     common = {"activation": activation, "init": init, "dtype": dtype, "bias_std": bias_std, "loss": loss}
     for s in (
         Settings(depth=10, width=5, batch=3, scale=1.3, seed=5, **common),
-        Settings(depth=45 if dtype == "float32" else 200, width=4, batch=2, scale=10.0, **common),
+        Settings(depth=60 if dtype == "float32" else 200, width=8, batch=3, scale=10.0, seed=3, **common),
     ):
         _same_record(distributions(s), old_histograms.distributions(s), f"{s} distributions")
         _same_record(
@@ -94,6 +94,14 @@ def test_histograms_and_jacobian_are_byte_identical(activation, init, dtype, bia
             f"{s} distributions max_abs",
         )
         _same_record(jacobian_spectrum(s), old_jacobian.jacobian_spectrum(s), f"{s} jacobian")
+
+
+def test_the_overflow_cases_reach_nan():
+    # The overflow settings above must exercise the NaN-derivative rule, or they test nothing.
+    for activation in ("relu", "gelu", "swish", "selu", "leaky_relu"):
+        s = Settings(depth=60, width=8, batch=3, scale=10.0, seed=3, activation=activation, dtype="float32")
+        _, trace = run(s, WeightCache(), keep=True)
+        assert any(np.isnan(d).any() for d in trace.derivatives), activation
 
 
 def test_progress_and_cancellation_points_are_unchanged():
