@@ -9,7 +9,9 @@ import pytest
 
 from depthlens.engine import PRESETS, Engine, Settings
 from depthlens.engine.health import EXPLODING, HEALTHY, NONFINITE, VANISHING, ZERO, series_data
-from depthlens.widgets.chart import LayerChart, PowerAxis, power_label, y_limits
+from depthlens.engine.numbers import power_label
+from depthlens.widgets.axes import PowerAxis, y_limits
+from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.readout import Readout, describe, sci, verdict
 
 ENGINE = Engine()
@@ -159,7 +161,8 @@ def test_readout_widget_colours_the_verdict(qtbot):
 
 
 def test_axis_labels_between_decades_when_few_are_in_view(qapp):
-    from depthlens.widgets.chart import PowerAxis, power_label
+    from depthlens.engine.numbers import power_label
+    from depthlens.widgets.axes import PowerAxis
 
     assert power_label(3.0) == "10³"
     assert power_label(-2.0) == "10⁻²"

@@ -10,7 +10,7 @@ import pytest
 from conftest import wait_shown
 
 from depthlens.engine import COLUMNS, PRESETS, Engine, Settings
-from depthlens.widgets.chart import power_label
+from depthlens.engine.numbers import power_label
 from depthlens.worker import CHART
 
 BASE = Settings(depth=12, width=8, batch=4, activation="tanh", init="gaussian", scale=1.0)

@@ -16,13 +16,11 @@ tween from the bars' current heights over ~150 ms (a QTimer at ~60 fps).
 
 from __future__ import annotations
 
-import math
 import time
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont
 from PySide6.QtWidgets import QToolTip
 
@@ -39,10 +37,12 @@ from depthlens.engine.health import (
     overflow_label,
     series_data,
 )
-from depthlens.engine.numbers import power_label, sig
+from depthlens.engine.numbers import sig
 from depthlens.engine.views import SERIES_LABELS, THEORY_COLUMN, VIEW_LABELS, VIEW_SERIES, VIEWS
 
 from . import theme as themes
+from .axes import IntAxis, PowerAxis, y_limits
+from .health_bars import HealthBars
 
 COLOUR_RULE = (
     "Bar colour: healthy within ×10 of the reference layer (layer 0 for activations, the "
@@ -53,147 +53,9 @@ COLOUR_RULE = (
 TWEEN_MS = 150
 FRAME_MS = 16
 
-MINOR_MANTISSAS = (2.0, 5.0)  # labelled between decades when few decades are visible
-FINE_MANTISSAS = (1.5, 2.0, 3.0, 5.0, 7.0)  # ... and these when less than one is
-
-
-def y_limits(series: list[SeriesData], theory: list[np.ndarray]) -> tuple[float, float, float, float]:
-    """(bottom, top, floor level, marker level) of the y axis, in decades.
-
-    The range covers every finite value and 10⁰, with room above for overflow markers
-    and below for zero markers; values are finite floats, so it is always bounded
-    (|log10| <= 324 for float64).
-    """
-    finite = [s.logs[np.isfinite(s.logs)] for s in series]
-    finite += [t[np.isfinite(t)] for t in theory]
-    allv = np.concatenate([np.zeros(1), *finite])
-    lo, hi = float(allv.min()), float(allv.max())
-    span = max(hi - lo, 2.0)
-    pad = 0.06 * span + 0.3
-    marker = hi + pad
-    floor = lo - pad
-    bad = any((s.codes == NONFINITE).any() for s in series)
-    zero = any((s.codes == ZERO).any() for s in series)
-    top = marker + (0.12 * span + 0.5 if bad else 0.0)
-    bottom = floor - (0.12 * span + 0.5 if zero else 0.0)
-    if not bad:
-        top = hi + pad
-    if not zero:
-        bottom = lo - pad
-    return bottom, top, floor, marker
-
-
 def format_value(x: float) -> str:
     """A value for tooltips: 4 significant digits, inf/NaN spelled out."""
     return sig(x, 4)
-
-
-class PowerAxis(pg.AxisItem):
-    """A y axis over log10 values, labelled 10ᵏ at integer k only."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # The values are decades: an SI prefix (pyqtgraph labels a range within a decade of
-        # 10⁰ "(x0.001)") would be nonsense.
-        self.enableAutoSIPrefix(False)
-
-    def tickSpacing(self, minVal, maxVal, size):  # pyqtgraph API
-        """Integer decade spacings only (1, 2, 5, 10, ... decades)."""
-        levels = super().tickSpacing(minVal, maxVal, size)
-        out: list[tuple[float, float]] = []
-        for spacing, offset in levels:
-            spacing = max(1.0, float(round(spacing)) if spacing >= 1 else 1.0)
-            if all(spacing != s for s, _ in out):
-                out.append((spacing, offset))
-        return out
-
-    def tickValues(self, minVal, maxVal, size):  # pyqtgraph API
-        """Decades, plus 2·10ᵏ and 5·10ᵏ when fewer than three decades are in view."""
-        levels = super().tickValues(minVal, maxVal, size)
-        span = maxVal - minVal
-        if not (math.isfinite(span) and 0 < span < 3):
-            return levels
-        per_decade = size / span  # pixels; labels need room or they overlap
-        if per_decade < 70:
-            return levels
-        mantissas = FINE_MANTISSAS if span < 1 and per_decade >= 200 else MINOR_MANTISSAS
-        minor = [
-            k + math.log10(m)
-            for k in range(math.floor(minVal), math.ceil(maxVal) + 1)
-            for m in mantissas
-            if minVal <= k + math.log10(m) <= maxVal
-        ]
-        return [*levels, (0.1, minor)]
-
-    def tickStrings(self, values, scale, spacing):  # pyqtgraph API
-        """'10ᵏ' at decades, 'm·10ᵏ' between them."""
-        return [power_label(v) for v in values]
-
-
-class IntAxis(pg.AxisItem):
-    """An x axis of layer numbers: integer ticks only."""
-
-    def tickSpacing(self, minVal, maxVal, size):  # pyqtgraph API
-        """Spacings of at least one layer."""
-        levels = super().tickSpacing(minVal, maxVal, size)
-        out: list[tuple[float, float]] = []
-        for spacing, offset in levels:
-            spacing = max(1.0, float(round(spacing)))
-            if all(spacing != s for s, _ in out):
-                out.append((spacing, offset))
-        return out
-
-    def tickStrings(self, values, scale, spacing):  # pyqtgraph API
-        """Plain integers."""
-        return [str(round(v)) for v in values]
-
-
-class HealthBars(pg.BarGraphItem):
-    """A BarGraphItem drawn with one `drawRects` call per health colour.
-
-    pyqtgraph's per-bar `brushes` path replays a QPicture of one rect per bar, which
-    costs tens of ms at 1000 bars; grouping by colour keeps a frame to about a ms.
-    Set the colours with `set_codes(codes, brushes)` (health code per bar, code -> brush).
-    """
-
-    def __init__(self, **opts) -> None:
-        super().__init__(**opts)
-        self._codes = np.zeros(0, dtype=np.int8)
-        self._code_brushes: dict[int, QBrush] = {}
-        self._batches: dict[int, Any] = {}  # reused rect buffers (pyqtgraph PrimitiveArray), one per colour
-
-    def set_codes(self, codes: np.ndarray, brushes: dict[int, QBrush]) -> None:
-        """Colour bar i with `brushes[codes[i]]`."""
-        self._codes = np.asarray(codes, dtype=np.int8)
-        self._code_brushes = brushes
-        self.update()
-
-    def paint(self, p, *args) -> None:
-        """Draw the bars, one batch per colour."""
-        rects = self._rectarray.ndarray()
-        n = min(len(rects), self._codes.size)
-        if n == 0:
-            return
-        pen = self._sharedPen
-        # Outlines only where a bar is wide enough to show one inside (>= 4 px): on narrower
-        # bars the outline would cover the health colour, and it costs 5 ms at 1000 bars.
-        if pen is not None and abs(p.transform().m11() * float(rects[0, 2])) < 4.0:
-            pen = None
-        p.setPen(pen if pen is not None else pg.mkPen(None))
-        codes = self._codes[:n]
-        for code, brush in self._code_brushes.items():
-            if brush.style() == Qt.BrushStyle.NoBrush:
-                continue
-            idx = np.nonzero(codes == code)[0]
-            if idx.size == 0:
-                continue
-            batch = self._batches.get(code)
-            if batch is None:
-                batch = self._batches[code] = pg.Qt.internals.PrimitiveArray(QRectF, 4)
-            batch.resize(idx.size)
-            batch.ndarray()[:] = rects[idx]
-            p.setBrush(brush)
-            p.drawRects(*batch.drawargs())
 
 
 class LayerChart(pg.GraphicsLayoutWidget):
