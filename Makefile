@@ -27,7 +27,7 @@ bench: syslibs-offscreen $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench.views_bench
 
 fuzz: syslibs-offscreen $(STAMP)
-	QT_QPA_PLATFORM=offscreen PYTHONPATH=. $(PY) tests/gui_fuzz.py --events $(or $(EVENTS),10000)
+	QT_QPA_PLATFORM=offscreen PYTHONPATH=. $(PY) tests/app/gui_fuzz.py --events $(or $(EVENTS),10000)
 
 # mypy and import-linter read the installed layout (depthlens <- app/, ...), built as links in build/lint.
 lint: $(STAMP)

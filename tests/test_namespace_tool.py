@@ -40,7 +40,7 @@ def test_the_tool_applies_to_a_copy_of_the_tree_once_and_leaves_nothing_behind(t
     assert 'sys.modules.get("depthlens.errors")' in (tree / "tests" / "conftest.py").read_text()
     assert 'files("depthlens.resources")' in (tree / "app" / "walkthrough.py").read_text()
     assert "from depthlens.engine import Engine, Settings" in (tree / "README.md").read_text()
-    assert 'path = tmp_path / "app.csv"' in (tree / "tests" / "test_gui_exports.py").read_text()  # not a module
+    assert 'path = tmp_path / "app.csv"' in (tree / "tests" / "app" / "test_exports.py").read_text()  # not a module
 
 
 def test_check_says_whether_it_is_applied(tmp_path):

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 from depthlens import errors, startup
 from depthlens.crashlog import CrashLog, collect
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

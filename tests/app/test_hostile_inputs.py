@@ -23,7 +23,7 @@ from depthlens.engine import Engine, Settings, fileio
 from depthlens.session import Session, Store, parse_session, read_session_file
 from depthlens.walkthrough import WalkthroughError, load_steps, parse_steps
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CMD = [sys.executable, "-m", "depthlens"]  # the depthlens command, from this tree
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 CRASH_STORE = b"[session]\njson=@Variant(\x00\x00\x00\x0b\x7f\xff\xff\xff)\n"  # aborted Qt's INI reader

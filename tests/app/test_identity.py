@@ -11,7 +11,7 @@ import pytest
 from depthlens import identity
 from depthlens.main import make_app
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 BAR_COLUMNS = (1, 4, 7, 10, 13)  # left pixel column of each bar at 16 px
 
 

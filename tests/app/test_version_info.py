@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 from depthlens import about, sysinfo
 from depthlens.cli import main
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PYPROJECT_VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 INFO_KEYS = [
     "depthlens",

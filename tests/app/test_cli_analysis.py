@@ -17,7 +17,7 @@ from depthlens.cli import main
 from depthlens.engine import Settings
 from depthlens.engine.analysis import critical_scale, jacobian_spectrum, phase_diagram, spread
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SMALL = ["--depth", "6", "--width", "8", "--batch", "4", "--activation", "relu", "--scale", "1.4", "--seed", "5"]
 SMALL_SETTINGS = Settings(depth=6, width=8, batch=4, activation="relu", scale=1.4, seed=5)
 

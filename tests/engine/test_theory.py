@@ -18,7 +18,7 @@ from depthlens.engine import ACTIVATIONS, Engine, Settings
 from depthlens.engine.activations import LEAKY_SLOPE, dphi, phi
 from depthlens.engine.theory import mean_field, moments, predict
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def brute_force(activation, v, derivative):
@@ -120,7 +120,7 @@ def _wide_settings():
 def wide_runs(tmp_path_factory):
     """Root of the mean over seeds of the squared RMS (what mean-field predicts), per case.
 
-    The engine runs in two child processes with one BLAS thread each (tests/wide_worker.py),
+    The engine runs in two child processes with one BLAS thread each (tests/engine/wide_worker.py),
     seeds split between them; the numbers are the engine's own, as in `Engine.compute`.
     """
     cases = _wide_settings()
@@ -132,7 +132,7 @@ def wide_runs(tmp_path_factory):
     procs = []
     for n, seeds in enumerate(halves):
         out = folder / f"part{n}.npz"
-        cmd = [sys.executable, str(ROOT / "tests" / "wide_worker.py"), str(out), *map(str, seeds)]
+        cmd = [sys.executable, str(ROOT / "tests" / "engine" / "wide_worker.py"), str(out), *map(str, seeds)]
         procs.append((out, subprocess.Popen(cmd, stdin=subprocess.PIPE, env=env, cwd=ROOT, text=True)))
     for _, p in procs:
         p.stdin.write(payload)

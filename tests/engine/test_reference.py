@@ -1,4 +1,4 @@
-"""The engine gives byte-identical numbers to its pre-refactor code (tests/frozen_engine).
+"""The engine gives byte-identical numbers to its pre-refactor code (tests/engine/frozen_engine).
 
 The layer objects, the activation table and the one propagation loop replaced string
 switches and three copies of the layer step; every statistic, trace array, histogram and

@@ -1,7 +1,7 @@
 """A seeded fuzzer for the window: random keys, slider drags, combo picks, presets, views.
 
 Used by a test (about 500 events) and by `make fuzz` (10,000 events, with a report):
-`python tests/gui_fuzz.py --events 10000 [--seed S]`.
+`python tests/app/gui_fuzz.py --events 10000 [--seed S]`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import pytest
 from depthlens.engine import COLUMNS, PRESETS, Engine, Settings
 from depthlens.engine.export import csv_text
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
-"""Run wide networks for tests/test_engine_theory.py in a child process with one BLAS thread.
+"""Run wide networks for tests/engine/test_theory.py in a child process with one BLAS thread.
 
-Usage: python tests/wide_worker.py OUT.npz SEED [SEED ...] < settings.json (a JSON list of
+Usage: python tests/engine/wide_worker.py OUT.npz SEED [SEED ...] < settings.json (a JSON list of
 settings dicts). Writes `act` and `grad` (cases x seeds x L+1): the per-layer activation and
 gradient RMS that `engine.Engine.compute` measures. One BLAS thread per process: OpenBLAS
 threads that spin on a shared, busy machine made the 240 QR factorisations of the
