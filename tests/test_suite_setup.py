@@ -49,7 +49,7 @@ def test_strict_mode_reraises_a_failing_pacer_update_and_records_it(qtbot, stric
 def test_strict_mode_records_a_failing_engine_job_and_raises_it_on_the_gui_thread(qtbot, strict_mode):
     from depthlens.worker import CHART, EngineWorker
 
-    def boom(cancel, progress):
+    def boom():
         raise ValueError("broken engine")
 
     worker = EngineWorker()
@@ -104,7 +104,7 @@ def test_failing_pacer_update_lenient(qtbot):
 def test_failing_engine_job(qtbot):
     from depthlens.worker import EngineWorker
 
-    def boom(cancel, progress):
+    def boom():
         raise ValueError("broken engine")
 
     worker = EngineWorker()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from depthlens.engine import Cancelled, Settings
+from depthlens.engine import Progress, Settings
 from depthlens.worker import CHART, EngineWorker
 
 
@@ -19,15 +19,13 @@ def worker(qtbot):
 
 
 def slow_job(tag, steps=200, step_s=0.005, started=None, ran=None):
-    """A job that checks `cancel` between steps, like the engine does between layers."""
+    """A job with a checkpoint between steps, like the engine's between layers."""
 
-    def job(cancel, progress):
+    def job():
         if started is not None:
             started.set()
         for i in range(steps):
-            if cancel():
-                raise Cancelled
-            progress(i / steps)
+            yield Progress(i / steps)
             time.sleep(step_s)
         if ran is not None:
             ran.append(tag)
@@ -39,7 +37,7 @@ def slow_job(tag, steps=200, step_s=0.005, started=None, ran=None):
 def test_a_job_runs_on_the_worker_thread_and_comes_back(qtbot, worker):
     where = []
 
-    def job(cancel, progress):
+    def job():
         where.append(threading.get_ident())
         return 42
 
@@ -90,7 +88,7 @@ def test_a_result_arriving_after_a_newer_request_is_dropped(qtbot, worker):
     worker.result_ready.connect(lambda kind, r: got.append(r))
     release = threading.Event()
 
-    def uncancellable(cancel, progress):  # ignores cancel: its result must still be dropped
+    def uncancellable():  # no checkpoint: its result must still be dropped
         release.wait(5)
         return "old"
 
@@ -104,7 +102,7 @@ def test_a_result_arriving_after_a_newer_request_is_dropped(qtbot, worker):
 
 @pytest.mark.lenient  # production behaviour: reported, not raised (strict mode would fail the test)
 def test_an_engine_error_is_reported_and_the_worker_keeps_working(qtbot, worker):
-    def boom(cancel, progress):
+    def boom():
         raise ValueError("broken engine")
 
     with qtbot.waitSignal(worker.error, timeout=5000) as blocker:
@@ -168,7 +166,7 @@ def test_every_superseded_job_is_cancelled_and_never_shown(qtbot, worker):
 
 
 def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
-    """A background kind (file export) yields to the other kinds at every cancel() check."""
+    """A background kind (file export) lets the other kinds run at each of its checkpoints."""
     import time
 
     from depthlens.worker import EngineWorker
@@ -178,11 +176,10 @@ def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
     order = []
     started = []
 
-    def slow(cancel, progress):
+    def slow():
         started.append(True)
         for i in range(100):
-            if cancel():
-                return "cancelled"
+            yield Progress(i / 100)
             order.append(f"slow{i}")
             time.sleep(0.01)
         return "slow done"
@@ -191,7 +188,7 @@ def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
     worker.result_ready.connect(lambda kind, r: got.__setitem__(kind, r))
     worker.submit("slow", slow)
     qtbot.waitUntil(lambda: bool(started), timeout=5000)
-    worker.submit("chart", lambda cancel, progress: order.append("chart") or "chart done")
+    worker.submit("chart", lambda: order.append("chart") or "chart done")
     qtbot.waitUntil(lambda: "chart" in got, timeout=5000)
     assert got["chart"] == "chart done"
     assert "slow" not in got  # the chart came back while the export was still running
