@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from depthlens.engine import Cancelled, Engine, Settings, drive
+from depthlens.engine import Cancelled, Engine, Settings, Steps, drive
 
 from . import scheduler as policy
 from . import strict
@@ -84,7 +84,9 @@ class _Runner(QObject):
 
         try:
             out = job.fn()
-            result = drive(out, cancel=cancel, progress=progress, partial=partial) if inspect.isgenerator(out) else out
+            if inspect.isgenerator(out):
+                out = drive(cast("Steps[object]", out), cancel=cancel, progress=progress, partial=partial)
+            result = out
         except Cancelled:
             return
         except Exception as exc:  # an engine error must never kill the thread (tests: it fails them)

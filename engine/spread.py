@@ -117,7 +117,11 @@ def spread_steps(settings: Settings, *, seeds: int = 8, engine: Engine | None = 
     logs = np.empty((seeds, len(SPREAD_QUANTITIES), L + 1))
     result: Spread | None = None
     for k, seed in enumerate(seed_values):
-        res = yield from rescaled(eng.compute_steps(settings.replace(seed=seed)), lambda f, k=k: (k + f) / seeds)
+
+        def overall(frac: float, k: int = k) -> float:  # of the whole job
+            return (k + frac) / seeds
+
+        res = yield from rescaled(eng.compute_steps(settings.replace(seed=seed)), overall)
         with np.errstate(divide="ignore", invalid="ignore"):
             for i, name in enumerate(SPREAD_QUANTITIES):
                 logs[k, i] = np.log10(np.abs(getattr(res.measured, name)))

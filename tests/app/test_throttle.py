@@ -45,3 +45,29 @@ def test_a_drag_holds_requests_while_the_engine_works_and_ends_on_the_last(make_
     assert win._held is None
     assert shown[-1] == depth.spin.value()
     assert shown == sorted(shown)  # never a stale (older) result after a newer one
+
+
+def test_the_qt_throttle_fires_the_first_value_at_once_and_only_the_latest_after(qtbot):
+    from depthlens.throttle import Throttled
+
+    t = Throttled()
+    fired: list[object] = []
+    t.fired.connect(fired.append)
+    t.set_interval_ms(40)
+    for v in range(5):
+        t.offer(v)
+    assert fired == [0]  # at once, without the event loop
+    qtbot.waitUntil(lambda: fired == [0, 4], timeout=2000)  # the latest, once the interval is over
+    qtbot.wait(80)
+    assert fired == [0, 4]
+    t.offer(5)
+    assert fired == [0, 4, 5]  # the interval passed quietly: at once again
+    t.offer(6)
+    t.reset()  # dropped, and the timer stopped (the leak guard checks no timer runs on)
+    qtbot.wait(80)
+    assert fired == [0, 4, 5]
+    t.offer(7)  # at once after a reset
+    t.offer(8)
+    t.flush()  # sent now, not after the interval
+    assert fired == [0, 4, 5, 7, 8]
+    t.reset()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from depthlens.engine import Progress, Settings
+from depthlens.engine import Cancelled, Partial, Progress, Settings
 from depthlens.worker import CHART, EngineWorker
 
 
@@ -196,3 +196,120 @@ def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
     qtbot.waitUntil(lambda: "slow" in got, timeout=10000)
     assert got["slow"] == "slow done"
     assert worker.shutdown()
+
+
+# -- generator jobs: checkpoints, partial results, progress, failures ---------------------
+
+
+def test_a_newer_request_stops_a_generator_job_at_its_next_checkpoint(qtbot, worker):
+    log: list[str] = []
+    at_first = threading.Event()
+    go_on = threading.Event()
+
+    def old():
+        try:
+            yield Progress(0.0)
+            log.append("step 1")
+            at_first.set()
+            go_on.wait(5)
+            yield Progress(0.5)  # the newer request exists by now: stopped here
+            log.append("step 2")
+            return "old"
+        except Cancelled:
+            log.append("cancelled at the checkpoint")
+            raise
+
+    got = []
+    worker.result_ready.connect(lambda kind, r: got.append(r))
+    worker.submit(CHART, old)
+    assert at_first.wait(5)
+    worker.submit(CHART, lambda: "new")
+    go_on.set()
+    qtbot.waitUntil(lambda: got == ["new"], timeout=5000)
+    assert log == ["step 1", "cancelled at the checkpoint"]
+
+
+def test_partials_are_delivered_only_for_the_newest_generation(qtbot, worker):
+    partials: list[object] = []
+    results: list[object] = []
+    worker.partial_ready.connect(lambda kind, v: partials.append((kind, v)))
+    worker.result_ready.connect(lambda kind, r: results.append(r))
+    sent = threading.Event()
+    release = threading.Event()
+
+    def first():
+        yield Partial("first 1")  # sent on, but superseded before the GUI thread sees it
+        sent.set()
+        release.wait(5)
+        yield Partial("first 2")  # stopped here: never sent
+        return "first"
+
+    def second():
+        yield Partial("second 1")
+        yield Progress(0.5)
+        yield Partial("second 2")
+        return "second"
+
+    worker.submit("spread", first)
+    assert sent.wait(5)  # its partial is queued for this thread, not yet delivered
+    worker.submit("spread", second)
+    release.set()
+    qtbot.waitUntil(lambda: results == ["second"], timeout=5000)
+    qtbot.wait(50)
+    assert partials == [("spread", "second 1"), ("spread", "second 2")]
+
+
+def test_progress_goes_out_only_for_jobs_running_longer_than_the_delay(qtbot, worker, monkeypatch):
+    from depthlens import scheduler
+
+    seen: list[float] = []
+    worker.progress.connect(lambda kind, f: seen.append(f))
+
+    def job():
+        for i in range(5):
+            yield Progress(i / 5)
+            time.sleep(0.03)
+        return "done"
+
+    monkeypatch.setattr(scheduler, "PROGRESS_DELAY_S", 60.0)  # the job ends long before
+    with qtbot.waitSignal(worker.result_ready, timeout=5000):
+        worker.submit(CHART, job)
+    qtbot.wait(20)
+    assert seen == []
+    monkeypatch.setattr(scheduler, "PROGRESS_DELAY_S", 0.0)
+    monkeypatch.setattr(scheduler, "PROGRESS_EVERY_S", 0.0)
+    with qtbot.waitSignal(worker.result_ready, timeout=5000):
+        worker.submit(CHART, job)
+    qtbot.waitUntil(lambda: len(seen) == 5, timeout=2000)
+    assert seen == [0.0, 0.2, 0.4, 0.6, 0.8]
+
+
+@pytest.mark.lenient  # production behaviour: reported, not raised
+def test_an_error_inside_a_generator_job_is_reported_as_a_failure(qtbot, worker):
+    def broken():
+        yield Progress(0.0)
+        yield Partial("so far")
+        raise ValueError("broken step")
+
+    with qtbot.waitSignal(worker.error, timeout=5000) as blocker:
+        worker.submit(CHART, broken)
+    assert blocker.args == [CHART, "ValueError: broken step"]
+    assert worker.is_busy() is False
+
+
+def test_strict_mode_raises_an_error_inside_a_generator_job_on_the_gui_thread(qtbot, strict_mode):
+    def broken():
+        yield Progress(0.0)
+        raise ValueError("broken step")
+
+    w = EngineWorker()
+    try:
+        with qtbot.captureExceptions() as raised, qtbot.waitSignal(w.error, timeout=5000):
+            w.submit(CHART, broken)
+        qtbot.waitUntil(lambda: bool(raised), timeout=5000)
+    finally:
+        assert w.shutdown()
+    [(kind, exc, _tb)] = raised
+    assert kind is strict_mode.StrictError and "engine job 'chart' failed: ValueError: broken step" in str(exc)
+    assert len(strict_mode.FAILURES) == 1 and "ValueError: broken step" in strict_mode.FAILURES[0]
+    strict_mode.FAILURES.clear()  # provoked on purpose
