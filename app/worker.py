@@ -172,7 +172,7 @@ class EngineWorker(QObject):
         """Cancel everything, stop the thread and wait for it; True if it stopped."""
         if self.scheduler.closed:
             return not self._thread.isRunning()
-        self.scheduler.close()  # makes the running job's cancel() true
+        self.scheduler.close()  # makes the running job stale: stopped at its next checkpoint
         self._thread.quit()
         stopped = self._thread.wait(timeout_ms)
         if not stopped:

@@ -56,10 +56,9 @@ def drive(
     """
     try:
         while True:
-            try:
-                step = next(steps)
-            except StopIteration as stop:
-                return stop.value
+            going, step = _advance(steps)
+            if not going:
+                return step
             if cancel is not None and cancel():
                 stop_at_checkpoint(steps)
             if isinstance(step, Progress):
@@ -91,10 +90,17 @@ def rescaled(steps: Steps[R], fraction: Callable[[float], float]) -> Steps[R]:
     """
     try:
         while True:
-            try:
-                step = next(steps)
-            except StopIteration as stop:
-                return stop.value
+            going, step = _advance(steps)
+            if not going:
+                return step
             yield Progress(fraction(step.fraction)) if isinstance(step, Progress) else step
     finally:
         steps.close()
+
+
+def _advance(steps: Steps[Any]) -> tuple[bool, Any]:
+    """Run `steps` to its next checkpoint: (True, the step), or (False, its result) at its end."""
+    try:
+        return True, next(steps)
+    except StopIteration as stop:
+        return False, stop.value

@@ -296,20 +296,3 @@ def test_an_error_inside_a_generator_job_is_reported_as_a_failure(qtbot, worker)
     assert blocker.args == [CHART, "ValueError: broken step"]
     assert worker.is_busy() is False
 
-
-def test_strict_mode_raises_an_error_inside_a_generator_job_on_the_gui_thread(qtbot, strict_mode):
-    def broken():
-        yield Progress(0.0)
-        raise ValueError("broken step")
-
-    w = EngineWorker()
-    try:
-        with qtbot.captureExceptions() as raised, qtbot.waitSignal(w.error, timeout=5000):
-            w.submit(CHART, broken)
-        qtbot.waitUntil(lambda: bool(raised), timeout=5000)
-    finally:
-        assert w.shutdown()
-    [(kind, exc, _tb)] = raised
-    assert kind is strict_mode.StrictError and "engine job 'chart' failed: ValueError: broken step" in str(exc)
-    assert len(strict_mode.FAILURES) == 1 and "ValueError: broken step" in strict_mode.FAILURES[0]
-    strict_mode.FAILURES.clear()  # provoked on purpose
