@@ -21,30 +21,21 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QSpinBox, QToolBar, QWidget
 
 from depthlens.engine import Settings
-from depthlens.engine.analysis import (
-    JacobianTooLarge,
-    check_size,
-    hist_csv_text,
-    jacobian_csv_text,
-    phase_csv_text,
-    spread_csv_text,
-    write_text,
-)
+from depthlens.engine.analysis import JacobianTooLarge, check_size
 from depthlens.engine.config import RANGES
-from depthlens.engine.export import atomic_write
 from depthlens.widgets.distribution_view import DistributionView
 from depthlens.widgets.jacobian_view import JacobianView
 from depthlens.widgets.phase_view import PhaseView
 from depthlens.widgets.spread_band import SpreadBand
 from depthlens.widgets.view_base import AnalysisView
 
+from . import analysis_exports as exports
 from . import analysis_jobs as jobs
 from . import headless, scheduler
 from .analysis_views import (
@@ -292,23 +283,24 @@ class AnalysisDocks(QObject):
         self.pacer.flush()  # draw results still waiting for their tick
         view = self.view(name)
         if path is None:
-            path = self._ask(name, "png", "PNG (*.png)")
+            path = exports.ask(self.window, name, self.settings, "png", "PNG (*.png)")
             if not path:
                 return False
-        return self._write(f"{TITLES[name]} PNG", path, lambda: headless.image_png_bytes(view.grab()), binary=True)
+        return exports.write(self.window, f"{TITLES[name]} PNG", path, lambda: headless.image_png_bytes(view.grab()))
 
     def export_csv(self, name: str, path: str | os.PathLike | None = None) -> bool:
         """Save the numbers behind view `name` (or "spread") as CSV, atomically."""
         self.pacer.flush()  # the numbers of the newest result, as drawn
-        text = self._csv_text(name)
+        spread = self.band.spread if self.band is not None else None
+        text = exports.csv_text(name, self._views.get(name), spread, self.settings or self.window.settings())
         if text is None:
             self.window.show_error("Nothing to export", f"The {name} view has no result yet.")
             return False
         if path is None:
-            path = self._ask(name, "csv", "CSV (*.csv)")
+            path = exports.ask(self.window, name, self.settings, "csv", "CSV (*.csv)")
             if not path:
                 return False
-        return self._write(f"{name} CSV", path, lambda: text)
+        return exports.write(self.window, f"{name} CSV", path, lambda: text.encode("utf-8"))
 
     # -- building --------------------------------------------------------------------
     def _build_view(self, name: str) -> AnalysisView:
@@ -537,40 +529,6 @@ class AnalysisDocks(QObject):
         self._layer = int(layer)
         self.show_view("distributions")
         self.distributions_view.select_layer(layer)
-
-    # -- export helpers ----------------------------------------------------------------
-    def _ask(self, name: str, ext: str, filters: str) -> str:
-        s = self.settings or self.window.settings()
-        default = f"depthlens_{name}_{s.activation}_{s.init}_s{s.scale:.3g}_L{s.depth}.{ext}"
-        return self.window.ask_save_path(f"Export {TITLES.get(name, name)} as {ext.upper()}", default, filters)
-
-    def _csv_text(self, name: str) -> str | None:
-        if name == "spread":
-            sp = self.band.spread if self.band is not None else None
-            return spread_csv_text(sp) if sp is not None else None
-        v = self._views.get(name)
-        if isinstance(v, DistributionView) and v.dist is not None:
-            return hist_csv_text(v.dist)
-        if isinstance(v, PhaseView) and v.diagram is not None:
-            return phase_csv_text(v.diagram, self.settings or self.window.settings())
-        if isinstance(v, JacobianView) and v.spectrum is not None:
-            return jacobian_csv_text(v.spectrum)
-        return None
-
-    def _write(self, what: str, path, produce: Callable, *, binary: bool = False) -> bool:
-        try:
-            data = produce()
-            if binary:
-                atomic_write(path, data)
-            else:
-                write_text(data, path)
-        except Exception as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.window.show_error(f"Export {what} failed", f"Could not write {path}:\n{reason}")
-            return False
-        self.window.statusBar().showMessage(f"Saved {what}: {path}", 5000)
-        return True
-
 
 def attach(window) -> AnalysisDocks:
     """Add the analysis docks, spread toggle, menu entries and toolbar to `window`."""

@@ -35,14 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from depthlens.engine import PRESETS, Cancelled, Result, Settings, Steps
-from depthlens.engine.export import atomic_write, csv_text, probe_writable, write_network_npz_steps
+from depthlens.engine.export import csv_text, probe_writable, write_network_npz_steps
 from depthlens.engine.views import VIEW_LABELS, VIEWS
 from depthlens.widgets import theme as themes
 from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.controls import ControlPanel, PresetBar
 from depthlens.widgets.readout import Readout
 
-from . import analysis_docks, headless, scheduler
+from . import analysis_docks, analysis_exports, headless, scheduler
 from .pacer import Pacer
 from .state import AppState
 from .throttle import Throttled
@@ -439,15 +439,7 @@ class MainWindow(QMainWindow):
 
     def _write(self, what: str, path: str | os.PathLike, produce: Callable[[], bytes]) -> bool:
         """Render to bytes, then write atomically; any error -> message box, no file."""
-        try:
-            data = produce()
-            atomic_write(path, data)
-        except Exception as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.show_error(f"Export {what} failed", f"Could not write {path}:\n{reason}")
-            return False
-        self.statusBar().showMessage(f"Saved {what}: {path}", 5000)
-        return True
+        return analysis_exports.write(self, what, path, produce)
 
     def _no_result(self) -> bool:
         if self.result is None:
