@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self._apply_theme(self.state.theme)
         self.request_compute()
-        analysis_docks.attach(self)  # issue 5: distributions, spread, phase, Jacobian docks
+        analysis_docks.attach(self)  # the distributions, phase and Jacobian docks; the spread band
 
     # -- public API ------------------------------------------------------------------
     @property

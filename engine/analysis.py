@@ -1,4 +1,4 @@
-"""Analyses of issue 5 (distributions, finite-width spread, phase diagram, Jacobian spectrum).
+"""The analyses (distributions, finite-width spread, phase diagram, Jacobian spectrum) and their CSVs.
 
 One import point for the GUI and the CLI, plus CSV writers in the style of the main CSV
 (`# depthlens VERSION`, `# key=value ...` of the settings, a `# key=value ...` line of the
