@@ -1,0 +1,147 @@
+"""Theory of residual and normalised nets against wide networks (n = 1024, L = 30, 8 seeds).
+
+The engine runs in two single-BLAS-thread child processes (tests/engine/wide_worker.py), as in
+test_theory.py. Batch norm has no line: a test prints its measured gradient growth.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from depthlens.engine import Engine, Settings
+from depthlens.engine.theory import predict
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+WIDE = {"depth": 30, "width": 1024, "batch": 16, "input": "gaussian", "init": "gaussian", "loss": "random"}
+SEEDS = 8
+HE = math.sqrt(2.0)
+CASES = {
+    "relu residual": {"activation": "relu", "scale": HE, "residual": 1.0},
+    "relu residual scaled": {"activation": "relu", "scale": HE, "residual": 1.0, "residual_scaling": "sqrt_depth"},
+    "tanh residual": {"activation": "tanh", "scale": 1.0, "residual": 1.0},
+    "tanh residual bias": {"activation": "tanh", "scale": 1.2, "residual": 0.5, "bias_std": 0.3},
+    "tanh layer norm": {"activation": "tanh", "scale": 1.0, "norm": "layer"},
+    "relu layer norm": {"activation": "relu", "scale": HE, "norm": "layer"},
+    "relu residual layer norm": {"activation": "relu", "scale": HE, "norm": "layer", "residual": 1.0},
+}
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """Root of the seed-mean of the squared RMS (what mean-field predicts) and the theory, per case."""
+    keys = list(CASES)
+    payload = json.dumps([Settings(**WIDE, **CASES[k]).to_dict() for k in keys])
+    folder = tmp_path_factory.mktemp("block-wide")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    procs = []
+    for part, seeds in enumerate((range(0, SEEDS, 2), range(1, SEEDS, 2))):
+        out = folder / f"part{part}.npz"
+        cmd = [sys.executable, str(ROOT / "tests" / "engine" / "wide_worker.py"), str(out), *map(str, seeds)]
+        procs.append((out, subprocess.Popen(cmd, stdin=subprocess.PIPE, env=env, cwd=ROOT, text=True)))
+    for _, p in procs:
+        p.stdin.write(payload)
+        p.stdin.close()
+    for _, p in procs:
+        assert p.wait(timeout=900) == 0
+    parts = [np.load(out) for out, _ in procs]
+    act = np.concatenate([d["act"] for d in parts], axis=1)
+    grad = np.concatenate([d["grad"] for d in parts], axis=1)
+    assert act.shape[1] == SEEDS
+    return {
+        k: (np.sqrt(np.mean(act[i] ** 2, axis=0)), np.sqrt(np.mean(grad[i] ** 2, axis=0)), predict(Settings(**WIDE, **CASES[k])))
+        for i, k in enumerate(keys)
+    }
+
+
+def _worst(measured, line):
+    r = measured / line
+    return float(r[np.argmax(np.abs(r - 1))])
+
+
+@pytest.mark.parametrize("case", ["relu residual scaled", "tanh residual", "tanh residual bias", "relu residual layer norm"])
+def test_residual_nets_follow_the_recursion_within_10_percent(wide, case):
+    act, grad, th = wide[case]
+    assert th.kind == "mean-field"
+    print(f"{case}: worst activation ratio {_worst(act, th.activation_rms):.3f}, gradient {_worst(grad, th.gradient_rms):.3f}")
+    np.testing.assert_allclose(act, th.activation_rms, rtol=0.10)
+    np.testing.assert_allclose(grad, th.gradient_rms, rtol=0.10)
+
+
+def test_unscaled_relu_residual_forward_follows_the_recursion_and_gradients_sit_above(wide):
+    """The forward pass with the mean term: x2.9 per layer in second moment, not the x2 without it.
+
+    The gradient line (x2 per layer) is a lower bound here: the net is positively homogeneous, so
+    g_l . x_l = r . x_L in every sample, a component along x_l of size |x_L| / |x_l| that grows at
+    the forward rate (2.9 > 2) and that the mean-field recursion ignores.
+    """
+    act, grad, th = wide["relu residual"]
+    print(f"relu residual: worst activation ratio {_worst(act, th.activation_rms):.3f}, gradient at layer 0 "
+          f"{grad[0] / th.gradient_rms[0]:.2f}x the line")  # fmt: skip
+    np.testing.assert_allclose(act, th.activation_rms, rtol=0.10)
+    growth = (th.activation_rms[-1] / th.activation_rms[-2]) ** 2
+    assert 2.8 < growth < 3.0  # not the 2 of the recursion without the mean term
+    assert np.all(grad[:-1] >= 0.9 * th.gradient_rms[:-1]) and grad[0] > 3 * th.gradient_rms[0]
+
+
+@pytest.mark.parametrize("case", ["tanh layer norm", "relu layer norm"])
+def test_layer_norm_forward_is_flat_and_gradients_follow_the_derived_factor(wide, case):
+    act, grad, th = wide[case]
+    print(f"{case}: forward max/min over layers 1..L {act[1:].max() / act[1:].min():.4f}, "
+          f"gradient worst ratio {_worst(grad, th.gradient_rms):.3f}, chi {th.chi[-1]:.4f}")  # fmt: skip
+    np.testing.assert_allclose(act[1:], act[1], rtol=0.05)  # flat
+    np.testing.assert_allclose(th.activation_rms[2:], th.activation_rms[2], rtol=1e-6)
+    np.testing.assert_allclose(act, th.activation_rms, rtol=0.05)
+    np.testing.assert_allclose(grad, th.gradient_rms, rtol=0.10)
+
+
+def test_layer_norm_gradient_factor_closed_forms():
+    # ReLU, no bias: the net is scale-invariant, chi = s^2 (1/2) / (s^2 (1/2)) = 1 (up to eps).
+    th = predict(Settings(depth=10, activation="relu", scale=3.0, norm="layer"))
+    assert th.chi[5] == pytest.approx(1.0, rel=1e-4)
+    # tanh: chi = E[tanh'(u)^2] / E[tanh(u)^2] at unit variance (chaotic, > 1).
+    th = predict(Settings(depth=10, activation="tanh", scale=0.7, norm="layer"))
+    assert th.chi[5] == pytest.approx(0.46440 / 0.39429, rel=1e-3)
+
+
+def test_residual_linear_recursion_closed_form():
+    # linear, gaussian init: p_l = (1 + alpha^2 s^2)^l p_0 and G factor 1 + alpha^2 s^2.
+    th = predict(Settings(depth=20, activation="linear", scale=0.8, residual=0.5))
+    np.testing.assert_allclose(th.activation_rms, (1 + 0.25 * 0.64) ** (np.arange(21) / 2), rtol=1e-12)
+    np.testing.assert_allclose(th.gradient_rms, (1 + 0.25 * 0.64) ** ((20 - np.arange(21)) / 2), rtol=1e-12)
+
+
+def test_regimes_are_named():
+    base = Settings(depth=152, activation="relu", scale=HE, residual=1.0)
+    assert predict(base).regime.startswith("explodes")
+    assert predict(base.replace(residual_scaling="sqrt_depth")).regime.startswith("bounded")
+    assert predict(base.replace(activation="tanh", scale=1.0)).regime.startswith("polynomial")
+    assert predict(base.replace(norm="layer")).regime.startswith("polynomial")
+    bn = predict(base.replace(norm="batch", residual=0.0))
+    assert not bn.defined and "Yang et al. 2019" in bn.note
+    assert not predict(base.replace(init="identity", norm="layer")).defined
+
+
+def test_batch_norm_gradient_growth_is_printed(capsys):
+    """Measured per-layer gradient growth of deep batch-norm nets at n = 1024, B = 128 (no line to compare)."""
+    eng = Engine()
+    rates = {}
+    for activation, scale in (("linear", 1.0), ("relu", HE)):
+        s = Settings(depth=50, width=1024, batch=128, activation=activation, scale=scale, norm="batch", seed=0)
+        m = eng.compute(s).measured
+        rates[activation] = (m.gradient_rms[0] / m.gradient_rms[40]) ** (1 / 40)
+        # The forward signal is pinned: every unit has mean 0 and variance 1 over the batch.
+        expect = 1.0 if activation == "linear" else math.sqrt(0.5)
+        np.testing.assert_allclose(m.activation_rms[1:], expect, rtol=0.02)
+        eng.cache.clear()
+    with capsys.disabled():
+        print(f"\nbatch norm, n = 1024, B = 128, L = 50: gradient RMS growth per layer (layers 40 -> 0): "
+              f"linear {rates['linear']:.4f}, relu {rates['relu']:.4f}")  # fmt: skip
+    assert rates["relu"] > 1.1  # explodes (Yang et al. 2019)
