@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QSpinBox, QToolBar, QWidget
 from depthlens.engine import Settings
 from depthlens.engine.analysis import (
     JacobianTooLarge,
+    JacobianUndefined,
     check_size,
     critical_scale,
     distributions,
@@ -42,6 +43,7 @@ from depthlens.engine.analysis import (
     spread_csv_text,
     write_text,
 )
+from depthlens.engine.block_theory import phase_note
 from depthlens.engine.config import RANGES
 from depthlens.engine.export import atomic_write
 from depthlens.widgets.distribution_view import DistributionView
@@ -444,6 +446,11 @@ class AnalysisDocks(QObject):
     def _refresh_jacobian(self, s: Settings, view: AnalysisView, cache) -> None:
         try:
             check_size(s)
+        except JacobianUndefined as exc:
+            self._jacobian_blocked = True
+            assert isinstance(view, JacobianView)
+            view.show_message(f"No Jacobian spectrum: {exc}.")
+            return
         except JacobianTooLarge as exc:
             self._jacobian_blocked = True
             assert isinstance(view, JacobianView)
@@ -458,6 +465,7 @@ class AnalysisDocks(QObject):
 
     def _refresh_phase(self, s: Settings, view: AnalysisView, cache) -> None:
         assert isinstance(view, PhaseView)
+        view.set_plain_note(phase_note(s))
         self._move_marker(s)
         key = (s.activation, view.w2_range, view.b2_range)
         if key != self._phase_key:

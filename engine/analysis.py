@@ -21,7 +21,15 @@ import numpy as np
 from .config import Settings
 from .export import atomic_write, fmt, version
 from .histograms import QUANTITIES, Distributions, Histogram, asinh_decades, decades_to_value, distributions
-from .jacobian import MAX_DEPTH, MAX_WIDTH, JacobianSpectrum, JacobianTooLarge, JacobianUndefined, check_size, jacobian_spectrum
+from .jacobian import (
+    MAX_DEPTH,
+    MAX_WIDTH,
+    JacobianSpectrum,
+    JacobianTooLarge,
+    JacobianUndefined,
+    check_size,
+    jacobian_spectrum,
+)
 from .phase import (
     PhaseDiagram,
     PhasePoint,

@@ -112,16 +112,59 @@ def residual_layers(
 
 
 def regime(settings: Settings) -> str:
-    """How the forward signal of a residual or normalised net grows with depth, in words."""
+    """How the forward signal of a residual or normalised net grows with depth, in words ("" for a plain net)."""
     s = settings
+    if s.plain:
+        return ""
     if s.norm == "batch":
-        return "batch norm: forward pinned, gradients explode"
+        return "batch norm: the forward signal is pinned, the gradients explode"
     if s.residual == 0:
-        return "layer norm: forward flat"
+        return "layer norm: the forward signal is flat"
+    odd = TABLE[s.activation].odd
     if s.residual_scaling == "sqrt_depth":
-        return "bounded: the branch is scaled by 1/sqrt(L), so the growth stays bounded at any depth"
+        if odd:
+            return "bounded: the branch is scaled by 1/√L, so the growth stays bounded at any depth"
+        if s.norm == "layer":
+            return "polynomial: the branches' non-zero mean E[φ] adds up along the skip path, x_L² grows like L"
+        return (
+            "grows like exp(c·√L): scaling the branch by 1/√L bounds its variance, but its non-zero mean "
+            "E[φ] adds up along the skip path"
+        )
     if s.norm == "layer":
-        return "polynomial: each normalised branch adds a bounded amount, the second moment grows like l"
+        return "polynomial: each normalised branch adds a bounded amount, the second moment grows like l (or l²)"
     if math.isinf(TABLE[s.activation].limit[0]):
         return "explodes: an unbounded branch adds a fixed share of the signal every layer, x_l grows exponentially"
-    return "polynomial: a bounded branch adds at most alpha^2 per layer, the second moment grows like l (or l^2)"
+    return "polynomial: a bounded branch adds at most α² per layer, the second moment grows like l (or l²)"
+
+
+def chi_label(settings: Settings) -> str:
+    """The per-layer gradient factor's formula for these settings (the readout's χ = ...)."""
+    s = settings
+    if s.plain or s.norm == "batch":
+        return "s²·E[φ'²]"
+    branch = "α²·s²·E[φ'²]" if s.residual > 0 else "s²·E[φ'²]"
+    if s.norm == "layer":
+        branch += "/(q+ε)"
+    return ("1 + " + branch) if s.residual > 0 else branch
+
+
+def gradient_caveat(settings: Settings) -> str | None:
+    """Where the gradient line is only a lower bound (a skip connection around a non-odd branch)."""
+    s = settings
+    if s.residual == 0 or s.norm == "batch" or TABLE[s.activation].odd:
+        return None
+    return (
+        "Note: the gradient line is a lower bound here: the branches' non-zero mean makes the forward signal "
+        "grow faster than the backward one, and the measured gradients follow the forward growth "
+        "(for ReLU exactly: g_l·x_l = r·x_L in every sample)."
+    )
+
+
+def phase_note(settings: Settings) -> str:
+    """What the phase diagram shows for residual or normalised settings ("" for a plain net)."""
+    if settings.plain:
+        return ""
+    return (
+        "This diagram shows the plain net's phases (no skip connection, no normalisation); "
+        "the chart's theory line follows the residual / normalised recursion."
+    )

@@ -2,7 +2,8 @@
 
 J = D_L W_L ... D_1 W_1 with W_l = s W0_l (as used by the network) and
 D_l = diag(phi'(z_l)) at row 0 of the input batch; a residual / layer-norm block
-contributes I + alpha D N' W (`engine.residual`). Batch norm has none (`JacobianUndefined`). The forward pass of that sample is done
+contributes I + alpha D N' W (`engine.residual`). Batch norm has none (`JacobianUndefined`).
+The forward pass of that sample is done
 in the settings' dtype, like the engine; J is accumulated in float64 and kept normalised
 by a power of two per layer (tracked in `log2_scale`), so s^L beyond float64 still gives
 finite log10 singular values. Dynamical isometry (Saxe et al. 2014; Pennington et al.
@@ -89,7 +90,7 @@ BATCH_NORM_NOTE = (
 
 
 def check_size(settings: Settings) -> None:
-    """Raise `JacobianTooLarge` (a `SettingsError`) if width > 512 or depth > 200, `JacobianUndefined` for batch norm."""
+    """Raise `JacobianTooLarge` beyond width 512 or depth 200, `JacobianUndefined` for batch norm (`SettingsError`s)."""
     if settings.norm == "batch":
         raise JacobianUndefined("norm", BATCH_NORM_NOTE)
     if settings.width > MAX_WIDTH:

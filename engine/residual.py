@@ -123,7 +123,9 @@ class Block:
         if self._norm is not None:
             assert ctx.zhat is not None and ctx.inv_std is not None
             delta = self._norm.backward(delta, ctx.zhat, ctx.inv_std)
-        g_in, grad = self._affine.backward(delta, ctx.affine, keep=keep, weight_grad=weight_grad, out=out, dw_out=dw_out)
+        g_in, grad = self._affine.backward(
+            delta, ctx.affine, keep=keep, weight_grad=weight_grad, out=out, dw_out=dw_out
+        )
         if self._alpha is not None:
             g_in += g
         return g_in, grad

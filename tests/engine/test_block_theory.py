@@ -56,7 +56,11 @@ def wide(tmp_path_factory):
     grad = np.concatenate([d["grad"] for d in parts], axis=1)
     assert act.shape[1] == SEEDS
     return {
-        k: (np.sqrt(np.mean(act[i] ** 2, axis=0)), np.sqrt(np.mean(grad[i] ** 2, axis=0)), predict(Settings(**WIDE, **CASES[k])))
+        k: (
+            np.sqrt(np.mean(act[i] ** 2, axis=0)),
+            np.sqrt(np.mean(grad[i] ** 2, axis=0)),
+            predict(Settings(**WIDE, **CASES[k])),
+        )
         for i, k in enumerate(keys)
     }
 
@@ -66,11 +70,14 @@ def _worst(measured, line):
     return float(r[np.argmax(np.abs(r - 1))])
 
 
-@pytest.mark.parametrize("case", ["relu residual scaled", "tanh residual", "tanh residual bias", "relu residual layer norm"])
+@pytest.mark.parametrize(
+    "case", ["relu residual scaled", "tanh residual", "tanh residual bias", "relu residual layer norm"]
+)
 def test_residual_nets_follow_the_recursion_within_10_percent(wide, case):
     act, grad, th = wide[case]
     assert th.kind == "mean-field"
-    print(f"{case}: worst activation ratio {_worst(act, th.activation_rms):.3f}, gradient {_worst(grad, th.gradient_rms):.3f}")
+    worst_a, worst_g = _worst(act, th.activation_rms), _worst(grad, th.gradient_rms)
+    print(f"{case}: worst activation ratio {worst_a:.3f}, gradient {worst_g:.3f}")
     np.testing.assert_allclose(act, th.activation_rms, rtol=0.10)
     np.testing.assert_allclose(grad, th.gradient_rms, rtol=0.10)
 

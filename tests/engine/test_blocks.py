@@ -148,7 +148,9 @@ def test_batch_norm_has_no_per_sample_jacobian():
     assert "per-sample Jacobian does not exist" in str(err.value) and err.value.name == "norm"
 
 
-@pytest.mark.parametrize(("alpha", "scale", "scaling"), [(1.0, 1.5, "none"), (0.5, 0.9, "none"), (2.0, 0.3, "sqrt_depth")])
+@pytest.mark.parametrize(
+    ("alpha", "scale", "scaling"), [(1.0, 1.5, "none"), (0.5, 0.9, "none"), (2.0, 0.3, "sqrt_depth")]
+)
 def test_linear_residual_identity_closed_form(alpha, scale, scaling):
     """W = s I, linear, no norm, x = ones: x_l = (1 + alpha s)^l, g_l = (1 + alpha s)^(L - l)."""
     L = 40
