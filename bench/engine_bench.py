@@ -18,6 +18,12 @@ from depthlens.engine.propagate import run
 
 CONFIGS = [(50, 2, 1), (50, 64, 64), (1000, 64, 64), (100, 256, 256), (200, 512, 128)]
 ACTS = ("tanh", "relu")
+# Residual and normalised blocks (ReLU, He init): x + (1/sqrt(L)) relu(LN(Wx)), and relu(BN(Wx)).
+BLOCK_CONFIGS = [(100, 256, 256), (152, 256, 64)]
+BLOCKS = {
+    "res+LN": {"residual": 1.0, "residual_scaling": "sqrt_depth", "norm": "layer"},
+    "BN": {"norm": "batch"},
+}
 BUDGET_S = 1.5  # per configuration and contender
 
 
@@ -55,6 +61,34 @@ def torch_fn(torch, s: Settings, weights: list[np.ndarray], x: np.ndarray):
         a = xt
         for W in Ws:
             a = act((a @ W.T) * scale)
+        loss = a.sum(dim=1).mean()
+        loss.backward()
+        for W in Ws:
+            W.grad = None
+        xt.grad = None
+
+    return go
+
+
+def torch_block_fn(torch, s: Settings, weights: list[np.ndarray], x: np.ndarray):
+    """The same residual / normalised blocks with autograd: torch's layer_norm and batch_norm functionals."""
+    import torch.nn.functional as F
+
+    Ws = [torch.from_numpy(np.ascontiguousarray(W)).requires_grad_(True) for W in weights]
+    xt = torch.from_numpy(x).requires_grad_(True)
+    alpha = float(s.branch_scale)
+    n = s.width
+
+    def go():
+        a = xt
+        for W in Ws:
+            z = a @ W.T  # W already carries the scale
+            if s.norm == "layer":
+                z = F.layer_norm(z, (n,), eps=1e-5)
+            elif s.norm == "batch":
+                z = F.batch_norm(z, None, None, training=True, eps=1e-5)
+            y = torch.relu(z)
+            a = a + alpha * y if s.residual > 0 else y
         loss = a.sum(dim=1).mean()
         loss.backward()
         for W in Ws:
@@ -133,6 +167,39 @@ def main() -> None:
                 f"{t['engine'] / t['torch']:>9.2f} | {t_theory * 1e3:>9.2f}"
             )
     print("targets: eng/floor <= 1.5 at n >= 256; eng/torch <= 1.0 everywhere")
+    block_rows(eng, torch, BLOCK_CONFIGS, BUDGET_S * 3)
+
+
+def block_rows(eng: Engine, torch, configs, budget: float) -> None:
+    """The residual + layer norm and batch norm rows: engine vs floor vs torch on the same weights."""
+    print()
+    print("residual / normalised blocks (relu, He init; torch: F.layer_norm / F.batch_norm)")
+    head = (
+        f"{'L':>5} {'n':>4} {'B':>4} {'block':>7} | {'engine ms':>10} {'floor ms':>9} {'torch ms':>9} | "
+        f"{'eng/floor':>9} {'eng/torch':>9}"
+    )
+    print(head)
+    print("-" * len(head))
+    for L, n, B in configs:
+        for name, extra in BLOCKS.items():
+            s = Settings(depth=L, width=n, batch=B, activation="relu", init="gaussian", scale=2**0.5,
+                         input="gaussian", loss="sum", **extra)  # fmt: skip
+            run(s, eng.cache)  # warm the cache
+            weights = [
+                eng.cache.matrix(s.init, s.seed, n, layer, s.dtype) * np.float32(s.scale) for layer in range(1, L + 1)
+            ]
+            x = eng.network(s.replace(depth=1)).x
+            fns = {
+                "engine": lambda s=s: run(s, eng.cache, workspace=eng.workspace),
+                "floor": floor_fn(s, weights),
+                "torch": torch_block_fn(torch, s, weights, x) if torch else None,
+            }
+            t = interleaved(fns, budget)
+            print(
+                f"{L:>5} {n:>4} {B:>4} {name:>7} | {t['engine'] * 1e3:>10.2f} {t['floor'] * 1e3:>9.2f} "
+                f"{t['torch'] * 1e3:>9.2f} | {t['engine'] / t['floor']:>9.2f} {t['engine'] / t['torch']:>9.2f}"
+            )
+    print("target: eng/torch <= 1.0, as for the plain net")
 
 
 def _theory_uncached(s: Settings) -> None:
@@ -140,6 +207,7 @@ def _theory_uncached(s: Settings) -> None:
 
     theory._mean_field_layers.cache_clear()
     theory._identity_layers.cache_clear()
+    theory.residual_layers.cache_clear()
     theory.predict(s)
 
 

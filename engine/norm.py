@@ -31,7 +31,7 @@ class Norm:
         return normalise(z, self.axis)
 
     def backward(self, dzhat: np.ndarray, zhat: np.ndarray, inv_std: np.ndarray) -> np.ndarray:
-        """dLoss/dz from dLoss/dzhat (a new array); exact, through the mean and the variance."""
+        """dLoss/dz from dLoss/dzhat, in place of `dzhat`; exact, through the mean and the variance."""
         return normalise_backward(dzhat, zhat, inv_std, self.axis)
 
     def jvp(self, dz: np.ndarray, zhat: np.ndarray, inv_std: np.ndarray) -> np.ndarray:
@@ -53,20 +53,26 @@ def make(kind: str) -> Norm | None:
     return None if kind == "none" else Norm(kind, AXES[kind])
 
 
+_DOT = {1: "ij,ij->i", 0: "ij,ij->j"}  # the mean of a product along the axis, without a temporary
+
+
+def _mean_of_product(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    out = np.einsum(_DOT[axis], x, y)
+    out /= x.shape[axis]
+    return np.expand_dims(out, axis)
+
+
 def normalise(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """(zhat, inv_std): zhat = (z - mean) * inv_std along `axis`, inv_std = 1/sqrt(var + eps)."""
     dt = z.dtype
-    mean = z.mean(axis=axis, keepdims=True)
-    zc = z - mean
-    var = np.mean(zc * zc, axis=axis, keepdims=True)
+    zc = z - z.mean(axis=axis, keepdims=True)
+    var = _mean_of_product(zc, zc, axis)
     if dt != np.float64 and not np.isfinite(var).all():
         # An overflowed square of a finite z: the variance again in float64, where it fits.
         z64 = z.astype(np.float64)
         zc64 = z64 - z64.mean(axis=axis, keepdims=True)
-        var64 = np.mean(zc64 * zc64, axis=axis, keepdims=True)
-        inv_std = (1.0 / np.sqrt(var64 + EPS)).astype(dt)
-        zhat = (zc64 * (1.0 / np.sqrt(var64 + EPS))).astype(dt)
-        return zhat, inv_std
+        inv64 = 1.0 / np.sqrt(np.mean(zc64 * zc64, axis=axis, keepdims=True) + EPS)
+        return (zc64 * inv64).astype(dt), inv64.astype(dt)
     var += dt.type(EPS)
     inv_std = np.sqrt(var, out=var)
     np.reciprocal(inv_std, out=inv_std)
@@ -75,9 +81,9 @@ def normalise(z: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def normalise_backward(dzhat: np.ndarray, zhat: np.ndarray, inv_std: np.ndarray, axis: int) -> np.ndarray:
-    """dz = inv_std (dzhat - mean(dzhat) - zhat mean(dzhat zhat)) along `axis`."""
-    proj = np.mean(dzhat * zhat, axis=axis, keepdims=True)
-    dz = dzhat - dzhat.mean(axis=axis, keepdims=True)
-    dz -= zhat * proj
-    dz *= inv_std
-    return dz
+    """dz = inv_std (dzhat - mean(dzhat) - zhat mean(dzhat zhat)) along `axis`; overwrites `dzhat`."""
+    proj = _mean_of_product(dzhat, zhat, axis)
+    dzhat -= dzhat.mean(axis=axis, keepdims=True)
+    dzhat -= zhat * proj
+    dzhat *= inv_std
+    return dzhat
