@@ -14,45 +14,12 @@ it, so the factor B passes through unchanged.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .activations import Activation
 from .norm import Norm
-
-
-class Affine(Protocol):
-    """The affine part: an `engine.layers` layer whose activation is the identity."""
-
-    index: int
-
-    def forward(
-        self, a: np.ndarray, out: np.ndarray | None = None, d_out: np.ndarray | None = None, *, weight_grad: bool = True
-    ) -> tuple[np.ndarray, Any]:
-        """(z, ctx)."""
-        ...
-
-    def backward(
-        self,
-        g: np.ndarray,
-        ctx: Any,
-        *,
-        keep: bool = False,
-        weight_grad: bool = True,
-        out: np.ndarray | None = None,
-        dw_out: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, Any]:
-        """(delta W, weight gradient of delta)."""
-        ...
-
-    def jvp(self, J: np.ndarray, ctx: Any) -> np.ndarray:
-        """W J."""
-        ...
-
-    def params(self) -> tuple[np.ndarray, np.ndarray]:
-        """(W, b)."""
-        ...
 
 
 class BlockCtx(NamedTuple):
@@ -73,7 +40,10 @@ class Block:
 
     __slots__ = ("_act", "_affine", "_alpha", "_alpha_f", "_norm", "index")
 
-    def __init__(self, affine: Affine, act: Activation, norm: Norm | None, alpha: np.generic | None) -> None:
+    def __init__(self, affine: Any, act: Activation, norm: Norm | None, alpha: np.generic | None) -> None:
+        # `affine`: an engine.layers affine layer with a unit slope (its forward gives z; its
+        # backward, given delta, gives delta W and dLoss/dW; its jvp W J). Not typed as
+        # engine.layers.Layer: that module imports this one.
         self._affine = affine
         self._act = act
         self._norm = norm

@@ -150,3 +150,14 @@ def test_phase_view_says_it_shows_the_plain_net_and_jacobian_refuses_batch_norm(
     assert "Too large" not in jac.message
     w.set_settings(SMALL)
     qtbot.waitUntil(lambda: jac.spectrum is not None and jac.spectrum.settings == SMALL, timeout=20000)
+
+
+def test_jacobian_csv_with_batch_norm_says_why_in_one_line(capsys, tmp_path):
+    code, _, err = run_cli(["export", "--depth", "3", "--width", "4", "--norm", "batch",
+                            "--jacobian-csv", str(tmp_path / "j.csv")], capsys)  # fmt: skip
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "--jacobian-csv is not available with --norm batch" in err and "per-sample Jacobian" in err
+    assert not (tmp_path / "j.csv").exists()
+    code, out, _ = run_cli(["export", "--depth", "3", "--width", "4", "--norm", "layer", "--residual", "1",
+                            "--jacobian-csv", "-"], capsys)  # fmt: skip
+    assert code == 0 and "norm=layer" in out

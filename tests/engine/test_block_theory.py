@@ -1,25 +1,20 @@
 """Theory of residual and normalised nets against wide networks (n = 1024, L = 30, 8 seeds).
 
-The engine runs in two single-BLAS-thread child processes (tests/engine/wide_worker.py), as in
+The engine runs in two single-BLAS-thread child processes (`wide_worker.seed_mean_runs`), as in
 test_theory.py. Batch norm has no line: a test prints its measured gradient growth.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from wide_worker import seed_mean_runs
 
 from depthlens.engine import Engine, Settings
 from depthlens.engine.theory import predict
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 WIDE = {"depth": 30, "width": 1024, "batch": 16, "input": "gaussian", "init": "gaussian", "loss": "random"}
 SEEDS = 8
 HE = math.sqrt(2.0)
@@ -38,23 +33,7 @@ CASES = {
 def wide(tmp_path_factory):
     """Root of the seed-mean of the squared RMS (what mean-field predicts) and the theory, per case."""
     keys = list(CASES)
-    payload = json.dumps([Settings(**WIDE, **CASES[k]).to_dict() for k in keys])
-    folder = tmp_path_factory.mktemp("block-wide")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    procs = []
-    for part, seeds in enumerate((range(0, SEEDS, 2), range(1, SEEDS, 2))):
-        out = folder / f"part{part}.npz"
-        cmd = [sys.executable, str(ROOT / "tests" / "engine" / "wide_worker.py"), str(out), *map(str, seeds)]
-        procs.append((out, subprocess.Popen(cmd, stdin=subprocess.PIPE, env=env, cwd=ROOT, text=True)))
-    for _, p in procs:
-        p.stdin.write(payload)
-        p.stdin.close()
-    for _, p in procs:
-        assert p.wait(timeout=900) == 0
-    parts = [np.load(out) for out, _ in procs]
-    act = np.concatenate([d["act"] for d in parts], axis=1)
-    grad = np.concatenate([d["grad"] for d in parts], axis=1)
-    assert act.shape[1] == SEEDS
+    act, grad = seed_mean_runs([Settings(**WIDE, **CASES[k]) for k in keys], SEEDS, tmp_path_factory.mktemp("wide"))
     return {
         k: (
             np.sqrt(np.mean(act[i] ** 2, axis=0)),
@@ -128,7 +107,16 @@ def test_residual_linear_recursion_closed_form():
 def test_regimes_are_named():
     base = Settings(depth=152, activation="relu", scale=HE, residual=1.0)
     assert predict(base).regime.startswith("explodes")
-    assert predict(base.replace(residual_scaling="sqrt_depth")).regime.startswith("bounded")
+    # 1/sqrt(L) bounds the branches' variance, not a ReLU branch's summed mean: exp(c sqrt(L)).
+    assert predict(base.replace(residual_scaling="sqrt_depth")).regime.startswith("grows like exp(c·√L)")
+    logs = [math.log(predict(base.replace(residual_scaling="sqrt_depth", depth=d)).activation_rms[-1])
+            for d in (38, 152, 608)]  # fmt: skip
+    assert 1.9 < logs[1] / logs[0] < 2.4 and 1.9 < logs[2] / logs[1] < 2.3  # x2 per x4 in depth
+    tanh = base.replace(activation="tanh", scale=1.0, residual_scaling="sqrt_depth")
+    assert predict(tanh).regime.startswith("bounded")
+    bounded = [predict(tanh.replace(depth=d)).activation_rms[-1] for d in (38, 152, 608)]
+    assert max(bounded) / min(bounded) < 1.01
+    assert predict(tanh.replace(activation="relu", norm="layer")).regime.startswith("polynomial")
     assert predict(base.replace(activation="tanh", scale=1.0)).regime.startswith("polynomial")
     assert predict(base.replace(norm="layer")).regime.startswith("polynomial")
     bn = predict(base.replace(norm="batch", residual=0.0))

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_properties import valid as valid_plain
 
-from depthlens.engine import ACTIVATIONS, DTYPES, INITS, INPUTS, Engine, Settings, SettingsError
+from depthlens.engine import ACTIVATIONS, DTYPES, Engine, Settings, SettingsError
 from depthlens.engine.activations import phi
 from depthlens.engine.analysis import JacobianUndefined, distributions, jacobian_spectrum
 from depthlens.engine.config import NORMS
@@ -242,22 +243,13 @@ def test_distributions_and_spread_work_for_blocks():
         assert sp.p50.shape == (3, s.depth + 1) and np.isfinite(sp.p50[0]).all()
 
 
-valid_blocks = st.builds(
-    Settings,
-    depth=st.integers(1, 30),
-    width=st.integers(1, 16),
-    batch=st.integers(1, 8),
-    activation=st.sampled_from(ACTIVATIONS),
-    init=st.sampled_from(INITS),
-    scale=st.floats(1e-3, 10.0),
-    bias_std=st.floats(0.0, 1.0),
-    input=st.sampled_from(INPUTS),
-    seed=st.integers(0, 2**32 - 1),
-    dtype=st.sampled_from(DTYPES),
-    residual=st.floats(0.0, 2.0),
-    residual_scaling=st.sampled_from(("none", "sqrt_depth")),
-    norm=st.sampled_from(NORMS),
-)
+# test_properties' valid settings, with any skip connection and normalisation on top.
+valid_blocks = st.tuples(
+    valid_plain,
+    st.floats(0.0, 2.0),
+    st.sampled_from(("none", "sqrt_depth")),
+    st.sampled_from(NORMS),
+).map(lambda t: t[0].replace(residual=t[1], residual_scaling=t[2], norm=t[3]))
 
 ENGINE = Engine()
 
