@@ -27,7 +27,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QSpinBox, QToolBar, QWidget
 
 from depthlens.engine import Settings
-from depthlens.engine.analysis import JacobianTooLarge, check_size
+from depthlens.engine.analysis import JacobianTooLarge, JacobianUndefined, check_size
+from depthlens.engine.block_theory import phase_note
 from depthlens.engine.config import RANGES
 from depthlens.widgets.distribution_view import DistributionView
 from depthlens.widgets.jacobian_view import JacobianView
@@ -390,6 +391,11 @@ class AnalysisDocks(QObject):
     def _refresh_jacobian(self, s: Settings, view: AnalysisView, cache) -> None:
         try:
             check_size(s)
+        except JacobianUndefined as exc:
+            self._jacobian_blocked = True
+            assert isinstance(view, JacobianView)
+            view.show_message(f"No Jacobian spectrum: {exc}.")
+            return
         except JacobianTooLarge as exc:
             self._jacobian_blocked = True
             assert isinstance(view, JacobianView)
@@ -400,6 +406,7 @@ class AnalysisDocks(QObject):
 
     def _refresh_phase(self, s: Settings, view: AnalysisView, cache) -> None:
         assert isinstance(view, PhaseView)
+        view.set_plain_note(phase_note(s))
         self._move_marker(s)
         key = (s.activation, view.w2_range, view.b2_range)
         if key != self._phase_key:

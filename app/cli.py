@@ -83,7 +83,7 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
         conv: Callable[[str], object]
         if isinstance(rng[0], str):
             conv = word_type(field)
-        elif field in ("scale", "bias_std"):
+        elif field in ("scale", "bias_std", "residual"):
             conv = float_type(field)
         else:
             conv = int_type(field)

@@ -13,6 +13,7 @@ import contextlib
 from depthlens.cli_common import UsageError, float_type, option_name, parse_int, shorten, word_type, write_stdout
 from depthlens.engine import Settings, SettingsError, allowed, drive
 from depthlens.engine.analyses import ANALYSES
+from depthlens.engine.analysis import JacobianUndefined
 
 ANALYSIS_OUTPUTS: tuple[str, ...] = tuple(a.dest for a in ANALYSES)
 MAX_SEEDS = 256
@@ -68,6 +69,8 @@ def check_analyses(ns: argparse.Namespace, settings: Settings) -> None:
         if a.check is not None and getattr(ns, a.dest, None):
             try:
                 a.check(settings)
+            except JacobianUndefined as exc:
+                raise UsageError(f"{a.option} is not available with {option_name(exc.name)} batch: {exc}") from None
             except SettingsError as exc:
                 raise UsageError(f"{option_name(exc.name)} too large for {a.option}: {exc}") from None
 

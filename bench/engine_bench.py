@@ -18,6 +18,12 @@ from depthlens.engine.propagate import run
 
 CONFIGS = [(50, 2, 1), (50, 64, 64), (1000, 64, 64), (100, 256, 256), (200, 512, 128)]
 ACTS = ("tanh", "relu")
+# Residual and normalised blocks (ReLU, He init): x + (1/sqrt(L)) relu(LN(Wx)), and relu(BN(Wx)).
+BLOCK_CONFIGS = [(100, 256, 256), (152, 256, 64)]
+BLOCKS = {
+    "res+LN": {"residual": 1.0, "residual_scaling": "sqrt_depth", "norm": "layer"},
+    "BN": {"norm": "batch"},
+}
 BUDGET_S = 1.5  # per configuration and contender
 
 
@@ -44,17 +50,15 @@ def floor_fn(s: Settings, weights: list[np.ndarray]):
     return go
 
 
-def torch_fn(torch, s: Settings, weights: list[np.ndarray], x: np.ndarray):
-    """Forward + backward of the same network with autograd (input and weight gradients)."""
+def _autograd(torch, weights: list[np.ndarray], x: np.ndarray, layer):
+    """go(): `layer(a, W)` through every W, Loss = mean of the output sums, backward, gradients cleared."""
     Ws = [torch.from_numpy(np.ascontiguousarray(W)).requires_grad_(True) for W in weights]
     xt = torch.from_numpy(x).requires_grad_(True)
-    act = torch.tanh if s.activation == "tanh" else torch.relu
-    scale = float(s.scale)
 
     def go():
         a = xt
         for W in Ws:
-            a = act((a @ W.T) * scale)
+            a = layer(a, W)
         loss = a.sum(dim=1).mean()
         loss.backward()
         for W in Ws:
@@ -62,6 +66,45 @@ def torch_fn(torch, s: Settings, weights: list[np.ndarray], x: np.ndarray):
         xt.grad = None
 
     return go
+
+
+def torch_fn(torch, s: Settings, weights: list[np.ndarray], x: np.ndarray):
+    """Forward + backward of the same network with autograd (input and weight gradients)."""
+    act = torch.tanh if s.activation == "tanh" else torch.relu
+    scale = float(s.scale)
+    return _autograd(torch, weights, x, lambda a, W: act((a @ W.T) * scale))
+
+
+def torch_block_fn(torch, s: Settings, weights: list[np.ndarray], x: np.ndarray):
+    """The same residual / normalised blocks with autograd: torch's layer_norm and batch_norm functionals."""
+    import torch.nn.functional as F
+
+    alpha = float(s.branch_scale)
+    n = s.width
+
+    def layer(a, W):
+        z = a @ W.T  # W already carries the scale
+        if s.norm == "layer":
+            z = F.layer_norm(z, (n,), eps=1e-5)
+        elif s.norm == "batch":
+            z = F.batch_norm(z, None, None, training=True, eps=1e-5)
+        y = torch.relu(z)
+        return a + alpha * y if s.residual > 0 else y
+
+    return _autograd(torch, weights, x, layer)
+
+
+def contenders(eng: Engine, s: Settings, torch, make_torch) -> dict:
+    """engine, floor and torch (`make_torch(torch, s, weights, x)`) on the same weights, caches warm."""
+    run(s, eng.cache)  # warm the cache
+    scale = np.float32(s.scale)
+    weights = [eng.cache.matrix(s.init, s.seed, s.width, i, s.dtype) * scale for i in range(1, s.depth + 1)]
+    x = eng.network(s.replace(depth=1)).x
+    return {
+        "engine": lambda: run(s, eng.cache, workspace=eng.workspace),
+        "floor": floor_fn(s, weights),
+        "torch": make_torch(torch, s, weights, x) if torch else None,
+    }
 
 
 def median_time(fn, budget: float, min_reps: int = 5) -> float:
@@ -113,17 +156,7 @@ def main() -> None:
                 input="gaussian",
                 loss="sum",  # the same backward pass as the torch reference (sum of the outputs)
             )
-            run(s, eng.cache)  # warm the cache
-            weights = [
-                eng.cache.matrix(s.init, s.seed, n, layer, s.dtype) * np.float32(s.scale) for layer in range(1, L + 1)
-            ]
-            x = eng.network(s.replace(depth=1)).x
-            fns = {
-                "engine": lambda s=s: run(s, eng.cache, workspace=eng.workspace),
-                "floor": floor_fn(s, weights),
-                "torch": torch_fn(torch, s, weights, x) if torch else None,
-            }
-            t = interleaved(fns, BUDGET_S * 3)
+            t = interleaved(contenders(eng, s, torch, torch_fn), BUDGET_S * 3)
             t0 = time.perf_counter()
             _theory_uncached(s)
             t_theory = time.perf_counter() - t0
@@ -133,6 +166,29 @@ def main() -> None:
                 f"{t['engine'] / t['torch']:>9.2f} | {t_theory * 1e3:>9.2f}"
             )
     print("targets: eng/floor <= 1.5 at n >= 256; eng/torch <= 1.0 everywhere")
+    block_rows(eng, torch, BLOCK_CONFIGS, BUDGET_S * 3)
+
+
+def block_rows(eng: Engine, torch, configs, budget: float) -> None:
+    """The residual + layer norm and batch norm rows: engine vs floor vs torch on the same weights."""
+    print()
+    print("residual / normalised blocks (relu, He init; torch: F.layer_norm / F.batch_norm)")
+    head = (
+        f"{'L':>5} {'n':>4} {'B':>4} {'block':>7} | {'engine ms':>10} {'floor ms':>9} {'torch ms':>9} | "
+        f"{'eng/floor':>9} {'eng/torch':>9}"
+    )
+    print(head)
+    print("-" * len(head))
+    for L, n, B in configs:
+        for name, extra in BLOCKS.items():
+            s = Settings(depth=L, width=n, batch=B, activation="relu", init="gaussian", scale=2**0.5,
+                         input="gaussian", loss="sum", **extra)  # fmt: skip
+            t = interleaved(contenders(eng, s, torch, torch_block_fn), budget)
+            print(
+                f"{L:>5} {n:>4} {B:>4} {name:>7} | {t['engine'] * 1e3:>10.2f} {t['floor'] * 1e3:>9.2f} "
+                f"{t['torch'] * 1e3:>9.2f} | {t['engine'] / t['floor']:>9.2f} {t['engine'] / t['torch']:>9.2f}"
+            )
+    print("target: eng/torch <= 1.0, as for the plain net")
 
 
 def _theory_uncached(s: Settings) -> None:
@@ -140,6 +196,7 @@ def _theory_uncached(s: Settings) -> None:
 
     theory._mean_field_layers.cache_clear()
     theory._identity_layers.cache_clear()
+    theory.residual_layers.cache_clear()
     theory.predict(s)
 
 

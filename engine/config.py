@@ -21,6 +21,10 @@ INPUTS: tuple[str, ...] = ("ones", "gaussian")
 # of unit RMS per sample, Loss = mean_b sum_i r_bi a_L,bi (g_L = r, what mean-field assumes).
 LOSSES: tuple[str, ...] = ("sum", "random")
 DTYPES: tuple[str, ...] = ("float32", "float64")
+# x_l = x_{l-1} + alpha * phi(z_l); sqrt_depth: alpha / sqrt(L) (Hanin & Rolnick 2018, SkipInit, Fixup).
+RESIDUAL_SCALINGS: tuple[str, ...] = ("none", "sqrt_depth")
+# z_l normalised before phi: over the n units of each sample (layer) or the B samples of each unit (batch).
+NORMS: tuple[str, ...] = ("none", "layer", "batch")
 
 MAX_SEED = 2**32 - 1
 
@@ -37,6 +41,9 @@ RANGES: dict[str, tuple[Any, ...]] = {
     "loss": LOSSES,
     "seed": (0, MAX_SEED),
     "dtype": DTYPES,
+    "residual": (0.0, 2.0),
+    "residual_scaling": RESIDUAL_SCALINGS,
+    "norm": NORMS,
 }
 
 
@@ -57,6 +64,8 @@ def allowed(name: str) -> str:
         return "a number > 0 and <= 10"
     if name == "bias_std":
         return "a number from 0 to 1"
+    if name == "residual":
+        return "a number from 0 to 2"
     return f"an integer from {rng[0]} to {rng[1]}"
 
 
@@ -118,6 +127,9 @@ class Settings:
     loss: str = "random"
     seed: int = 0
     dtype: str = "float32"
+    residual: float = 0.0  # alpha of the skip connection; 0 = a plain net
+    residual_scaling: str = "none"
+    norm: str = "none"
 
     def __post_init__(self) -> None:
         # Normalise types (e.g. scale=2 -> 2.0) while validating.
@@ -132,6 +144,21 @@ class Settings:
         object.__setattr__(self, "loss", _word("loss", self.loss))
         object.__setattr__(self, "seed", _int("seed", self.seed))
         object.__setattr__(self, "dtype", _word("dtype", self.dtype))
+        object.__setattr__(self, "residual", _float("residual", self.residual, open_low=False))
+        object.__setattr__(self, "residual_scaling", _word("residual_scaling", self.residual_scaling))
+        object.__setattr__(self, "norm", _word("norm", self.norm))
+
+    @property
+    def branch_scale(self) -> float:
+        """The residual branch's factor as used: alpha, or alpha / sqrt(L) when scaled."""
+        if self.residual_scaling == "sqrt_depth":
+            return self.residual / math.sqrt(self.depth)
+        return self.residual
+
+    @property
+    def plain(self) -> bool:
+        """True for a plain net (no skip connection, no normalisation): today's network."""
+        return self.residual == 0 and self.norm == "none"
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with `changes` applied (validated)."""

@@ -1,7 +1,9 @@
 """Singular values of the input-output Jacobian d a_L / d a_0 at one input sample.
 
 J = D_L W_L ... D_1 W_1 with W_l = s W0_l (as used by the network) and
-D_l = diag(phi'(z_l)) at row 0 of the input batch. The forward pass of that sample is done
+D_l = diag(phi'(z_l)) at row 0 of the input batch; a residual / layer-norm block
+contributes I + alpha D N' W (`engine.residual`). Batch norm has none (`JacobianUndefined`).
+The forward pass of that sample is done
 in the settings' dtype, like the engine; J is accumulated in float64 and kept normalised
 by a power of two per layer (tracked in `log2_scale`), so s^L beyond float64 still gives
 finite log10 singular values. Dynamical isometry (Saxe et al. 2014; Pennington et al.
@@ -78,8 +80,20 @@ class JacobianSpectrum:
         return bool(np.all(~np.isnan(self.singular_values)))
 
 
+class JacobianUndefined(JacobianTooLarge):
+    """No per-sample Jacobian exists (batch norm couples the samples); refused like a size."""
+
+
+BATCH_NORM_NOTE = (
+    "with batch norm a per-sample Jacobian does not exist: each sample's output depends on every sample of "
+    "the batch (the mean and variance are taken over it)"
+)
+
+
 def check_size(settings: Settings) -> None:
-    """Raise `JacobianTooLarge` (a `SettingsError`) if width > 512 or depth > 200."""
+    """Raise `JacobianTooLarge` beyond width 512 or depth 200, `JacobianUndefined` for batch norm (`SettingsError`s)."""
+    if settings.norm == "batch":
+        raise JacobianUndefined("norm", BATCH_NORM_NOTE)
     if settings.width > MAX_WIDTH:
         raise JacobianTooLarge(
             "width",

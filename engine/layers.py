@@ -1,13 +1,15 @@
 """Layer kinds: what one layer does forward, backward and to a Jacobian.
 
 A network is a list of layers (`network`); `engine.propagate` runs any such list, so a new
-kind (a residual block, a normalisation) is one class here and its line in `network`.
+kind is one class and its line in `network`: the residual / normalised block is
+`engine.residual.Block` (normalisations in `engine.norm`) around an affine layer of this file.
 Matrices stay unscaled in the `WeightCache`; the scale is folded into the products, so
 moving the scale or bias slider never redraws anything.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -15,6 +17,8 @@ import numpy as np
 
 from .activations import TABLE, Activation
 from .config import Settings
+from .norm import make as make_norm
+from .residual import Block
 from .stats import rms_and_nonfinite
 from .weights import WeightCache
 
@@ -286,7 +290,17 @@ def network(settings: Settings, cache: WeightCache) -> list[Layer]:
     hold = s.depth * s.width * s.width * np.dtype(s.dtype).itemsize <= cache.budget_bytes
     shared = _shared(s, cache, hold)
     kind = KINDS[s.init]
+    if not s.plain:
+        return _blocks(s, shared, kind)
     return [kind(shared, index) for index in range(1, s.depth + 1)]
+
+
+def _blocks(s: Settings, shared: _Shared, kind: type[_Affine]) -> list[Layer]:
+    """Residual and/or normalised blocks (`engine.residual`) around unit-slope affine layers."""
+    affine = dataclasses.replace(shared, act=TABLE["linear"])
+    alpha = shared.dt.type(s.branch_scale) if s.residual > 0 else None
+    norm = make_norm(s.norm)
+    return [Block(kind(affine, index), shared.act, norm, alpha) for index in range(1, s.depth + 1)]
 
 
 def layer(settings: Settings, cache: WeightCache, index: int) -> Layer:

@@ -16,4 +16,5 @@ CONTROL_RANGES: dict[str, tuple[float, float]] = {
     "batch": RANGES["batch"],
     "scale": (SCALE_MIN_CONTROL, RANGES["scale"][1]),
     "bias_std": RANGES["bias_std"],
+    "residual": RANGES["residual"],
 }

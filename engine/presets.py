@@ -32,6 +32,8 @@ _LECTURE: dict[str, Any] = {
     "loss": "sum",
 }
 _RANDOM: dict[str, Any] = {"depth": 50, "width": 256, "batch": 64, "input": "gaussian"}
+# He-initialised ReLU at ResNet-152's depth: the "before" and the fixes (the random loss).
+_DEEP: dict[str, Any] = {**_RANDOM, "depth": 152, "activation": "relu", "init": "gaussian", "scale": math.sqrt(2.0)}
 
 _LIST = (
     Preset(
@@ -78,6 +80,36 @@ _LIST = (
         "orthogonal-linear",
         "Linear net with orthogonal weights: every norm preserved exactly.",
         Settings(**_RANDOM, activation="linear", init="orthogonal", scale=1.0),
+    ),
+    Preset(
+        "plain-relu-152",
+        "He-initialised ReLU net, 152 layers, no skip connections: the before (finite width wanders with depth).",
+        Settings(**_DEEP),
+    ),
+    Preset(
+        "resnet-relu-152",
+        "The same with skip connections x + 1*relu(Wx): the signal doubles-plus every layer and explodes.",
+        Settings(**_DEEP, residual=1.0),
+    ),
+    Preset(
+        "resnet-relu-152-scaled",
+        "Skip connections with the branch scaled by 1/sqrt(L): bounded at any depth (Hanin & Rolnick 2018).",
+        Settings(**_DEEP, residual=1.0, residual_scaling="sqrt_depth"),
+    ),
+    Preset(
+        "layernorm-tanh-200",
+        "tanh with layer norm, 200 layers: the forward signal is flat, the gradients grow 1.085x per layer.",
+        Settings(**{**_RANDOM, "depth": 200}, activation="tanh", init="gaussian", scale=1.0, norm="layer"),
+    ),
+    Preset(
+        "batchnorm-relu-50",
+        "ReLU with batch norm, 50 layers: the forward signal is pinned, the gradients explode (Yang et al. 2019).",
+        Settings(**_RANDOM, activation="relu", init="gaussian", scale=math.sqrt(2.0), norm="batch"),
+    ),
+    Preset(
+        "resnet-layernorm-relu-152",
+        "Skip connections around layer-normalised ReLU branches, 152 layers: polynomial growth, tame gradients.",
+        Settings(**_DEEP, residual=1.0, norm="layer"),
     ),
 )
 

@@ -23,6 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from .activations import dphi, phi
+from .block_theory import BATCH_NORM_NOTE, IDENTITY_NOTE, regime, residual_layers
 from .config import Settings
 from .fixed_point import fixed_point, unstable_fixed_point
 from .gauss import (  # re-exported: the theory's moments live in engine.gauss
@@ -70,6 +71,7 @@ class Theory:
     q_unstable: float = math.nan
     q_start: float = math.nan  # v_1, the first layer's pre-activation variance
     runaway: bool = False
+    regime: str = ""  # residual / normalised nets: how the signal grows with depth (block_theory.regime)
 
     @property
     def defined(self) -> bool:
@@ -182,7 +184,8 @@ def _weighted_rms(w: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _identity_layers(activation: str, scale: float, input_kind: str, depth: int):
+def _identity_layers(activation: str, scale: float, input_kind: str, depth: int, alpha: float = 0.0):
+    """Per-node h_l = phi(s h_{l-1}) (alpha = 0) or h_{l-1} + alpha phi(s h_{l-1}), RMS over the input."""
     x, w = _input_nodes(input_kind)
     hs = np.empty((depth + 1, x.size))
     dlog = np.zeros((depth + 1, x.size))  # per-node derivative factors s*phi'(s h_{l-1})
@@ -191,8 +194,12 @@ def _identity_layers(activation: str, scale: float, input_kind: str, depth: int)
     with np.errstate(all="ignore"):
         for layer in range(1, depth + 1):
             z = scale * h
-            dlog[layer] = scale * dphi(activation, z)
-            h = phi(activation, z)
+            if alpha == 0:
+                dlog[layer] = scale * dphi(activation, z)
+                h = phi(activation, z)
+            else:  # the residual block's exact recursion (no norm, no bias)
+                dlog[layer] = 1.0 + alpha * scale * dphi(activation, z)
+                h = h + alpha * phi(activation, z)
             hs[layer] = h
         # g_l per node = prod_{k>l} dlog[k]; reverse cumulative product.
         g = np.ones((depth + 1, x.size))
@@ -211,9 +218,37 @@ def identity_exact(activation: str, scale: float, input_kind: str, depth: int) -
     return Theory(act.copy(), grad.copy(), chi.copy(), "exact", "exact recursion h_l = phi(s h_{l-1})")
 
 
+def _blank(depth: int, note: str, regime_text: str = "") -> Theory:
+    blank = np.full(depth + 1, np.nan)
+    return Theory(blank, blank.copy(), blank.copy(), "none", note, regime=regime_text)
+
+
+def block_prediction(settings: Settings) -> Theory:
+    """The theory of a residual and/or normalised net (`engine.block_theory`), or a blank with the reason."""
+    s = settings
+    if s.norm == "batch":
+        return _blank(s.depth, BATCH_NORM_NOTE, regime(s))
+    if s.init == "identity":
+        if s.norm != "none" or s.bias_std != 0:
+            return _blank(s.depth, IDENTITY_NOTE, regime(s))
+        act, grad, chi = _identity_layers(s.activation, s.scale, s.input, s.depth, s.branch_scale)
+        note = "exact recursion h_l = h_{l-1} + alpha phi(s h_{l-1})"
+        return Theory(act.copy(), grad.copy(), chi.copy(), "exact", note, regime=regime(s))
+    act, grad, chi = residual_layers(
+        s.activation, s.scale, s.bias_std, s.depth, s.branch_scale, s.residual > 0, s.norm == "layer",
+        1.0 if s.input == "ones" else 0.0,
+    )  # fmt: skip
+    note = "infinite-width mean-field prediction of the " + ("layer-norm " if s.norm == "layer" else "") + (
+        "residual recursion" if s.residual > 0 else "recursion"
+    )
+    return Theory(act.copy(), grad.copy(), chi.copy(), "mean-field", note, regime=regime(s))
+
+
 def predict(settings: Settings) -> Theory:
     """The theory's prediction for `settings`, or a blank one with the reason."""
     s = settings
+    if not s.plain:
+        return block_prediction(s)
     if s.init == "identity":
         if s.bias_std != 0:
             L = s.depth

@@ -15,6 +15,7 @@ import random
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -30,6 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from depthlens.engine import ACTIVATIONS, DTYPES, INITS, INPUTS, LOSSES, PRESETS, Settings
+from depthlens.engine.config import NORMS
+from depthlens.engine.limits import CONTROL_RANGES
 
 SLIDER_STEPS = 1000
 MAX_SPIN_SEED = 2**31 - 1  # QSpinBox is 32-bit signed
@@ -174,6 +177,18 @@ TOOLTIPS = {
     "seed": "Random seed of weights, biases and inputs: the same seed gives the same network.",
     "new_seed": "Draw a new random seed (a new network with the same settings).",
     "dtype": "Floating-point precision: float32 overflows near 10³⁸, float64 near 10³⁰⁸.",
+    "residual": (
+        "Skip connection α: every layer adds its branch to its input, x_l = x_{l−1} + α·φ(z_l) "
+        "(0 = a plain net, as in the lecture)."
+    ),
+    "residual_scaling": (
+        "Multiply α by 1/√L (Hanin & Rolnick 2018; SkipInit, Fixup): the variance the branches add "
+        "stays bounded at any depth."
+    ),
+    "norm": (
+        "Normalise z_l before φ: layer = over the n units of each sample, batch = over the B samples "
+        "of each unit (training-mode statistics, ε = 1e−5, gain 1, shift 0)."
+    ),
 }
 
 
@@ -208,6 +223,14 @@ class ControlPanel(QWidget):
         bias_spin.setDecimals(2)
         bias_spin.setSingleStep(0.01)
         self.bias_std = SliderSpin(bias_spin, None, step=0.01)
+        res_spin = QDoubleSpinBox()
+        res_spin.setRange(*CONTROL_RANGES["residual"])
+        res_spin.setDecimals(2)
+        res_spin.setSingleStep(0.05)
+        self.residual = SliderSpin(res_spin, None, step=0.01)
+        self.residual_scaling = QCheckBox("scale the branch by 1/√L")
+        self.norm = QComboBox()
+        self.norm.addItems(NORMS)
 
         self.activation = QComboBox()
         self.activation.addItems(ACTIVATIONS)
@@ -230,6 +253,7 @@ class ControlPanel(QWidget):
             "width": self.width_control,
             "batch": self.batch,
             "bias_std": self.bias_std,
+            "residual": self.residual,
         }
         self._combos: dict[str, QComboBox] = {
             "activation": self.activation,
@@ -237,6 +261,7 @@ class ControlPanel(QWidget):
             "input": self.input,
             "loss": self.loss,
             "dtype": self.dtype,
+            "norm": self.norm,
         }
 
         net = QGroupBox("Network")
@@ -247,6 +272,11 @@ class ControlPanel(QWidget):
         form.addRow("Init", self.init)
         form.addRow("Width n", self.width_control)
         form.addRow("Bias std", self.bias_std)
+        arch = QGroupBox("Skip connections and normalisation")
+        form3 = QFormLayout(arch)
+        form3.addRow("Residual α", self.residual)
+        form3.addRow("", self.residual_scaling)
+        form3.addRow("Norm", self.norm)
         data = QGroupBox("Data and numbers")
         form2 = QFormLayout(data)
         form2.addRow("Batch B", self.batch)
@@ -261,6 +291,7 @@ class ControlPanel(QWidget):
         form2.addRow("Precision", self.dtype)
         lay = QVBoxLayout(self)
         lay.addWidget(net)
+        lay.addWidget(arch)
         lay.addWidget(data)
         hint = QLabel("Hover a bar for its numbers.")
         hint.setWordWrap(True)
@@ -270,11 +301,12 @@ class ControlPanel(QWidget):
         named: dict[str, QWidget] = {**self._numeric, **self._combos}
         for name, widget in named.items():
             widget.setToolTip(TOOLTIPS[name])
-            form_label = form.labelForField(widget) or form2.labelForField(widget)
+            form_label = form.labelForField(widget) or form2.labelForField(widget) or form3.labelForField(widget)
             if form_label is not None:
                 form_label.setToolTip(TOOLTIPS[name])
         self.seed.setToolTip(TOOLTIPS["seed"])
         self.new_seed.setToolTip(TOOLTIPS["new_seed"])
+        self.residual_scaling.setToolTip(TOOLTIPS["residual_scaling"])
 
         for name, widget in self._numeric.items():
             widget.value_changed.connect(lambda v, n=name: self._user_change(n, v))
@@ -282,6 +314,9 @@ class ControlPanel(QWidget):
             combo.currentTextChanged.connect(lambda text, n=name: self._user_change(n, text))
         self.seed.valueChanged.connect(lambda v: self._user_change("seed", int(v)))
         self.new_seed.clicked.connect(self.draw_new_seed)
+        self.residual_scaling.toggled.connect(
+            lambda on: self._user_change("residual_scaling", "sqrt_depth" if on else "none")
+        )
         self._push(self._settings)
 
     # -- public API ------------------------------------------------------------------
@@ -298,6 +333,8 @@ class ControlPanel(QWidget):
         """The widget that shows setting `name` ("depth", "activation", "seed", ...); KeyError if none."""
         if name == "seed":
             return self.seed
+        if name == "residual_scaling":
+            return self.residual_scaling
         return self._numeric[name] if name in self._numeric else self._combos[name]
 
     def draw_new_seed(self) -> None:
@@ -320,6 +357,8 @@ class ControlPanel(QWidget):
                 combo.setCurrentText(getattr(s, name))
         with QSignalBlocker(self.seed):
             self.seed.setValue(min(s.seed, MAX_SPIN_SEED))
+        with QSignalBlocker(self.residual_scaling):
+            self.residual_scaling.setChecked(s.residual_scaling == "sqrt_depth")
 
     def _user_change(self, name: str, value) -> None:
         if name in ("depth", "width", "batch", "seed"):

@@ -192,6 +192,11 @@ class PhaseView(AnalysisView):
         self.readout.setWordWrap(True)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.column.insertWidget(3, self.readout)
+        # For residual / normalised settings: the diagram is the plain net's (engine.block_theory.phase_note).
+        self.plain_note = QLabel("")
+        self.plain_note.setWordWrap(True)
+        self.plain_note.hide()
+        self.column.insertWidget(4, self.plain_note)
 
         self.graphics.scene().sigMouseClicked.connect(self._on_click)
         self.set_theme(self.theme.name)
@@ -254,6 +259,11 @@ class PhaseView(AnalysisView):
         self.divergence_w2 = divergence_w2
         self.readout.setText(readout_text(point, critical_w2, divergence_w2))
         self._place_labels()
+
+    def set_plain_note(self, text: str) -> None:
+        """Say (or, with "", stop saying) that the diagram shows the plain net's phases."""
+        self.plain_note.setText(text)
+        self.plain_note.setVisible(bool(text))
 
     def readout_text(self) -> str:
         """The readout's text."""

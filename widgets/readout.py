@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from depthlens.engine import Result, numbers
+from depthlens.engine.block_theory import chi_label, gradient_caveat
 from depthlens.engine.health import HEALTH_DECADES
 from depthlens.engine.numbers import superscript
 
@@ -94,10 +95,11 @@ def theory_sentence(result: Result) -> str:
         grow_text = "gradients keep their size (√χ = 1)"
     else:
         grow_text = f"gradients {'grow' if out > 1 else 'shrink'} ×{math.sqrt(max(out, 0.0)):.3g} per layer (√χ)"
+    label = chi_label(result.settings)
     if hi - lo <= 1e-3 * max(abs(hi), 1e-300):
-        factor = f"χ = s²·E[φ'²] = {out:.3g} per layer"
+        factor = f"χ = {label} = {out:.3g} per layer"
     else:
-        factor = f"χ = s²·E[φ'²] from {lo:.3g} to {hi:.3g} across layers ({out:.3g} at the output)"
+        factor = f"χ = {label} from {lo:.3g} to {hi:.3g} across layers ({out:.3g} at the output)"
     return f"Theory ({th.kind}): {factor} → {grow_text}{_runaway_clause(result)}"
 
 
@@ -163,12 +165,31 @@ def lecture_sentence(result: Result) -> str | None:
     )
 
 
+def architecture_sentence(result: Result) -> str | None:
+    """For a residual or normalised net: which regime it is in (explodes, bounded, polynomial...)."""
+    s = result.settings
+    if s.plain:
+        return None
+    parts = []
+    if s.residual > 0:
+        alpha = s.branch_scale
+        parts.append(f"skip connections, α = {s.residual:.3g}" + (f"/√L = {alpha:.3g}" if alpha != s.residual else ""))
+    if s.norm != "none":
+        parts.append(f"{s.norm} norm")
+    text = f"Architecture ({', '.join(parts)}): {result.theory.regime or 'no regime known'}."
+    caveat = gradient_caveat(s)
+    return text + (" " + caveat if caveat else "")
+
+
 def describe(result: Result) -> list[tuple[str, str | None]]:
     """The readout's lines as (text, verdict or None)."""
     lines: list[tuple[str, str | None]] = []
     lines.append(_flow_sentence(result, "activation_rms"))
     lines.append(_flow_sentence(result, "gradient_rms"))
     lines.append((theory_sentence(result), None))
+    arch = architecture_sentence(result)
+    if arch:
+        lines.append((arch, None))
     lecture = lecture_sentence(result)
     if lecture:
         lines.append((lecture, None))

@@ -26,9 +26,9 @@ def sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()) if s]
 
 
-def test_nine_steps_in_lecture_order():
-    assert len(STEPS) == 9
-    assert [s.title.split(".")[0] for s in STEPS] == [str(i) for i in range(1, 10)]
+def test_thirteen_steps_in_lecture_order():
+    assert len(STEPS) == 13
+    assert [s.title.split(".")[0] for s in STEPS] == [str(i) for i in range(1, 14)]
     lecture = PRESETS["lecture-explode"].settings
     assert STEPS[0].settings == lecture
     assert STEPS[1].settings == lecture.replace(scale=0.5)
@@ -43,6 +43,9 @@ def test_nine_steps_in_lecture_order():
     assert STEPS[7].settings.depth == 500
     assert {c.overrides.get("depth") for c in STEPS[7].checks} == {None, 50}
     assert STEPS[8].settings.init == "orthogonal" and STEPS[8].settings.activation == "linear"
+    # After the init steps: the fix that made 152 layers work (issue 11).
+    fixes = ("plain-relu-152", "resnet-relu-152", "resnet-relu-152-scaled", "batchnorm-relu-50")
+    assert [s.settings for s in STEPS[9:]] == [PRESETS[n].settings for n in fixes]
 
 
 @pytest.mark.parametrize("index", range(len(STEPS)))
@@ -181,4 +184,4 @@ def test_teachers_can_load_their_own_steps(make_room, qtbot, tmp_path):
     assert len(room.steps) == 1
     assert "bad.json" in room.messages[-1] and "\n" not in room.messages[-1]
     room.use_builtin_steps()
-    assert len(room.steps) == 9
+    assert len(room.steps) == len(STEPS) == 13

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import itertools
-import json
 import math
-import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from scipy import integrate
+from wide_worker import seed_mean_runs
 
 from depthlens.engine import ACTIVATIONS, Engine, Settings
 from depthlens.engine.activations import LEAKY_SLOPE, dphi, phi
 from depthlens.engine.theory import mean_field, moments, predict
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def brute_force(activation, v, derivative):
@@ -125,23 +119,7 @@ def wide_runs(tmp_path_factory):
     """
     cases = _wide_settings()
     keys = list(cases)
-    payload = json.dumps([cases[k].to_dict() for k in keys])
-    folder = tmp_path_factory.mktemp("wide")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    halves = [list(range(0, SEEDS, 2)), list(range(1, SEEDS, 2))]
-    procs = []
-    for n, seeds in enumerate(halves):
-        out = folder / f"part{n}.npz"
-        cmd = [sys.executable, str(ROOT / "tests" / "engine" / "wide_worker.py"), str(out), *map(str, seeds)]
-        procs.append((out, subprocess.Popen(cmd, stdin=subprocess.PIPE, env=env, cwd=ROOT, text=True)))
-    for _, p in procs:
-        p.stdin.write(payload)
-        p.stdin.close()
-    for _, p in procs:
-        assert p.wait(timeout=900) == 0
-    act = np.concatenate([np.load(out)["act"] for out, _ in procs], axis=1)
-    grad = np.concatenate([np.load(out)["grad"] for out, _ in procs], axis=1)
-    assert act.shape[1] == SEEDS
+    act, grad = seed_mean_runs([cases[k] for k in keys], SEEDS, tmp_path_factory.mktemp("wide"))
     out = {}
     for i, k in enumerate(keys):
         theory = predict(cases[k])

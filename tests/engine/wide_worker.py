@@ -11,14 +11,42 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
+import subprocess
 import sys
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+if __name__ == "__main__":  # a worker; imported by a test (for seed_mean_runs) it leaves the environment alone
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # after the thread settings
 
 from depthlens.engine import Engine, Settings
+
+
+def seed_mean_runs(cases: list[Settings], seeds: int, folder: pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
+    """(act, grad) of shape (cases, seeds, L + 1) from two single-threaded workers, seeds split between them.
+
+    For the tests' fixtures: this file run as a script in child processes with one BLAS thread.
+    """
+    root = pathlib.Path(__file__).resolve().parents[2]
+    payload = json.dumps([c.to_dict() for c in cases])
+    env = {**os.environ, "PYTHONPATH": str(root), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    procs = []
+    for part, chunk in enumerate((range(0, seeds, 2), range(1, seeds, 2))):
+        out = folder / f"part{part}.npz"
+        cmd = [sys.executable, str(pathlib.Path(__file__).resolve()), str(out), *map(str, chunk)]
+        procs.append((out, subprocess.Popen(cmd, stdin=subprocess.PIPE, env=env, cwd=root, text=True)))
+    for _, p in procs:
+        assert p.stdin is not None
+        p.stdin.write(payload)
+        p.stdin.close()
+    for _, p in procs:
+        assert p.wait(timeout=900) == 0
+    act = np.concatenate([np.load(out)["act"] for out, _ in procs], axis=1)
+    grad = np.concatenate([np.load(out)["grad"] for out, _ in procs], axis=1)
+    assert act.shape[1] == seeds
+    return act, grad
 
 
 def main(argv: list[str]) -> int:
