@@ -30,6 +30,7 @@ from depthlens.engine import FIELDS, PRESETS, RANGES, Settings, SettingsError, a
 from depthlens.engine.views import VIEWS
 from depthlens.session import THEMES
 from depthlens.sysinfo import add_cli_options
+from depthlens.train_cli import add_train_parser, cmd_train
 from depthlens.theory_cli import (
     ANALYSIS_OUTPUTS,
     add_export_options,
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list the presets, one line each")
     add_theory_parser(sub)
+    add_train_parser(sub, add_settings_options)
     desktop_entry.add_parsers(sub)  # install-desktop, uninstall-desktop
     return p
 
@@ -368,6 +370,8 @@ def _run_command(ns: argparse.Namespace) -> int:
         return cmd_export(ns)
     if ns.command == "presets":
         return cmd_presets()
+    if ns.command == "train":
+        return cmd_train(ns, settings_from_args(ns), progress_line)
     if ns.command in desktop_entry.COMMANDS:
         return desktop_entry.run(ns)
     return cmd_theory(ns)

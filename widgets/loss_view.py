@@ -1,0 +1,102 @@
+"""Loss-curve view: the training loss over steps on a log axis, the current run and pinned ones.
+
+Each curve is (label, steps, losses); the current run is drawn thick, pinned runs and
+the Init race in the Okabe-Ito colours with their labels in the legend. Non-finite
+losses (a diverged step) break the line instead of hiding the curve.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from . import theme as themes
+from .view_base import AnalysisView
+
+CURVE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+FLOOR = 1e-12  # losses below are drawn at the floor (log axis)
+
+
+@dataclass(frozen=True, slots=True)
+class Curve:
+    """One loss curve: legend label, steps and the loss at each."""
+
+    label: str
+    steps: np.ndarray
+    losses: np.ndarray
+
+
+class LossView(AnalysisView):
+    """The loss (log y) against the step for the current run and any pinned or raced runs."""
+
+    CAPTION = (
+        "Training loss (log scale) against the step. ln 2 = 0.693 is the untrained spirals loss: "
+        "a curve that stays there is not learning."
+    )
+
+    def __init__(self, parent: QWidget | None = None, *, theme: str = themes.DEFAULT_THEME) -> None:
+        super().__init__(parent, theme=theme)
+        self.plot = self.graphics.addPlot()
+        self.plot.setLogMode(x=False, y=True)
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.csv_button.setToolTip("Save the loss curves shown as CSV (label, step, loss).")
+        self.current: Curve | None = None
+        self.others: list[Curve] = []
+        self._items: list[pg.PlotDataItem] = []
+        self.set_theme(theme)
+
+    def set_current(self, curve: Curve | None) -> None:
+        """The running (or last) run's curve."""
+        self.current = curve
+        self._redraw()
+
+    def set_others(self, curves: Sequence[Curve]) -> None:
+        """Pinned runs or an Init race, drawn behind the current run."""
+        self.others = list(curves)
+        self._redraw()
+
+    def curves(self) -> list[Curve]:
+        """Every curve shown, current last."""
+        return [*self.others, *([self.current] if self.current is not None else [])]
+
+    def apply_theme(self) -> None:
+        """Recolour axes and curves."""
+        self.style_plot(self.plot, left="loss", bottom="step")
+        self._redraw()
+
+    def _redraw(self) -> None:
+        for item in self._items:
+            self.plot.removeItem(item)
+        self._items.clear()
+        if self.legend is not None:
+            self.legend.clear()
+        width = self.theme.line_width
+        for i, c in enumerate(self.others):
+            self._add(c, CURVE_COLOURS[(i + 1) % len(CURVE_COLOURS)], width)
+        if self.current is not None:
+            self._add(self.current, self.theme.foreground if not self.others else CURVE_COLOURS[0], 1.5 * width)
+        last = [c for c in self.curves() if c.losses.size]
+        if last:
+            self.status.setText(
+                "; ".join(f"{c.label}: {_loss_text(float(c.losses[-1]))} at step {int(c.steps[-1])}" for c in last)
+            )
+
+    def _add(self, c: Curve, colour: str, width: float) -> None:
+        y = np.asarray(c.losses, dtype=np.float64)
+        y = np.where(np.isfinite(y), np.maximum(y, FLOOR), np.nan)
+        item = self.plot.plot(
+            np.asarray(c.steps, dtype=np.float64), y, pen=pg.mkPen(colour, width=width), name=c.label, connect="finite"
+        )
+        self._items.append(item)
+
+
+def _loss_text(x: float) -> str:
+    if not math.isfinite(x):
+        return "diverged"
+    return f"{x:.4g}"
