@@ -42,7 +42,7 @@ from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.controls import ControlPanel, PresetBar
 from depthlens.widgets.readout import Readout
 
-from . import analysis_docks, headless, scheduler
+from . import analysis_docks, headless, scheduler, training_lab
 from .pacer import Pacer
 from .state import AppState
 from .worker import CHART, EngineWorker
@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         self._apply_theme(self.state.theme)
         self.request_compute()
         analysis_docks.attach(self)  # issue 5: distributions, spread, phase, Jacobian docks
+        training_lab.attach(self)  # issue 12: the training lab (dock, views, pin, init race)
 
     # -- public API ------------------------------------------------------------------
     @property
@@ -567,6 +568,9 @@ class MainWindow(QMainWindow):
     # -- shutdown --------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop timers and the engine thread (idempotent; called on close)."""
+        training = getattr(self, "training", None)
+        if training is not None:
+            training.stop()
         self.pacer.stop()
         self.controls.stop()
         self.chart.stop()
