@@ -75,13 +75,16 @@ class _Holder:
     def __init__(self) -> None:
         self.trainer: Trainer | None = None
         self.theory: Theory | None = None
+        self.epoch = -1
 
-    def ensure(self, settings: Settings, config: TrainConfig, cache: Any, reset: bool) -> Trainer:
+    def ensure(self, settings: Settings, config: TrainConfig, cache: Any, epoch: int) -> Trainer:
+        """The run for these settings and reset epoch (a new one when any differs)."""
         t = self.trainer
-        if reset or t is None or t.settings != settings or t.config.resets(config):
+        if epoch != self.epoch or t is None or t.settings != settings or t.config.resets(config):
             t = self.trainer = None  # free the old run first
             t = self.trainer = Trainer(settings, config, cache)
             self.theory = predict(settings)
+            self.epoch = epoch
         else:
             t.configure(config)
         return t
@@ -108,7 +111,8 @@ class TrainingLab(QObject):
         self.race_runs: list[RaceRun] = []
         self.message = ""
         self._holder = _Holder()
-        self._reset_pending = True
+        self._epoch = 0  # Reset makes a new run: jobs carry the epoch they belong to
+        self._target = 0  # the step the newest request trains up to
         self._asked_at = 0.0
         self._last_boundary = 0.0
         self._timer = QTimer(self)
@@ -167,7 +171,8 @@ class TrainingLab(QObject):
         p.config_changed.connect(self.set_config)
         window.add_job_handler(TRAIN, self._on_snapshot)
         window.add_job_handler(RACE, self._on_race)
-        window.add_job_handler(TRAIN_EXPORT, self._on_exported)
+        for spec in TRAIN_VIEWS:
+            window.add_job_handler(f"{TRAIN_EXPORT}_{spec.name}", self._on_exported)
         self.worker.background_kinds.add(RACE)
         window.state.settings_changed.connect(self._on_network_changed)
         window.state.theme_changed.connect(self._apply_theme)
@@ -192,14 +197,16 @@ class TrainingLab(QObject):
             self._timer.stop()
 
     def step(self) -> None:
-        """One training step (pauses a running training first)."""
+        """One training step (pauses a running training first); quick clicks add up."""
         self.set_running(False)
-        self._submit(steps=1)
+        self._target += 1
+        self._submit(self._target)
 
     def reset(self) -> None:
         """Back to step 0 of the current network and training settings."""
-        self._reset_pending = True
-        self._submit(steps=0)
+        self._epoch += 1
+        self._target = 0
+        self._submit(0)
 
     def set_config(self, config: TrainConfig) -> None:
         """New training settings: lr, momentum, clip apply from the next step; the rest resets."""
@@ -244,26 +251,32 @@ class TrainingLab(QObject):
     def _next_chunk(self) -> None:
         if self._stopped or not self.running():
             return
-        n = max(1, round(self.panel.steps_per_second() / CHUNKS_PER_SECOND))
-        self._submit(steps=n, timed=True)
+        self._target += max(1, round(self.panel.steps_per_second() / CHUNKS_PER_SECOND))
+        self._submit(self._target, timed=True)
 
-    def _submit(self, steps: int, timed: bool = False) -> int:
+    def _submit(self, target: int, timed: bool = False) -> int:
+        """Ask for the run trained up to step `target` (a timed chunk may stop short).
+
+        Targets are absolute, so a request that replaces or cancels an older one loses no
+        step and takes none twice.
+        """
         if self._stopped:
             return -1
         settings, config, cache, holder = self.window.settings(), self.config, self.worker.engine.cache, self._holder
-        reset, self._reset_pending = self._reset_pending, False
+        epoch = self._epoch
         want_boundary = self._boundary_due()
 
         def job(cancel, progress):
             try:
-                t = holder.ensure(settings, config, cache, reset)
+                t = holder.ensure(settings, config, cache, epoch)
             except TooLarge as exc:
                 return str(exc)
             t0 = time.perf_counter()
-            for _ in range(steps):
+            while t.step < target and t.diverged is None:
                 if cancel():
                     raise Cancelled
-                if not t.step_once() or (timed and time.perf_counter() - t0 > CHUNK_SECONDS):
+                t.step_once()
+                if timed and time.perf_counter() - t0 > CHUNK_SECONDS:
                     break
             assert holder.theory is not None
             return snapshot(t, holder.theory, with_boundary=want_boundary)
@@ -283,7 +296,7 @@ class TrainingLab(QObject):
     def _refresh_boundary(self) -> None:
         if not self.running():
             self._last_boundary = 0.0
-            self._submit(steps=0)
+            self._submit(self._target)
 
     # -- results (GUI thread) ----------------------------------------------------------
     def _on_snapshot(self, result: object) -> None:
@@ -294,6 +307,7 @@ class TrainingLab(QObject):
             return
         assert isinstance(result, TrainSnapshot)
         snap = self.snapshot = result
+        self._target = snap.step  # the newest request's answer: where the run is
         self.message = snap.diverged or ""
         if snap.result is not None:
             self.window.chart.set_result(snap.result, animate=False)
@@ -381,7 +395,7 @@ class TrainingLab(QObject):
                 return (path, str(exc))
             return (path, "")
 
-        return self.worker.submit(TRAIN_EXPORT, job)
+        return self.worker.submit(f"{TRAIN_EXPORT}_{name}", job)
 
     def _on_exported(self, result: object) -> None:
         path, error = result  # type: ignore[misc]

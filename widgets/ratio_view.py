@@ -73,7 +73,7 @@ class RatioView(AnalysisView):
         x = np.arange(1, L + 1, dtype=np.float64)[finite]
         h = np.maximum(now[finite], LOG_LO) - LOG_LO
         colours = [self._colour(v) for v in now[finite]]
-        self.bars.setOpts(x=x, height=h, y0=LOG_LO, width=0.8, brushes=colours, pens=[pg.mkPen(None)] * len(colours))
+        self.bars.setOpts(x=x, height=h, y0=LOG_LO, width=0.8, brushes=colours, pen=pg.mkPen(None))
         self.status.setText(snap.learning)
 
     def _colour(self, v: float):
