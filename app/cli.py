@@ -30,7 +30,6 @@ from depthlens.engine import FIELDS, PRESETS, RANGES, Settings, SettingsError, a
 from depthlens.engine.views import VIEWS
 from depthlens.session import THEMES
 from depthlens.sysinfo import add_cli_options
-from depthlens.train_cli import add_train_parser, cmd_train
 from depthlens.theory_cli import (
     ANALYSIS_OUTPUTS,
     add_export_options,
@@ -39,6 +38,7 @@ from depthlens.theory_cli import (
     cmd_theory,
     export_analyses,
 )
+from depthlens.train_cli import add_train_parser, cmd_train
 
 PROG = "depthlens"
 

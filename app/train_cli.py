@@ -110,7 +110,7 @@ def cmd_train(ns: argparse.Namespace, settings: Settings, progress_line: Callabl
     """Train `settings` for --steps steps, then write every requested file (all or none); the exit status."""
     from depthlens.engine import fileio
     from depthlens.engine.train_export import layers_csv, npz_bytes, run_config, steps_csv
-    from depthlens.engine.training import Trainer, TooLarge
+    from depthlens.engine.training import TooLarge, Trainer
 
     config = train_config_from_args(ns)
     outputs = _outputs(ns)

@@ -31,7 +31,7 @@ from depthlens.engine.train_config import TrainConfig
 from depthlens.engine.train_export import layers_csv, run_config, steps_csv
 from depthlens.engine.train_race import RaceRun, race
 from depthlens.engine.train_snapshot import TrainSnapshot, loss_text, snapshot
-from depthlens.engine.training import Trainer, TooLarge
+from depthlens.engine.training import TooLarge, Trainer
 from depthlens.widgets.boundary_view import BoundaryView
 from depthlens.widgets.loss_view import Curve, LossView
 from depthlens.widgets.ratio_view import RatioView
@@ -92,8 +92,8 @@ class _Holder:
 
 def run_label(settings: Settings, config: TrainConfig) -> str:
     """init, activation, depth and lr of a run, for a pinned curve's legend."""
-    init = "identity" if settings.init == "identity" else settings.init
-    return f"{init} s={settings.scale:.3g}, {settings.activation}, L={settings.depth}, {config.optimizer} lr={config.lr:.3g}"
+    s = settings
+    return f"{s.init} s={s.scale:.3g}, {s.activation}, L={s.depth}, {config.optimizer} lr={config.lr:.3g}"
 
 
 class TrainingLab(QObject):
@@ -145,7 +145,7 @@ class TrainingLab(QObject):
             self.docks[spec.name] = d
             view.export_png_requested.connect(lambda name=spec.name: self.export_png(name))
             view.export_csv_requested.connect(lambda name=spec.name: self.export_csv(name))
-        self.docks["boundary"].visibilityChanged.connect(lambda on: on and self._refresh_boundary())
+        self.docks["boundary"].visibilityChanged.connect(self._on_boundary_shown)
 
         menu = window.menuBar().addMenu("&Training")
         show = QAction("Training lab", self)
@@ -293,8 +293,8 @@ class TrainingLab(QObject):
         self._last_boundary = now
         return True
 
-    def _refresh_boundary(self) -> None:
-        if not self.running():
+    def _on_boundary_shown(self, on: bool) -> None:
+        if on and not self.running():
             self._last_boundary = 0.0
             self._submit(self._target)
 
@@ -398,7 +398,8 @@ class TrainingLab(QObject):
         return self.worker.submit(f"{TRAIN_EXPORT}_{name}", job)
 
     def _on_exported(self, result: object) -> None:
-        path, error = result  # type: ignore[misc]
+        assert isinstance(result, tuple)
+        path, error = str(result[0]), str(result[1])
         if error:
             self.window.show_error("Export failed", f"Could not save the training CSV: {error}")
         else:

@@ -53,20 +53,14 @@ class TrainSnapshot:
 
 
 def layer_ranges(layers: list[int]) -> str:
-    """'1-3, 7, 9-10' from sorted layer numbers."""
-    parts: list[str] = []
-    start = prev = None
+    """'1–3, 7, 9–10' from sorted layer numbers."""
+    runs: list[list[int]] = []
     for k in layers:
-        if start is None:
-            start = prev = k
-        elif k == prev + 1:
-            prev = k
+        if runs and k == runs[-1][1] + 1:
+            runs[-1][1] = k
         else:
-            parts.append(f"{start}" if start == prev else f"{start}–{prev}")
-            start = prev = k
-    if start is not None:
-        parts.append(f"{start}" if start == prev else f"{start}–{prev}")
-    return ", ".join(parts)
+            runs.append([k, k])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in runs)
 
 
 def learning_summary(ratio: np.ndarray) -> str:

@@ -162,7 +162,8 @@ class Trainer:
         act_rms[0], bad_a[0] = rms_and_nonfinite(a)
         act_max[0] = max_abs(a)
         ctxs = []
-        for row, (lay, a, ctx) in enumerate(forward(self.layers, a, _noop, out=self._acts, d_out=self._ders), 1):
+        for row, (lay, a_l, ctx) in enumerate(forward(self.layers, self.x, _noop, out=self._acts, d_out=self._ders), 1):
+            a = a_l
             act_rms[row], bad_a[row] = rms_and_nonfinite(a)
             act_max[row] = max_abs(a)
             inactive[row] = lay.inactive(ctx) / size

@@ -168,7 +168,8 @@ class TrainingPanel(QWidget):
 
     def set_config(self, config: TrainConfig) -> None:
         """Show `config` (no signal)."""
-        blockers = [QSignalBlocker(w) for w in (self.task, self.optimizer, self.lr, self.momentum, self.clip, self.noise)]
+        widgets = (self.task, self.optimizer, self.lr, self.momentum, self.clip, self.noise)
+        blockers = [QSignalBlocker(w) for w in widgets]
         self.task.setCurrentText(config.task)
         self.optimizer.setCurrentText(config.optimizer)
         self.lr.setValue(tick_from_lr(config.lr))

@@ -53,7 +53,7 @@ def test_step_takes_exactly_one_step_equal_to_the_engine(qtbot, make_window):
 
 
 def test_train_pause_resume_reset(qtbot, make_window):
-    w, lab = _lab(qtbot, make_window)
+    _, lab = _lab(qtbot, make_window)
     qtbot.mouseClick(lab.panel.train_button, Qt.MouseButton.LeftButton)
     assert lab.running() and lab.panel.train_button.text() == "Pause"
     _wait_step(qtbot, lab, 20)
@@ -87,7 +87,7 @@ def test_space_toggles_training(qtbot, make_window):
 
 
 def test_lr_change_keeps_the_run_and_task_change_resets(qtbot, make_window):
-    w, lab = _lab(qtbot, make_window)
+    _, lab = _lab(qtbot, make_window)
     lab.step()
     _wait_step(qtbot, lab, 1)
     lab.panel.lr.setValue(lab.panel.lr.value() - 100)  # lr / 10
@@ -115,7 +115,7 @@ def test_network_change_resets_training(qtbot, make_window):
 
 
 def test_pin_keeps_a_curve_and_clear_forgets(qtbot, make_window):
-    w, lab = _lab(qtbot, make_window)
+    _, lab = _lab(qtbot, make_window)
     lab.pin()  # nothing to pin yet: a message, no curve
     assert lab.pins == []
     lab.step()
@@ -130,7 +130,7 @@ def test_pin_keeps_a_curve_and_clear_forgets(qtbot, make_window):
 
 def test_init_race_trains_four_inits(qtbot, make_window):
     s = Settings(depth=10, width=16, batch=40, activation="relu", dtype="float32")
-    w, lab = _lab(qtbot, make_window, s)
+    _, lab = _lab(qtbot, make_window, s)
     lab.panel.race_steps.setValue(60)
     qtbot.mouseClick(lab.panel.race_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(lab.race_runs) == 4, timeout=60000)
@@ -143,14 +143,14 @@ def test_init_race_trains_four_inits(qtbot, make_window):
 
 def test_init_race_of_a_linear_net_adds_identity_inits(qtbot, make_window):
     s = Settings(depth=3, width=8, batch=10, activation="linear")
-    w, lab = _lab(qtbot, make_window, s)
+    _, lab = _lab(qtbot, make_window, s)
     lab.start_race(10)
     qtbot.waitUntil(lambda: len(lab.race_runs) == 6, timeout=60000)
     assert [r.settings.init for r in lab.race_runs[-2:]] == ["identity", "identity"]
 
 
 def test_boundary_view_draws_the_spirals(qtbot, make_window):
-    w, lab = _lab(qtbot, make_window)
+    _, lab = _lab(qtbot, make_window)
     lab.docks["boundary"].show()
     lab.docks["boundary"].raise_()
     view = lab.views["boundary"]
@@ -160,7 +160,7 @@ def test_boundary_view_draws_the_spirals(qtbot, make_window):
 
 
 def test_exports_csv_and_png(qtbot, make_window, tmp_path):
-    w, lab = _lab(qtbot, make_window)
+    _, lab = _lab(qtbot, make_window)
     for _ in range(3):
         lab.step()
         qtbot.wait(50)
@@ -188,7 +188,7 @@ def test_closing_mid_training_stops_cleanly(qtbot, make_window):
 
 
 def test_quick_step_clicks_add_up(qtbot, make_window):
-    w, lab = _lab(qtbot, make_window)
+    _, lab = _lab(qtbot, make_window)
     for _ in range(5):
         qtbot.mouseClick(lab.panel.step_button, Qt.MouseButton.LeftButton)
     snap = _wait_step(qtbot, lab, 5)

@@ -125,6 +125,6 @@ def test_update_ratio_is_the_applied_update() -> None:
         assert t.update_ratio[i] == pytest.approx(want, rel=1e-9)
     t.step_once()
     dist = t.history.column("distance")[1]
-    for i, lay in enumerate(t.layers):
+    for i in range(len(t.layers)):
         # distance at step 1 is ||W(1) - W(0)|| / ||W(0)||, before step 1's update
         assert dist[i] == pytest.approx(t.history.column("update_ratio")[0][i], rel=1e-9)

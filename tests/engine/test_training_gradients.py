@@ -15,7 +15,8 @@ EPS = 1e-6
 
 
 def _small(activation: str, **kw) -> Settings:
-    base = dict(depth=3, width=5, batch=7, activation=activation, init="gaussian", scale=1.3, bias_std=0.2)
+    base = {"depth": 3, "width": 5, "batch": 7, "activation": activation, "init": "gaussian"}
+    base |= {"scale": 1.3, "bias_std": 0.2}
     base.update(kw)
     return Settings(dtype="float64", seed=3, **base)
 
