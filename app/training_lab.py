@@ -183,6 +183,8 @@ class TrainingLab(QObject):
         self.dock.show()
         self.docks["loss"].show()
         self.docks["loss"].raise_()
+        height = max(200, self.window.height() // 3)
+        self.window.resizeDocks([self.docks["loss"]], [height], Qt.Orientation.Vertical)
 
     def running(self) -> bool:
         """True while Train is on."""
@@ -342,6 +344,9 @@ class TrainingLab(QObject):
             Curve(f"{r.label}: {loss_text(r.final)}", _steps_of(r), r.losses) for r in result
         ]
         self._draw_others()
+        if result:
+            steps = result[0].losses.size
+            self.views["loss"].status.setText(f"Init race: {result[0].settings.depth} layers, loss after {steps} steps")
 
     def _draw_others(self) -> None:
         view = self.views["loss"]

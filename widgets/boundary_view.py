@@ -36,7 +36,7 @@ class BoundaryView(AnalysisView):
         self.plot.addItem(self.image)
         self.cmap = pg.ColorMap([0.0, 0.5, 1.0], [pg.mkColor(NEG), pg.mkColor("#FFFFFF"), pg.mkColor(POS)])
         self.image.setColorMap(self.cmap)
-        self.scatter = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#333333", width=0.8))
+        self.scatter = pg.ScatterPlotItem(size=8, pen=pg.mkPen("#FFFFFF", width=1.2))  # as Playground
         self.plot.addItem(self.scatter)
         self.boundary: Boundary | None = None
         self.csv_button.hide()

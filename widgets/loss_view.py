@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QWidget
 from . import theme as themes
 from .view_base import AnalysisView
 
-CURVE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+CURVE_COLOURS = ("#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#E69F00", "#0072B2", "#F0E442")  # Okabe-Ito
 FLOOR = 1e-12  # losses below are drawn at the floor (log axis)
+CEILING = 1e3  # the view stops here: an exploding run's 1e20 would flatten every other curve
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,8 @@ class LossView(AnalysisView):
         super().__init__(parent, theme=theme)
         self.plot = self.graphics.addPlot()
         self.plot.setLogMode(x=False, y=True)
+        for name in ("left", "bottom"):
+            self.plot.getAxis(name).enableAutoSIPrefix(False)  # log axes: no "(x1e+24)"
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.legend = self.plot.addLegend(offset=(-10, 10))
         self.csv_button.setToolTip("Save the loss curves shown as CSV (label, step, loss).")
@@ -68,6 +71,9 @@ class LossView(AnalysisView):
     def apply_theme(self) -> None:
         """Recolour axes and curves."""
         self.style_plot(self.plot, left="loss", bottom="step")
+        if self.legend is not None:
+            self.legend.setLabelTextColor(self.theme.foreground)
+            self.legend.setBrush(pg.mkBrush(self.theme.background))
         self._redraw()
 
     def _redraw(self) -> None:
@@ -78,14 +84,23 @@ class LossView(AnalysisView):
             self.legend.clear()
         width = self.theme.line_width
         for i, c in enumerate(self.others):
-            self._add(c, CURVE_COLOURS[(i + 1) % len(CURVE_COLOURS)], width)
+            self._add(c, CURVE_COLOURS[i % len(CURVE_COLOURS)], width)
         if self.current is not None:
-            self._add(self.current, self.theme.foreground if not self.others else CURVE_COLOURS[0], 1.5 * width)
-        last = [c for c in self.curves() if c.losses.size]
-        if last:
-            self.status.setText(
-                "; ".join(f"{c.label}: {_loss_text(float(c.losses[-1]))} at step {int(c.steps[-1])}" for c in last)
-            )
+            self._add(self.current, self.theme.foreground, 1.5 * width)
+        self._fit_range()
+        c = self.current
+        if c is not None and c.losses.size:
+            self.status.setText(f"{c.label}: loss {_loss_text(float(c.losses[-1]))} at step {int(c.steps[-1])}")
+
+    def _fit_range(self) -> None:
+        values = [np.asarray(c.losses, dtype=np.float64) for c in self.curves() if c.losses.size]
+        finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in values]) if values else np.array([])
+        if finite.size == 0:
+            self.plot.enableAutoRange(axis="y")
+            return
+        lo = max(float(finite.min()), FLOOR) / 2.0
+        hi = min(float(finite.max()), CEILING) * 2.0
+        self.plot.setYRange(math.log10(lo), math.log10(max(hi, 2 * lo)), padding=0.02)
 
     def _add(self, c: Curve, colour: str, width: float) -> None:
         y = np.asarray(c.losses, dtype=np.float64)
