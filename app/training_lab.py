@@ -217,6 +217,12 @@ class TrainingLab(QObject):
         if resets:
             self.reset()
 
+    def use_config(self, config: TrainConfig) -> None:
+        """Show and use `config` (a walkthrough step's), and show the lab."""
+        self.panel.set_config(config)
+        self.set_config(config)
+        self.show()
+
     def pin(self) -> None:
         """Keep the current run's loss curve."""
         snap = self.snapshot
