@@ -18,6 +18,7 @@ from depthlens import desktop_entry
 from depthlens.cli_common import (
     StdoutError,
     UsageError,
+    check_outputs,
     float_type,
     int_type,
     option_name,
@@ -175,16 +176,7 @@ def _outputs(ns: argparse.Namespace) -> list[tuple[str, str]]:
         for name in ANALYSIS_OUTPUTS
         if getattr(ns, name, None) is not None
     ]
-    for opt, path in outs:
-        if path == "":
-            raise UsageError(f"{opt} needs a file name (or '-' for standard output)")
-    to_stdout = [opt for opt, path in outs if path == "-"]
-    if len(to_stdout) > 1:
-        raise UsageError(f"only one output can be '-' (standard output), got {', '.join(to_stdout)}")
-    binary = {f"--{name}" for name, _, is_binary in FILE_OUTPUTS if is_binary}
-    for opt, path in outs:
-        if path == "-" and opt in binary and sys.stdout is not None and sys.stdout.isatty():
-            raise UsageError(f"{opt} - would write binary data to the terminal; redirect standard output")
+    check_outputs(outs, {f"--{name}" for name, _, is_binary in FILE_OUTPUTS if is_binary})
     return outs
 
 

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from depthlens.cli_common import UsageError, option_name, parse_float, parse_int, shorten
+from depthlens.cli_common import UsageError, check_outputs, option_name, parse_float, parse_int, shorten
 from depthlens.engine import Settings, SettingsError
 from depthlens.engine.train_config import TRAIN_RANGES, TrainConfig, train_allowed
 
@@ -92,17 +92,7 @@ def _outputs(ns: argparse.Namespace) -> list[tuple[str, str]]:
     outs = [(opt, getattr(ns, dest)) for dest, opt in TRAIN_OUTPUTS if getattr(ns, dest, None) is not None]
     if not outs:
         raise UsageError("train needs at least one of --csv, --layers-csv, --npz, --png")
-    for opt, path in outs:
-        if path == "":
-            raise UsageError(f"{opt} needs a file name (or '-' for standard output)")
-    to_stdout = [opt for opt, path in outs if path == "-"]
-    if len(to_stdout) > 1:
-        raise UsageError(f"only one output can be '-' (standard output), got {', '.join(to_stdout)}")
-    import sys
-
-    for opt, path in outs:
-        if path == "-" and opt in ("--npz", "--png") and sys.stdout is not None and sys.stdout.isatty():
-            raise UsageError(f"{opt} - would write binary data to the terminal; redirect standard output")
+    check_outputs(outs, {"--npz", "--png"})
     return outs
 
 
