@@ -208,7 +208,11 @@ class TrainingLab(QObject):
         """Back to step 0 of the current network and training settings."""
         self._epoch += 1
         self._target = 0
-        self._submit(0)
+        if self.dock.isVisible() or self.running():
+            self._submit(0)
+        else:  # hidden: nothing to draw; the next Train or Step starts the new run
+            self.snapshot = None
+            self.panel.show_status("Step 0")
 
     def set_config(self, config: TrainConfig) -> None:
         """New training settings: lr, momentum, clip apply from the next step; the rest resets."""

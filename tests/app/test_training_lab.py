@@ -198,3 +198,16 @@ def test_quick_step_clicks_add_up(qtbot, make_window):
     for _ in ref.run(5):
         pass
     assert snap.loss == ref.last_loss
+
+
+def test_hidden_lab_submits_nothing_when_the_network_changes(qtbot, make_window):
+    w = make_window(SMALL)
+    submitted = []
+    original = w.worker.submit
+    w.worker.submit = lambda kind, fn: submitted.append(kind) or original(kind, fn)
+    w.set_settings(SMALL.replace(depth=5))
+    qtbot.waitUntil(lambda: w.chart.result is not None and w.chart.result.settings.depth == 5, timeout=10000)
+    assert "train" not in submitted
+    w.training.step()  # the next Step trains the new network
+    snap = _wait_step(qtbot, w.training, 1)
+    assert snap.result.settings.depth == 5
