@@ -88,9 +88,10 @@ class LossView(AnalysisView):
         if self.current is not None:
             self._add(self.current, self.theme.foreground, 1.5 * width)
         self._fit_range()
-        c = self.current
-        if c is not None and c.losses.size:
-            self.status.setText(f"{c.label}: loss {_loss_text(float(c.losses[-1]))} at step {int(c.steps[-1])}")
+        cur = self.current
+        if cur is not None and cur.losses.size:
+            last = _loss_text(float(cur.losses[-1]))
+            self.status.setText(f"{cur.label}: loss {last} at step {int(cur.steps[-1])}")
 
     def _fit_range(self) -> None:
         values = [np.asarray(c.losses, dtype=np.float64) for c in self.curves() if c.losses.size]
