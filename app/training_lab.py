@@ -25,11 +25,11 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
-from depthlens.engine import Cancelled, Settings, fileio
+from depthlens.engine import Progress, Settings, Steps, fileio
 from depthlens.engine.theory import Theory, predict
 from depthlens.engine.train_config import TrainConfig
 from depthlens.engine.train_export import layers_csv, run_config, steps_csv
-from depthlens.engine.train_race import RaceRun, race
+from depthlens.engine.train_race import RaceRun, race_steps
 from depthlens.engine.train_snapshot import TrainSnapshot, loss_text, snapshot
 from depthlens.engine.training import TooLarge, Trainer
 from depthlens.widgets.boundary_view import BoundaryView
@@ -174,6 +174,7 @@ class TrainingLab(QObject):
         for spec in TRAIN_VIEWS:
             window.add_job_handler(f"{TRAIN_EXPORT}_{spec.name}", self._on_exported)
         self.worker.background_kinds.add(RACE)
+        self.worker.partial_ready.connect(self._on_partial)
         window.state.settings_changed.connect(self._on_network_changed)
         window.state.theme_changed.connect(self._apply_theme)
 
@@ -247,8 +248,8 @@ class TrainingLab(QObject):
         """Train the current network from the race's inits for `steps` steps (background job)."""
         settings, config, cache = self.window.settings(), self.config, self.worker.engine.cache
 
-        def job(cancel, progress):
-            return race(settings, config, steps, cache=cache, cancel=cancel, progress=progress)
+        def job():
+            return race_steps(settings, config, steps, cache=cache)
 
         self.show()
         self.views["loss"].status.setText(f"Init race: training {settings.depth} layers from each init…")
@@ -278,16 +279,17 @@ class TrainingLab(QObject):
         epoch = self._epoch
         want_boundary = self._boundary_due()
 
-        def job(cancel, progress):
+        def job() -> Steps[TrainSnapshot | str]:
+            # A generator job: each step is a checkpoint (a newer request stops it there,
+            # between two steps, so the run stays consistent).
             try:
                 t = holder.ensure(settings, config, cache, epoch)
             except TooLarge as exc:
                 return str(exc)
-            t0 = time.perf_counter()
+            t0, first = time.perf_counter(), t.step
             while t.step < target and t.diverged is None:
-                if cancel():
-                    raise Cancelled
                 t.step_once()
+                yield Progress((t.step - first) / max(1, target - first))
                 if timed and time.perf_counter() - t0 > CHUNK_SECONDS:
                     break
             assert holder.theory is not None
@@ -347,16 +349,24 @@ class TrainingLab(QObject):
             left = 1.0 / CHUNKS_PER_SECOND - (time.perf_counter() - self._asked_at)
             self._timer.start(max(0, round(1000 * left)))
 
+    def _on_partial(self, kind: str, value: object) -> None:
+        if kind == RACE and isinstance(value, list):  # the inits finished so far
+            self._show_race(value, done=False)
+
     def _on_race(self, result: object) -> None:
         assert isinstance(result, list)
+        self._show_race(result, done=True)
+
+    def _show_race(self, result: list, done: bool) -> None:
         self.race_runs = result
         self.race_curves = [
             Curve(f"{r.label}: {loss_text(r.final)}", _steps_of(r), r.losses) for r in result
         ]
         self._draw_others()
         if result:
-            steps = result[0].losses.size
-            self.views["loss"].status.setText(f"Init race: {result[0].settings.depth} layers, loss after {steps} steps")
+            r0 = result[0]
+            what = f"loss after {r0.losses.size} steps" if done else f"{len(result)} inits done, training the next…"
+            self.views["loss"].status.setText(f"Init race: {r0.settings.depth} layers, {what}")
 
     def _draw_others(self) -> None:
         view = self.views["loss"]
@@ -397,7 +407,7 @@ class TrainingLab(QObject):
             return -1
         holder = self._holder
 
-        def job(cancel, progress, path=str(path)):
+        def job(path=str(path)):
             t = holder.trainer
             if t is None:
                 return ("", "nothing trained yet")

@@ -9,13 +9,12 @@ comparison of inits on a cost curve, at any depth.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .config import Settings
-from .propagate import Cancelled
+from .jobs import Partial, Progress, Steps, drive
 from .train_config import TrainConfig
 from .training import Trainer
 from .weights import WeightCache
@@ -53,25 +52,25 @@ def entries(settings: Settings) -> list[tuple[str, Settings]]:
     return [(label, settings.replace(init=init, scale=scale)) for label, init, scale in inits]
 
 
-def race(
-    settings: Settings,
-    config: TrainConfig,
-    steps: int,
-    *,
-    cache: WeightCache | None = None,
-    cancel: Callable[[], bool] | None = None,
-    progress: Callable[[float], None] | None = None,
-    chunk: int = 10,
-) -> list[RaceRun]:
-    """Train each init of `entries(settings)` for `steps` steps; cancellable between chunks."""
+def race_steps(
+    settings: Settings, config: TrainConfig, steps: int, *, cache: WeightCache | None = None, chunk: int = 10
+) -> Steps[list[RaceRun]]:
+    """The race as a job: train each init of `entries(settings)` for `steps` steps.
+
+    Yields `Progress` after every `chunk` steps and a `Partial` (the runs finished so far)
+    after each init; returns every run.
+    """
     runs = entries(settings)
     out: list[RaceRun] = []
     for i, (label, s) in enumerate(runs):
         t = Trainer(s, config, cache, capacity=16)  # only the per-step losses are kept
         for c in t.run(steps, chunk=chunk):
-            if cancel is not None and cancel():
-                raise Cancelled
-            if progress is not None:
-                progress((i + c.step / steps) / len(runs))
+            yield Progress((i + c.step / steps) / len(runs))
         out.append(RaceRun(label, s, t.history.losses.copy(), t.diverged))
+        yield Partial(list(out))
     return out
+
+
+def race(settings: Settings, config: TrainConfig, steps: int, *, cache: WeightCache | None = None) -> list[RaceRun]:
+    """`race_steps` run to its end (scripts, notebooks, tests)."""
+    return drive(race_steps(settings, config, steps, cache=cache))

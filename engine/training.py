@@ -67,10 +67,6 @@ def check_memory(settings: Settings, config: TrainConfig) -> None:
         )
 
 
-def _noop(_: int) -> None:
-    pass
-
-
 def loss_and_grad(task: TaskData, y_hat: np.ndarray) -> tuple[float, float, np.ndarray]:
     """(loss, accuracy, dloss_b/dy_hat_b per sample) in float64 from y_hat (B)."""
     y = task.y
@@ -162,7 +158,7 @@ class Trainer:
         act_rms[0], bad_a[0] = rms_and_nonfinite(a)
         act_max[0] = max_abs(a)
         ctxs = []
-        for row, (lay, a_l, ctx) in enumerate(forward(self.layers, self.x, _noop, out=self._acts, d_out=self._ders), 1):
+        for row, (lay, a_l, ctx) in enumerate(forward(self.layers, self.x, out=self._acts, d_out=self._ders), 1):
             a = a_l
             act_rms[row], bad_a[row] = rms_and_nonfinite(a)
             act_max[row] = max_abs(a)
@@ -178,7 +174,7 @@ class Trainer:
         grad_rms, bad_g = np.empty(L + 1), np.zeros(L + 1)
         wgrad, bad_w, entries = np.full(L + 1, np.nan), np.zeros(L + 1), np.zeros(L + 1)
         grad_rms[L], bad_g[L] = rms_and_nonfinite(g)
-        back = backward(self.layers, ctxs, g, _noop, out=self._g)
+        back = backward(self.layers, ctxs, g, out=self._g)
         for row, (g, grad) in zip(range(L - 1, -1, -1), back, strict=True):
             assert grad is not None
             wgrad[row + 1], bad_w[row + 1], entries[row + 1] = grad.rms, grad.nonfinite, grad.entries
