@@ -5,12 +5,13 @@ Decision boundary; tabbed at the bottom), a Training menu and the Space shortcut
 returns the `TrainingLab` (also `window.training`).
 
 Threading: the `Trainer` lives in a holder touched only inside engine-thread jobs. Training
-runs as a chain of short chunk jobs (kind `train`, each at most ~50 ms of steps and
-cancellable between steps), so the chart and the views' jobs interleave with it through
-the scheduler; each chunk returns a frozen `TrainSnapshot`. The GUI thread draws
+runs as a chain of short generator jobs (kind `train`, each at most ~50 ms of steps; every
+step is a checkpoint where a newer request stops it), so the chart and the views' jobs
+interleave with it through the scheduler; each chunk returns a frozen `TrainSnapshot`. The GUI thread draws
 snapshots and, while Train is on, asks for the next chunk after a pause that keeps to the
 chosen steps per second (one single-shot timer, stopped on close). The Init race is a
-background job (the interactive jobs run between its chunks).
+background generator job (the interactive jobs run between its chunks); it yields a
+`Partial` after each init, so the curves appear as they finish.
 """
 
 from __future__ import annotations
