@@ -25,6 +25,7 @@ bench: syslibs-offscreen $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench.engine_bench
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench.gui_bench
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench.views_bench
+	QT_QPA_PLATFORM=offscreen $(PY) -m bench.train_bench
 
 fuzz: syslibs-offscreen $(STAMP)
 	QT_QPA_PLATFORM=offscreen PYTHONPATH=. $(PY) tests/app/gui_fuzz.py --events $(or $(EVENTS),10000)

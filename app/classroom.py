@@ -567,6 +567,9 @@ class Classroom(QObject):
         self.window.set_view(step.view)
         if self.window.settings() != step.settings:
             self.window.set_settings(step.settings)
+        training = getattr(self.window, "training", None)
+        if step.train is not None and training is not None:  # a training step: the lab takes its settings
+            training.use_config(step.train.config)
         self._on_result_shown(self.window.chart.result)
 
     def current_step(self) -> Step | None:

@@ -18,6 +18,7 @@ from depthlens import desktop_entry
 from depthlens.cli_common import (
     StdoutError,
     UsageError,
+    check_outputs,
     float_type,
     int_type,
     option_name,
@@ -38,6 +39,7 @@ from depthlens.theory_cli import (
     cmd_theory,
     export_analyses,
 )
+from depthlens.train_cli import add_train_parser, cmd_train
 
 PROG = "depthlens"
 
@@ -147,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list the presets, one line each")
     add_theory_parser(sub)
+    add_train_parser(sub, add_settings_options)
     desktop_entry.add_parsers(sub)  # install-desktop, uninstall-desktop
     return p
 
@@ -173,16 +176,7 @@ def _outputs(ns: argparse.Namespace) -> list[tuple[str, str]]:
         for name in ANALYSIS_OUTPUTS
         if getattr(ns, name, None) is not None
     ]
-    for opt, path in outs:
-        if path == "":
-            raise UsageError(f"{opt} needs a file name (or '-' for standard output)")
-    to_stdout = [opt for opt, path in outs if path == "-"]
-    if len(to_stdout) > 1:
-        raise UsageError(f"only one output can be '-' (standard output), got {', '.join(to_stdout)}")
-    binary = {f"--{name}" for name, _, is_binary in FILE_OUTPUTS if is_binary}
-    for opt, path in outs:
-        if path == "-" and opt in binary and sys.stdout is not None and sys.stdout.isatty():
-            raise UsageError(f"{opt} - would write binary data to the terminal; redirect standard output")
+    check_outputs(outs, {f"--{name}" for name, _, is_binary in FILE_OUTPUTS if is_binary})
     return outs
 
 
@@ -370,6 +364,8 @@ def _run_command(ns: argparse.Namespace) -> int:
         return cmd_export(ns)
     if ns.command == "presets":
         return cmd_presets()
+    if ns.command == "train":
+        return cmd_train(ns, settings_from_args(ns), progress_line)
     if ns.command in desktop_entry.COMMANDS:
         return desktop_entry.run(ns)
     return cmd_theory(ns)

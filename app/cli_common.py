@@ -86,6 +86,19 @@ def word_type(field: str) -> Callable[[str], str]:
     return conv
 
 
+def check_outputs(outs: list[tuple[str, str]], binary: set[str]) -> None:
+    """UsageError for an empty name, more than one '-', or a `binary` option written to a terminal."""
+    for opt, path in outs:
+        if path == "":
+            raise UsageError(f"{opt} needs a file name (or '-' for standard output)")
+    to_stdout = [opt for opt, path in outs if path == "-"]
+    if len(to_stdout) > 1:
+        raise UsageError(f"only one output can be '-' (standard output), got {', '.join(to_stdout)}")
+    for opt, path in outs:
+        if path == "-" and opt in binary and sys.stdout is not None and sys.stdout.isatty():
+            raise UsageError(f"{opt} - would write binary data to the terminal; redirect standard output")
+
+
 def write_stdout(text: str) -> None:
     """Write and flush `text` to standard output; raise `StdoutError` on failure."""
     if sys.stdout is None:

@@ -22,11 +22,19 @@ with ``"op"`` one of ``>``, ``<``, ``between`` (value [lo, hi]) or ``close`` (``
 ``"with": {...}`` evaluates the check on the step's settings with these overrides (e.g. a
 second depth); such checks are for tests, the panel shows the others live.
 
+A step may train its network (the training lab): ``"train": {"optimizer": "adam", "lr": 0.01,
+"steps": 1000}`` (also task, momentum, clip, noise; `engine.train_config`). Its checks may then
+look at the run: column ``train_loss`` or ``train_accuracy`` with ``"row": k`` (the value at
+step k, negative counts from the last step) or ``"ratio": [a, b]``. Training checks are for
+tests (the run takes seconds); the Training panel takes the step's training settings.
+
 Pure Python + numpy: no Qt here.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import math
 import os
@@ -38,13 +46,17 @@ import numpy as np
 
 from depthlens.engine import COLUMNS, PRESETS, Result, Settings, SettingsError, fileio
 from depthlens.engine.numbers import sig
+from depthlens.engine.train_config import TrainConfig
 from depthlens.engine.views import VIEWS
 
 VERSION = 1
 OPS = (">", "<", "between", "close")
 QUANTITIES = ("row", "rows", "ratio", "growth", "max_rel_dev", "relative")
 CHECK_KEYS = {"label", "column", "op", "value", "rtol", "with", *QUANTITIES}
-STEP_KEYS = {"title", "caption", "preset", "settings", "view", "checks"}
+STEP_KEYS = {"title", "caption", "preset", "settings", "view", "checks", "train"}
+TRAIN_COLUMNS = ("train_loss", "train_accuracy")
+TRAIN_KEYS = {"task", "optimizer", "lr", "momentum", "clip", "noise", "steps"}
+MAX_TRAIN_STEPS = 10_000
 MAX_BYTES = 1024 * 1024
 # Steps are plain text shown on a projector: bounded, so no file can freeze the layout.
 MAX_STEPS = 100
@@ -59,6 +71,25 @@ class WalkthroughError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class TrainSpec:
+    """A step's training run: how to train and for how many steps."""
+
+    config: TrainConfig
+    steps: int
+
+
+@functools.lru_cache(maxsize=8)
+def trained(settings: Settings, spec: TrainSpec) -> dict[str, np.ndarray]:
+    """The run's per-step train_loss and train_accuracy (cached: checks of one step share it)."""
+    from depthlens.engine.training import Trainer
+
+    t = Trainer(settings, spec.config, capacity=spec.steps + 1)
+    for _ in t.run(spec.steps, chunk=spec.steps):
+        pass
+    return {"train_loss": t.history.losses.copy(), "train_accuracy": t.history.column("accuracy").copy()}
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
     """One machine-checkable claim of a caption."""
 
@@ -70,10 +101,20 @@ class Check:
     rtol: float = 1e-6
     label: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
+    train: TrainSpec | None = None  # for the train_* columns: the step's run
+
+    @property
+    def training(self) -> bool:
+        """True for a check on the step's training run (not on the chart)."""
+        return self.column in TRAIN_COLUMNS
 
     def measure(self, result: Result) -> float | np.ndarray:
-        """The number(s) this check looks at in `result`."""
-        col = np.asarray(result.column(self.column), dtype=np.float64)
+        """The number(s) this check looks at in `result` (or in the run of its settings)."""
+        if self.training:
+            assert self.train is not None
+            col = trained(result.settings, self.train)[self.column]
+        else:
+            col = np.asarray(result.column(self.column), dtype=np.float64)
         if self.quantity == "row":
             return float(col[self.where])
         if self.quantity == "rows":
@@ -149,6 +190,7 @@ class Step:
     settings: Settings
     view: str
     checks: tuple[Check, ...]
+    train: TrainSpec | None = None
 
     def settings_for(self, check: Check) -> Settings:
         """The settings a check is evaluated on (the step's, with its overrides)."""
@@ -157,7 +199,7 @@ class Step:
     @property
     def live_checks(self) -> tuple[Check, ...]:
         """Checks about the chart the step shows (no overrides)."""
-        return tuple(c for c in self.checks if not c.overrides)
+        return tuple(c for c in self.checks if not c.overrides and not c.training)
 
 
 def fmt(x: Any) -> str:
@@ -190,6 +232,23 @@ def _row(where: str, v: Any) -> int:
     return int(v)
 
 
+def parse_train(where: str, spec: Any) -> TrainSpec:
+    """Validate a step's "train" object."""
+    if not isinstance(spec, dict):
+        raise _fail(where, "train must be an object")
+    unknown = sorted(set(spec) - TRAIN_KEYS)
+    if unknown:
+        raise _fail(where, f"unknown training key {unknown[0]!r}")
+    steps = spec.get("steps", 1000)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_TRAIN_STEPS:
+        raise _fail(where, f"train steps must be an integer from 1 to {MAX_TRAIN_STEPS}, got {_short(steps)}")
+    try:
+        config = TrainConfig(**{k: v for k, v in spec.items() if k != "steps"})
+    except SettingsError as exc:
+        raise _fail(where, str(exc)) from None
+    return TrainSpec(config, steps)
+
+
 def parse_check(where: str, spec: Any) -> Check:
     """Validate one check spec."""
     if not isinstance(spec, dict):
@@ -198,8 +257,9 @@ def parse_check(where: str, spec: Any) -> Check:
     if unknown:
         raise _fail(where, f"unknown key {unknown[0]!r}")
     column = spec.get("column")
-    if column not in COLUMNS or column == "layer":
-        raise _fail(where, f"column must be one of {', '.join(COLUMNS[1:])}, got {column!r}")
+    if (column not in COLUMNS or column == "layer") and column not in TRAIN_COLUMNS:
+        names = ", ".join((*COLUMNS[1:], *TRAIN_COLUMNS))
+        raise _fail(where, f"column must be one of {names}, got {column!r}")
     kinds = [q for q in QUANTITIES if q in spec]
     if len(kinds) != 1:
         raise _fail(where, f"give exactly one of {', '.join(QUANTITIES)}")
@@ -276,8 +336,22 @@ def parse_step(where: str, spec: Any) -> Step:
     raw_checks = spec.get("checks", [])
     if not isinstance(raw_checks, list):
         raise _fail(where, "checks must be a list")
+    train = parse_train(f"{where}, train", spec["train"]) if "train" in spec else None
     checks = tuple(parse_check(f"{where}, check {i + 1}", c) for i, c in enumerate(raw_checks))
+    for i, c in enumerate(checks):
+        if not c.training:
+            continue
+        if train is None:
+            raise _fail(where, f"check {i + 1} on {c.column} needs the step's train object")
+        if c.quantity not in ("row", "ratio"):
+            raise _fail(where, f"check {i + 1} on {c.column} takes row or ratio")
+        for r in c.where if isinstance(c.where, tuple) else (c.where,):
+            if not -train.steps <= r < train.steps:
+                raise _fail(where, f"check row {r} is outside the run's steps 0..{train.steps - 1}")
+    checks = tuple(dataclasses.replace(c, train=train) if c.training else c for c in checks)
     for c in checks:
+        if c.training:
+            continue
         try:
             depth = settings.replace(**c.overrides).depth
         except SettingsError as exc:
@@ -287,7 +361,7 @@ def parse_step(where: str, spec: Any) -> Step:
             if not -(depth + 1) <= r <= depth:
                 raise _fail(where, f"check row {r} is outside the network's layers 0..{depth}")
     lines = (" ".join(line.split()) for line in caption.strip().split("\n"))
-    return Step(" ".join(title.split()), "\n".join(lines), settings, view, checks)
+    return Step(" ".join(title.split()), "\n".join(lines), settings, view, checks, train)
 
 
 def parse_steps(data: bytes | str) -> tuple[Step, ...]:

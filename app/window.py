@@ -42,7 +42,7 @@ from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.controls import ControlPanel, PresetBar
 from depthlens.widgets.readout import Readout
 
-from . import analysis_docks, analysis_exports, headless, scheduler
+from . import analysis_docks, analysis_exports, headless, scheduler, training_lab
 from .pacer import Pacer
 from .state import AppState
 from .throttle import Throttled
@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self._apply_theme(self.state.theme)
         self.request_compute()
         analysis_docks.attach(self)  # the distributions, phase and Jacobian docks; the spread band
+        training_lab.attach(self)  # the training lab (dock, views, pin, init race)
 
     # -- public API ------------------------------------------------------------------
     @property
@@ -565,6 +566,9 @@ class MainWindow(QMainWindow):
     # -- shutdown --------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop timers and the engine thread (idempotent; called on close)."""
+        training = getattr(self, "training", None)
+        if training is not None:
+            training.stop()
         self.pacer.stop()
         self.throttle.reset()
         self.chart.stop()

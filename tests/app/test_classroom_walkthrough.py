@@ -26,9 +26,9 @@ def sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip()) if s]
 
 
-def test_thirteen_steps_in_lecture_order():
-    assert len(STEPS) == 13
-    assert [s.title.split(".")[0] for s in STEPS] == [str(i) for i in range(1, 14)]
+def test_fifteen_steps_in_lecture_order():
+    assert len(STEPS) == 15
+    assert [s.title.split(".")[0] for s in STEPS] == [str(i) for i in range(1, 16)]
     lecture = PRESETS["lecture-explode"].settings
     assert STEPS[0].settings == lecture
     assert STEPS[1].settings == lecture.replace(scale=0.5)
@@ -43,9 +43,9 @@ def test_thirteen_steps_in_lecture_order():
     assert STEPS[7].settings.depth == 500
     assert {c.overrides.get("depth") for c in STEPS[7].checks} == {None, 50}
     assert STEPS[8].settings.init == "orthogonal" and STEPS[8].settings.activation == "linear"
-    # After the init steps: the fix that made 152 layers work (issue 11).
+    # After the init and training steps: the fix that made 152 layers work.
     fixes = ("plain-relu-152", "resnet-relu-152", "resnet-relu-152-scaled", "batchnorm-relu-50")
-    assert [s.settings for s in STEPS[9:]] == [PRESETS[n].settings for n in fixes]
+    assert [s.settings for s in STEPS[11:]] == [PRESETS[n].settings for n in fixes]  # after the training steps
 
 
 @pytest.mark.parametrize("index", range(len(STEPS)))
@@ -184,4 +184,36 @@ def test_teachers_can_load_their_own_steps(make_room, qtbot, tmp_path):
     assert len(room.steps) == 1
     assert "bad.json" in room.messages[-1] and "\n" not in room.messages[-1]
     room.use_builtin_steps()
-    assert len(room.steps) == len(STEPS) == 13
+    assert len(room.steps) == len(STEPS) == 15
+
+
+def test_training_steps_state_checked_trends_on_the_run():
+    train_steps = [s for s in STEPS if s.train is not None]
+    assert [s.title.split(".")[0] for s in train_steps] == ["10", "11"]
+    for step in train_steps:
+        assert any(c.training for c in step.checks) and step.live_checks
+        assert not any(c.training for c in step.live_checks)  # the run takes seconds: tests only
+    assert STEPS[9].settings.scale == pytest.approx(2**0.5) and STEPS[10].settings.scale == 0.1
+
+
+def test_training_checks_are_validated():
+    base = {"title": "t", "caption": "a = b. c = d.", "settings": {"depth": 2}}
+    with pytest.raises(WalkthroughError, match="needs the step's train object"):
+        parse_steps(json.dumps({"version": 1, "steps": [{**base, "checks": [
+            {"column": "train_loss", "row": -1, "op": "<", "value": 1}]}]}))
+    with pytest.raises(WalkthroughError, match="outside the run's steps"):
+        parse_steps(json.dumps({"version": 1, "steps": [{**base, "train": {"steps": 5}, "checks": [
+            {"column": "train_loss", "row": 5, "op": "<", "value": 1}]}]}))
+    with pytest.raises(WalkthroughError, match="lr must be"):
+        parse_steps(json.dumps({"version": 1, "steps": [{**base, "train": {"lr": 0}}]}))
+    with pytest.raises(WalkthroughError, match="unknown training key"):
+        parse_steps(json.dumps({"version": 1, "steps": [{**base, "train": {"epochs": 3}}]}))
+
+
+def test_window_training_step_sets_the_training_panel(make_room, qtbot):
+    window, room = make_room()
+    room.go_to_step(10)
+    lab = window.training
+    qtbot.waitUntil(lambda: lab.dock.isVisible(), timeout=5000)
+    assert lab.config == STEPS[10].train.config
+    assert lab.panel.config() == STEPS[10].train.config
