@@ -1,10 +1,12 @@
 """The main window: control dock, chart, readout, menus, exports, engine thread wiring.
 
-Extension points (for presentation mode, sessions, extra dock views):
-`settings()`, `set_settings(Settings)`, `set_theme(name)`, `set_view(name)`,
-`request_compute()`, `add_job_handler(kind, fn)` (results of other job kinds computed
-by `self.worker`), and the attributes `chart`, `controls`, `readout`, `worker`,
-`file_menu`, `view_menu`, `presets`.
+Add-ons (classroom, analyses) attach through the typed host API at the end of the class,
+never through the layout or private attributes: `settings()`, `set_settings(Settings)`,
+`set_theme(name)`, `select_view(name)`, `add_dock(dock, area, menu_text=...)`,
+`set_controls_compact(bool)`, `toolbars()`, `docks()`,
+`set_view_selector_visible(bool)`, `request_compute()`, `add_job_handler(kind, fn)`
+(results of other job kinds computed by `self.worker`), and the attributes `chart`,
+`controls`, `readout`, `worker`, `file_menu`, `view_menu`, `presets`, the export actions.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -186,8 +189,8 @@ class MainWindow(QMainWindow):
         self.readout.setStyleSheet(f"QLabel {{ background: {t.background}; color: {t.foreground}; }}")
 
     def set_view(self, view: str) -> None:
-        """Show activations, gradients, weight_gradients or both."""
-        self.state.set_view(view)
+        """Show activations, gradients, weight_gradients or both (same as `select_view`)."""
+        self.select_view(view)
 
     def _apply_view(self, view: str) -> None:
         self.chart.set_view(view)
@@ -314,6 +317,44 @@ class MainWindow(QMainWindow):
     def view_selector_visible(self) -> bool:
         """True unless hidden with `set_view_selector_visible(False)`."""
         return not self.view_selector.isHidden()
+
+    def select_view(self, name: str) -> None:
+        """Show the quantity `name` (one of `engine.views.VIEWS`); buttons and menu follow."""
+        self.state.set_view(name)
+
+    def add_dock(
+        self,
+        dock: QDockWidget,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea,
+        *,
+        menu_text: str = "",
+        tip: str = "",
+    ) -> QAction:
+        """Place an add-on's `dock` in `area`; return its show/hide action (text `menu_text`)."""
+        self.addDockWidget(area, dock)
+        act = dock.toggleViewAction()
+        if menu_text:
+            act.setText(menu_text)
+        if tip:
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+        return act
+
+    def docks(self) -> list[QDockWidget]:
+        """Every dock of the window (the controls' and the add-ons')."""
+        return [d for d in self.findChildren(QDockWidget) if d.parentWidget() is self]
+
+    def toolbars(self) -> list[QToolBar]:
+        """Every toolbar of the window (presets, exports, the add-ons')."""
+        return [b for b in self.findChildren(QToolBar) if b.parentWidget() is self]
+
+    def set_controls_compact(self, compact: bool) -> None:
+        """Compact controls: only depth, scale and activation (presentation mode)."""
+        self.controls.set_compact(compact)
+
+    def controls_compact(self) -> bool:
+        """True while the controls are compact."""
+        return self.controls.is_compact()
 
     def _action(
         self, text: str, slot, tip: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None

@@ -119,6 +119,11 @@ class WalkthroughPanel(QWidget):
         self._theme = themes.get(name)
         self._render_checks()
 
+    @property
+    def base_pt(self) -> float:
+        """The point size the text sizes are relative to (the application's font)."""
+        return self._base_pt
+
     def set_font_scale(self, k: float) -> None:
         """Text size x `k`."""
         self._font_scale = float(k)

@@ -1,0 +1,138 @@
+"""The walkthrough as a dock: steps turn with Page Up / Page Down and check their claims live.
+
+Each step applies its settings and view through the window's host API; the panel shows
+the caption and, once the chart shows the step's result, the caption's checks measured
+on it (`walkthrough.Check`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QFileDialog
+
+from depthlens.engine import Result
+from depthlens.widgets.walkthrough_panel import WalkthroughPanel
+
+from .classroom_actions import Actions
+from .walkthrough import Step, WalkthroughError, default_steps, load_steps
+
+
+class Walkthrough:
+    """The steps, the step shown and the panel's dock on `window`."""
+
+    def __init__(self, window, actions: Actions, report: Callable[[str], None], presenting: Callable[[], bool]) -> None:
+        self.window = window
+        self.report = report
+        self.presenting = presenting
+        self._last_dir = str(Path.cwd())
+        self.steps: tuple[Step, ...] = ()
+        self.step_index = -1
+        try:
+            self.steps = default_steps()
+        except (WalkthroughError, OSError) as exc:
+            report(f"Walkthrough steps: {exc}")
+        self.panel = WalkthroughPanel()
+        self.panel.next_requested.connect(self.next_step)
+        self.panel.previous_requested.connect(self.previous_step)
+        self.dock = QDockWidget("Walkthrough", window)
+        self.dock.setObjectName("walkthrough")
+        self.dock.setWidget(self.panel)
+        self.dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.toggle_action = window.add_dock(
+            self.dock, Qt.DockWidgetArea.BottomDockWidgetArea, menu_text="Show the walkthrough panel"
+        )
+        self.dock.hide()
+        a = actions.add
+        a("next_step", "Next step", self.next_step, ("PgDown",), "Next walkthrough step (Page Down).")
+        a("previous_step", "Previous step", self.previous_step, ("PgUp",), "Previous walkthrough step (Page Up).")
+        a("open_steps", "Open steps &file…", self.open_steps_dialog, (), "Load your own walkthrough steps (JSON).")
+        a("builtin_steps", "&Lecture steps (built in)", self.use_builtin_steps, (), "The lecture's nine steps.")
+        window.chart.result_shown.connect(self._on_result_shown)
+
+    def next_step(self) -> None:
+        """Page Down: show the panel, then go one step on."""
+        if not self.steps:
+            return
+        self.go_to_step(min(self.step_index + 1, len(self.steps) - 1))
+
+    def previous_step(self) -> None:
+        """Page Up: one step back."""
+        if not self.steps:
+            return
+        self.go_to_step(max(self.step_index - 1, 0))
+
+    def go_to_step(self, index: int) -> None:
+        """Apply step `index`: its settings and view, its caption."""
+        step = self.steps[index]
+        self.step_index = index
+        if not self.dock.isVisible():
+            self.dock.show()
+            bottom = self.window.dockWidgetArea(self.dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+            if not self.presenting() and bottom:
+                # as tall as its text needs, so the chart keeps the room
+                self.window.resizeDocks([self.dock], [self.panel.sizeHint().height()], Qt.Orientation.Vertical)
+        self.panel.show_step(index, len(self.steps), step.title, step.caption)
+        self.window.select_view(step.view)
+        if self.window.settings() != step.settings:
+            self.window.set_settings(step.settings)
+        self._on_result_shown(self.window.chart.result)
+
+    def current_step(self) -> Step | None:
+        """The step shown, if any."""
+        return self.steps[self.step_index] if 0 <= self.step_index < len(self.steps) else None
+
+    def leave(self) -> None:
+        """No step shown, the panel hidden (reset to defaults)."""
+        self.step_index = -1
+        self.dock.hide()
+
+    def _on_result_shown(self, result: Result | None) -> None:
+        step = self.current_step()
+        if step is None:
+            return
+        if result is None or result.settings != step.settings:
+            if self.window.settings() == step.settings:
+                self.panel.show_checks([], "Computing…")
+            else:
+                self.panel.show_checks([], "The settings were changed since this step (Page Up / Page Down returns).")
+            return
+        self.panel.show_checks([check.evaluate(result) for check in step.live_checks])
+
+    def set_steps(self, steps: tuple[Step, ...]) -> None:
+        """Use these steps (from 'Open steps file…'); start before the first."""
+        self.steps = steps
+        self.step_index = -1
+        if steps:
+            self.go_to_step(0)
+
+    def load_steps_file(self, path: str | os.PathLike) -> bool:
+        """Load a teacher's steps file; on error report one line and keep the current steps."""
+        try:
+            steps = load_steps(path)
+        except WalkthroughError as exc:
+            self.report(f"Walkthrough steps {exc}; keeping the current steps")
+            return False
+        self.set_steps(steps)
+        return True
+
+    def use_builtin_steps(self) -> None:
+        """Back to the lecture's nine steps."""
+        try:
+            self.set_steps(default_steps())
+        except (WalkthroughError, OSError) as exc:
+            self.report(f"Walkthrough steps: {exc}")
+
+    def open_steps_dialog(self) -> None:
+        """Ask for a steps file and load it."""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open walkthrough steps", self._last_dir, "JSON (*.json)")
+        if path:
+            self._last_dir = str(Path(path).parent)
+            self.load_steps_file(path)
