@@ -53,7 +53,9 @@ class Classroom(QObject):
         self.present = Presentation(window, registry, self.walk.dock, self.look, self.overlay, self.indicator)
         registry.add("escape", "Leave presentation / close the key list", self.escape, ("Esc",))
         self.sessions = Sessions(window, registry, self.store, self.look, self.walk, self.present, self.report)
-        self.walk_menu = build_menus(window, self.actions, self.look.theme_actions, self.walk.toggle_action)
+        self.walk_menu = build_menus(
+            window, self.actions, self.look.theme_actions, self.walk.toggle_action, self.walk.jump_menu
+        )
         self.key_rows: list[KeyRow] = key_rows()
         self.overlay.set_rows([(r.keys, r.text) for r in self.key_rows])
         registry.reconcile()
@@ -218,7 +220,7 @@ class Classroom(QObject):
 
     # -- window events -----------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:  # Qt override
-        """Save the session when the window closes; rescale text when it is resized."""
+        """Save the session on close; rescale text on a resize; see the window back after presentation mode."""
         if obj is self.window:
             if event.type() == QEvent.Type.Close:
                 self.save_state()
@@ -227,6 +229,8 @@ class Classroom(QObject):
                     self.apply_fonts()
                 if self.overlay.isVisible():
                     self.overlay.show_over_parent()
+            if event.type() in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.WindowStateChange):
+                self.present.follow_window()
         return False
 
 

@@ -41,6 +41,7 @@ class Actions:
         """Give the window's own action `existing` the key `key` (one binding per key)."""
         existing.setShortcut(QKeySequence(key))
         existing.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.window.addAction(existing)  # its key works while its menu or toolbar is hidden
         self.by_id[id_] = existing
 
     def reconcile(self) -> None:

@@ -84,6 +84,7 @@ class NetworkKeys:
         actions.adopt("export_png", window.png_actions["Window size"], "Ctrl+S")
         actions.adopt("export_csv", window.csv_action, "Ctrl+Shift+S")
         actions.adopt("copy", window.copy_action, "Ctrl+C")
+        actions.adopt("controls", window.controls_dock_toggle(), "C")  # View > Network controls
 
     def set_setting(self, name: str, value) -> None:
         """Change one setting and compute it."""
@@ -137,6 +138,7 @@ def key_rows() -> list[KeyRow]:
         KeyRow("R", "New random seed", ("seed",)),
         KeyRow("T", "Theory line on / off", ("theory",)),
         KeyRow("G", "Next quantity shown (" + " → ".join(VIEW_LABELS[v].lower() for v in VIEWS) + ")", ("view",)),
+        KeyRow("C", "Network controls: show / hide (more room for the chart)", ("controls",)),
         KeyRow("Page Down / Page Up", "Walkthrough: next / previous step", ("next_step", "previous_step")),
         KeyRow("Ctrl+S", "Export the chart as PNG", ("export_png",)),
         KeyRow("Ctrl+Shift+S", "Export the per-layer numbers as CSV", ("export_csv",)),

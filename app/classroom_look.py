@@ -143,7 +143,7 @@ class Look:
         f.setPointSizeF(window_pt * u)
         w.setFont(f)
         self.indicator.setFont(f)
-        self.panel.set_font_scale(panel_k * u)
+        self.panel.set_font_scale(panel_k * u, fit=self.presenting())  # the caption fits its column
         self.overlay.set_font_scale(max(1.0, window_pt / self._base_window_pt) * u)
 
     # -- themes ----------------------------------------------------------------------

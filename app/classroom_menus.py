@@ -6,7 +6,9 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 
-def build_menus(window, acts: dict[str, QAction], theme_actions: dict[str, QAction], walk_toggle: QAction) -> QMenu:
+def build_menus(
+    window, acts: dict[str, QAction], theme_actions: dict[str, QAction], walk_toggle: QAction, jump_menu: QMenu
+) -> QMenu:
     """Add the entries to the window's menus; return the new Walkthrough menu."""
     file_menu = window.file_menu
     first = file_menu.actions()[0] if file_menu.actions() else None
@@ -26,6 +28,8 @@ def build_menus(window, acts: dict[str, QAction], theme_actions: dict[str, QActi
     walk = window.menuBar().addMenu("&Walkthrough")
     walk.addAction(acts["next_step"])
     walk.addAction(acts["previous_step"])
+    walk.addAction(acts["restart_steps"])
+    walk.addMenu(jump_menu)
     walk.addAction(walk_toggle)
     walk.addSeparator()
     walk.addAction(acts["open_steps"])

@@ -6,7 +6,11 @@ dock layout, pen and legend); leaving puts each back exactly.
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel
 
 from depthlens.widgets.shortcut_overlay import ShortcutOverlay
@@ -15,7 +19,37 @@ from .classroom_actions import Actions
 from .classroom_look import Look
 
 PRESENT_PEN_SCALE = 1.5  # thicker theory line and axes in presentation mode
+RESTORE_ATTEMPTS = 4  # corrections of a late window manager after leaving
 PRESENT_DOCK_SHARE = 0.3  # the left column (controls, walkthrough) in presentation mode
+
+
+def window_manager() -> bool:
+    """True when a window manager places the windows (X11 with one running, Wayland), not offscreen.
+
+    Only then does full screen come from the window manager's `_NET_WM_STATE`; setting the
+    geometry to the screen's there would become the window's remembered normal geometry.
+    """
+    platform = QGuiApplication.platformName()
+    if platform == "xcb":
+        return bool(os.environ.get("DISPLAY")) and _x11_has_window_manager()
+    return platform not in ("offscreen", "minimal", "vnc", "linuxfb", "eglfs")
+
+
+def _x11_has_window_manager() -> bool:
+    """The root window names a _NET_SUPPORTING_WM_CHECK window (EWMH), asked once through xprop."""
+    global _WM
+    if _WM is None:
+        try:
+            done = subprocess.run(
+                ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], capture_output=True, text=True, timeout=2
+            )
+            _WM = "window id" in done.stdout
+        except (OSError, subprocess.SubprocessError):
+            _WM = True  # cannot tell: trust the window manager (the common case)
+    return _WM
+
+
+_WM: bool | None = None
 
 
 class Presentation:
@@ -28,6 +62,8 @@ class Presentation:
         self.overlay, self.indicator = overlay, indicator
         self.on = False
         self.saved: dict | None = None
+        self._restore_to: QRect | None = None  # the geometry to get back to after leaving
+        self._attempts = 0
         self.action = actions.add(
             "presentation",
             "Presentation mode",
@@ -55,15 +91,18 @@ class Presentation:
             return
         if on:
             self._enter()
+            self.look.apply_fonts()
         else:
-            self._leave()
+            state, normal = self._leave()
+            self.look.apply_fonts()  # first: the window's minimum size follows the normal text size
+            self._restore_window(state, normal)
         self.action.setChecked(on)
-        self.look.apply_fonts()
         if self.overlay.isVisible():
             self.overlay.show_over_parent()
 
     def _enter(self) -> None:
         w = self.window
+        self._restore_to = None
         controls_dock = w.controls_dock
         self.saved = {
             "state": w.windowState(),
@@ -72,7 +111,7 @@ class Presentation:
             "docks": {d: d.isVisible() for d in w.docks() if d is not self.walk_dock and d is not controls_dock},
             "status": w.statusBar().isVisible(),
             "pen": w.chart.pen_scale,
-            "legend_columns": w.chart.legend.columnCount,
+            "legend_columns": w.chart.legend_columns,
             "layout": w.saveState(),  # dock and toolbar positions
             "row": w.view_selector_visible(),
         }
@@ -89,17 +128,17 @@ class Presentation:
         w.chart.set_pen_scale(max(PRESENT_PEN_SCALE, w.chart.pen_scale))
         self.indicator.show()
         screen = w.screen()
-        if screen is not None:  # full screen even without a window manager (kiosk, Xvfb)
+        if screen is not None and not window_manager():  # no one else will (kiosk, offscreen)
             w.setGeometry(screen.geometry())
-        w.showFullScreen()
-        w.chart.legend.setColumnCount(3 if w.width() >= 1400 else 2)  # the legend fits beside the column
+        w.showFullScreen()  # a window manager makes it so (_NET_WM_STATE_FULLSCREEN)
+        w.chart.set_legend_columns(3 if w.width() >= 1400 else 2)  # the legend fits beside the column
         side = max(1, round(PRESENT_DOCK_SHARE * w.width()))
         w.resizeDocks([controls_dock, self.walk_dock], [side, side], Qt.Orientation.Horizontal)
         w.controls.adjustSize()
         top = w.controls.minimumSizeHint().height() + 2 * w.fontMetrics().height()
         w.resizeDocks([controls_dock, self.walk_dock], [top, w.height() - top], Qt.Orientation.Vertical)
 
-    def _leave(self) -> None:
+    def _leave(self) -> tuple[Qt.WindowState, QRect | None]:
         w = self.window
         saved = self.saved or {}
         self.on = False
@@ -114,16 +153,39 @@ class Presentation:
             walk_visible = self.walk_dock.isVisible()
             w.restoreState(saved["layout"])
             self.walk_dock.setVisible(walk_visible)
-        w.chart.legend.setColumnCount(saved.get("legend_columns", 6))
+        w.chart.set_legend_columns(saved.get("legend_columns", 6))
         w.chart.set_pen_scale(saved.get("pen", 1.0))
         self.indicator.hide()
-        state = saved.get("state", Qt.WindowState.WindowNoState)
+        self.saved = None
+        return saved.get("state", Qt.WindowState.WindowNoState), saved.get("normal")
+
+    def _restore_window(self, state: Qt.WindowState, normal: QRect | None) -> None:
+        w = self.window
         if state & Qt.WindowState.WindowFullScreen:
             w.showFullScreen()
         elif state & Qt.WindowState.WindowMaximized:
             w.showMaximized()
         else:
             w.showNormal()
-            if "normal" in saved:
-                w.setGeometry(saved["normal"])  # exactly where it was (restoreGeometry clamps)
-        self.saved = None
+            if normal is not None:
+                w.setGeometry(normal)  # exactly where it was (restoreGeometry clamps)
+                self._restore_to, self._attempts = QRect(normal), RESTORE_ATTEMPTS
+
+    def follow_window(self) -> None:
+        """After leaving: correct a window manager that answers late, a few times at most.
+
+        It may still show the window full screen, or put back a geometry of its own.
+        """
+        if self.on or self._restore_to is None:
+            return
+        w = self.window
+        if w.isFullScreen():
+            w.showNormal()
+        elif w.geometry() != self._restore_to and not w.isMaximized():
+            w.setGeometry(self._restore_to)
+        else:
+            self._restore_to = None
+            return
+        self._attempts -= 1
+        if self._attempts <= 0:
+            self._restore_to = None
