@@ -22,7 +22,7 @@ from .classroom_actions import Actions
 PRESENT_PT = 24.0  # axis tick labels and readout in presentation mode, at 1920x1080
 CHART_TICK_PT = 11.0  # the chart's tick font at font scale 1 (widgets.chart)
 CAPTION_PT = 18.0  # walkthrough caption in presentation mode, at 1920x1080
-CONTROLS_FACTOR = 1.6  # controls / menus font factor in presentation mode, at 1920x1080
+CONTROLS_FACTOR = 1.9  # controls / menus font factor in presentation mode, at 1920x1080
 FONT_STEP = 1.1
 
 
@@ -64,6 +64,28 @@ def theme_palette(name: str) -> QPalette:
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
         pal.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return pal
+
+
+def control_style(name: str) -> str:
+    """A style sheet that shows every control's state in theme `name` ('' for light: the style's own).
+
+    On the dark and projector palettes the style draws a checked button and a slider handle
+    in the panel colour (black on black in the projector theme): they get the theme's
+    highlight colour and a light outline instead.
+    """
+    t = themes.get(name)
+    if not t.dark:
+        return ""
+    fg, hi, bg = t.foreground, t.vanishing, t.background
+    return (
+        f"QPushButton:checked, QToolButton:checked {{ background: {hi}; color: #000000; "
+        f"border: 2px solid {fg}; border-radius: 3px; padding: 3px 8px; font-weight: bold; }}"
+        f"QSlider::groove:horizontal {{ height: 6px; background: {t.grid}; border-radius: 3px; }}"
+        f"QSlider::sub-page:horizontal {{ background: {hi}; border-radius: 3px; }}"
+        f"QSlider::handle:horizontal {{ background: {fg}; border: 2px solid {bg}; width: 14px; "
+        f"margin: -6px 0; border-radius: 8px; }}"
+        f"QSlider::handle:horizontal:focus {{ border: 2px solid {hi}; }}"
+    )
 
 
 class Look:
@@ -155,6 +177,7 @@ class Look:
         """Bound to `state.theme_changed`: the parts of the theme this add-on owns."""
         t = themes.get(name)
         pal = theme_palette(t.name)
+        self.window.setStyleSheet(control_style(t.name))  # before the palette: a style sheet resets it
         self.window.setPalette(pal)
         # Menus, dialogs and tooltips are windows of their own: they take the application's
         # palette, not the main window's (a dark window had light menus).

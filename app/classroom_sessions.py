@@ -65,7 +65,8 @@ class Sessions:
         geom = None
         if rect.isValid() and rect.width() >= 100 and rect.height() >= 100:
             geom = WindowGeometry(rect.x(), rect.y(), rect.width(), rect.height(), maximized)
-        return Session(w.settings(), w.theme_name, w.chart.view, round(self.look.user_font, 4), geom)
+        step = self.walk.step_index if self.walk.builtin() else -1  # a teacher's file is not remembered
+        return Session(w.settings(), w.theme_name, w.chart.view, round(self.look.user_font, 4), geom, step)
 
     def apply(self, s: Session, *, settings: bool = True, theme: bool = True, geometry: bool = False) -> None:
         """Show session `s` (parts of it)."""
@@ -75,6 +76,8 @@ class Sessions:
         self.look.set_user_font(s.font_scale)
         if settings and self.window.settings() != s.settings:
             self.window.set_settings(s.settings)
+        if 0 <= s.step < len(self.walk.steps) and self.walk.builtin():
+            self.walk.go_to_step(s.step, apply=False)  # the caption again; the settings are the session's
         if geometry:
             self.restore_geometry(s.window)
 
