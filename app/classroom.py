@@ -227,6 +227,7 @@ class Classroom(QObject):
             elif event.type() == QEvent.Type.Resize:
                 if self.presenting:
                     self.apply_fonts()
+                    self.present.size_column()
                 if self.overlay.isVisible():
                     self.overlay.show_over_parent()
             if event.type() in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.WindowStateChange):

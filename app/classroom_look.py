@@ -78,8 +78,12 @@ def control_style(name: str) -> str:
         return ""
     fg, hi, bg = t.foreground, t.vanishing, t.background
     return (
-        f"QPushButton:checked, QToolButton:checked {{ background: {hi}; color: #000000; "
-        f"border: 2px solid {fg}; border-radius: 3px; padding: 3px 8px; font-weight: bold; }}"
+        # every push button the same box (2 px border), so a checked one keeps its size
+        f"QPushButton {{ background: {t.panel}; color: {fg}; border: 2px solid {t.grid}; "
+        f"border-radius: 3px; padding: 3px 8px; }}"
+        f"QPushButton:hover {{ border-color: {fg}; }}"
+        f"QPushButton:disabled {{ color: {t.grid}; border-color: {t.grid}; }}"
+        f"QPushButton:checked, QToolButton:checked {{ background: {hi}; color: #000000; border: 2px solid {fg}; }}"
         f"QSlider::groove:horizontal {{ height: 6px; background: {t.grid}; border-radius: 3px; }}"
         f"QSlider::sub-page:horizontal {{ background: {hi}; border-radius: 3px; }}"
         f"QSlider::handle:horizontal {{ background: {fg}; border: 2px solid {bg}; width: 14px; "
@@ -177,12 +181,12 @@ class Look:
         """Bound to `state.theme_changed`: the parts of the theme this add-on owns."""
         t = themes.get(name)
         pal = theme_palette(t.name)
-        self.window.setStyleSheet(control_style(t.name))  # before the palette: a style sheet resets it
-        self.window.setPalette(pal)
         # Menus, dialogs and tooltips are windows of their own: they take the application's
         # palette, not the main window's (a dark window had light menus).
         QApplication.setPalette(pal)
         QToolTip.setPalette(pal)
+        self.window.setStyleSheet(control_style(t.name))  # before the window's palette: it resets it
+        self.window.setPalette(pal)
         self.overlay.set_theme(t.name)
         self.panel.set_theme(t.name)
         self.indicator.setStyleSheet(

@@ -92,6 +92,7 @@ class Presentation:
         if on:
             self._enter()
             self.look.apply_fonts()
+            self.size_column()  # for the text sizes just set
         else:
             state, normal = self._leave()
             self.look.apply_fonts()  # first: the window's minimum size follows the normal text size
@@ -132,8 +133,16 @@ class Presentation:
             w.setGeometry(screen.geometry())
         w.showFullScreen()  # a window manager makes it so (_NET_WM_STATE_FULLSCREEN)
         w.chart.set_legend_columns(3 if w.width() >= 1400 else 2)  # the legend fits beside the column
+
+    def size_column(self) -> None:
+        """The left column: 30 % of the width; the controls as tall as they need, the caption the rest."""
+        if not self.on:
+            return
+        w, controls_dock = self.window, self.window.controls_dock
         side = max(1, round(PRESENT_DOCK_SHARE * w.width()))
         w.resizeDocks([controls_dock, self.walk_dock], [side, side], Qt.Orientation.Horizontal)
+        if controls_dock.isHidden():
+            return
         w.controls.adjustSize()
         top = w.controls.minimumSizeHint().height() + 2 * w.fontMetrics().height()
         w.resizeDocks([controls_dock, self.walk_dock], [top, w.height() - top], Qt.Orientation.Vertical)

@@ -106,7 +106,7 @@ class Walkthrough:
             return
         width = self.dock.width() if self.dock.width() > 100 else self.window.width()
         frame = self.dock.height() - self.panel.height() if self.panel.height() > 0 else 0
-        frame = max(frame, DOCK_FRAME) + 4
+        frame = max(frame, DOCK_FRAME) + 8
         height = min(self.panel.needed_height(width) + frame, round(DOCK_SHARE * self.window.height()))
         if height != self.dock.height():
             self.window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)

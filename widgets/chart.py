@@ -96,6 +96,9 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.addItem(self.legend, row=2, col=0)
         self.legend.setToolTip(COLOUR_RULE)
         self.rule = self.addLabel("", row=3, col=0)
+        for row in (0, 2, 3):  # spare height goes to the plot, not around the title and legend
+            self.ci.layout.setRowStretchFactor(row, 0)
+        self.ci.layout.setRowStretchFactor(1, 1)
         self.rule.setToolTip(COLOUR_RULE)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()

@@ -7,7 +7,30 @@ share and is never clipped: past the cap it scrolls.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
-from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
+
+
+def line_bottoms(content: QWidget, width: int) -> list[float]:
+    """Where each text line of a rich-text label ends (pixels from its top), at `width`; [] otherwise."""
+    if not isinstance(content, QLabel) or not content.text():
+        return []
+    m = content.contentsMargins()
+    doc = QTextDocument()
+    doc.setDefaultFont(content.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(content.text())
+    doc.setTextWidth(max(1, width - m.left() - m.right()))
+    out: list[float] = []
+    block = doc.begin()
+    while block.isValid():
+        top = doc.documentLayout().blockBoundingRect(block).top()
+        layout = block.layout()
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            out.append(m.top() + top + line.y() + line.height())
+        block = block.next()
+    return out
 
 
 class FitScroll(QScrollArea):
@@ -33,9 +56,16 @@ class FitScroll(QScrollArea):
         return max(h, content.minimumSizeHint().height())
 
     def cap(self) -> int:
-        """The most height this area takes (a share of the parent's height)."""
+        """The most height this area takes: a share of the parent's height, in whole lines of text."""
         parent = self.parentWidget()
-        return max(1, round(self.share * parent.height())) if parent is not None else 10_000
+        if parent is None:
+            return 10_000
+        room = max(1, int(self.share * parent.height()))
+        bottoms = line_bottoms(self.content, max(1, self.viewport().width()))
+        fitting = [b for b in bottoms if b <= room]
+        if fitting and bottoms and bottoms[-1] > room:  # whole lines only: none cut in half
+            return int(fitting[-1]) + 1
+        return room
 
     def refit(self) -> None:
         """The content changed (new text): size it again and ask the layout for the new height."""

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -128,6 +129,9 @@ class WalkthroughPanel(QWidget):
         self._nav.addWidget(buttons)
         self.text = QWidget()
         self._text_layout = text = QVBoxLayout(self.text)
+        # Sized here by its height for the actual width (`_size_text`): a resizable scroll area
+        # would use the labels' narrow-width minimum heights and scroll when everything fits.
+        text.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         text.setContentsMargins(0, 0, 0, 0)
         text.setSpacing(4)
         text.addWidget(self.title)
@@ -135,10 +139,11 @@ class WalkthroughPanel(QWidget):
         text.addWidget(self.checks)
         text.addStretch(1)
         self.text_area = QScrollArea()
-        self.text_area.setWidgetResizable(True)
+        self.text_area.setWidgetResizable(False)
         self.text_area.setFrameShape(QFrame.Shape.NoFrame)
         self.text_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.text_area.setWidget(self.text)
+        self.text_area.viewport().installEventFilter(self)  # a scroll bar coming or going: new width
         self._layout = lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
         lay.setSpacing(4)
@@ -202,7 +207,8 @@ class WalkthroughPanel(QWidget):
     def needed_height(self, width: int) -> int:
         """The panel's height that shows everything without scrolling at panel width `width`."""
         m = self._layout.contentsMargins()
-        inner = max(1, width - m.left() - m.right())
+        bar = self.text_area.verticalScrollBar().sizeHint().width()  # as if it scrolled: never short
+        inner = max(1, width - m.left() - m.right() - bar)
         return m.top() + m.bottom() + self.nav.sizeHint().height() + self._layout.spacing() + self.text_height(inner)
 
     def text_fits(self) -> bool:
@@ -222,7 +228,23 @@ class WalkthroughPanel(QWidget):
         self.title.setVisible(not wide)
         self._refit()
 
+    def eventFilter(self, obj, event) -> bool:  # Qt override
+        """The text area's viewport changed size: the text follows its width."""
+        if event.type() == QEvent.Type.Resize and obj is self.text_area.viewport():
+            self._size_text()
+        return False
+
+    def _size_text(self) -> None:
+        view = self.text_area.viewport()
+        self.text.resize(view.width(), max(view.height(), self.text_height(view.width())))
+
     def _refit(self) -> None:
+        try:
+            self._fit_font()
+        finally:
+            self._size_text()
+
+    def _fit_font(self) -> None:
         if not self._fit:
             if self.fitted_scale != self._font_scale:
                 self._apply_fonts(self._font_scale)
