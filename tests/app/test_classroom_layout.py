@@ -124,7 +124,7 @@ def test_jump_to_a_step_and_restart(make_room, qtbot):
 
 
 def test_the_step_is_saved_in_the_session(make_room, qtbot, tmp_path):
-    window, room = make_room(SMALL)
+    _window, room = make_room(SMALL)
     room.go_to_step(6)
     path = tmp_path / "lesson.json"
     assert room.save_session(path)
