@@ -28,7 +28,8 @@ MAX_BYTES = 256 * 1024  # a session is ~0.5 kB; anything much larger is not one
 THEMES: tuple[str, ...] = tuple(THEME_TABLE)
 FONT_SCALE_RANGE = (0.5, 4.0)
 MAX_COORD = 100_000  # window coordinates/sizes beyond this are nonsense
-KEYS = ("app", "version", "settings", "theme", "view", "font_scale", "window")
+KEYS = ("app", "version", "settings", "theme", "view", "font_scale", "window", "step")
+MAX_STEP = 99  # walkthrough steps are numbered 0..99 (at most 100 steps)
 
 
 class SessionError(ValueError):
@@ -59,6 +60,7 @@ class Session:
     view: str = "both"
     font_scale: float = 1.0
     window: WindowGeometry | None = None
+    step: int = -1  # the lecture walkthrough's step shown (0-based), -1: none
 
     def to_dict(self, *, with_window: bool = True) -> dict[str, Any]:
         """The JSON shape (version tagged); session files leave out the window."""
@@ -72,6 +74,8 @@ class Session:
         }
         if with_window and self.window is not None:
             out["window"] = self.window.to_dict()
+        if self.step >= 0:
+            out["step"] = self.step
         return out
 
     def to_json(self, *, with_window: bool = True) -> str:
@@ -189,7 +193,13 @@ def parse_session(data: bytes | str, defaults: Session | None = None) -> Session
         _number("font_scale", obj["font_scale"], *FONT_SCALE_RANGE) if "font_scale" in obj else base.font_scale
     )
     window = _window(obj["window"]) if "window" in obj else base.window
-    return Session(settings, theme, view, font_scale, window)
+    step = base.step
+    if "step" in obj:
+        raw_step = obj["step"]
+        if isinstance(raw_step, bool) or not isinstance(raw_step, int):
+            raise SessionError(f"step must be an integer, got {_short(raw_step)}")
+        step = int(_number("step", raw_step, -1, MAX_STEP))
+    return Session(settings, theme, view, font_scale, window, step)
 
 
 def read_session_file(path: str | os.PathLike, defaults: Session | None = None) -> tuple[Session, str | None]:

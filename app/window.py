@@ -1,10 +1,12 @@
 """The main window: control dock, chart, readout, menus, exports, engine thread wiring.
 
-Extension points (for presentation mode, sessions, extra dock views):
-`settings()`, `set_settings(Settings)`, `set_theme(name)`, `set_view(name)`,
-`request_compute()`, `add_job_handler(kind, fn)` (results of other job kinds computed
-by `self.worker`), and the attributes `chart`, `controls`, `readout`, `worker`,
-`file_menu`, `view_menu`, `presets`.
+Add-ons (classroom, analyses) attach through the typed host API at the end of the class,
+never through the layout or private attributes: `settings()`, `set_settings(Settings)`,
+`set_theme(name)`, `select_view(name)`, `add_dock(dock, area, menu_text=...)`,
+`set_controls_compact(bool)`, `toolbars()`, `docks()`,
+`set_view_selector_visible(bool)`, `request_compute()`, `add_job_handler(kind, fn)`
+(results of other job kinds computed by `self.worker`), and the attributes `chart`,
+`controls`, `readout`, `worker`, `file_menu`, `view_menu`, `presets`, the export actions.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -40,6 +43,7 @@ from depthlens.engine.views import VIEW_LABELS, VIEWS
 from depthlens.widgets import theme as themes
 from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.controls import ControlPanel, PresetBar
+from depthlens.widgets.fit_scroll import FitScroll
 from depthlens.widgets.readout import Readout
 
 from . import analysis_docks, analysis_exports, headless, scheduler, training_lab
@@ -68,6 +72,7 @@ def default_name(settings: Settings, ext: str) -> str:
     return f"depthlens_{s.activation}_{s.init}_s{s.scale:.3g}_L{s.depth}.{ext}"
 
 
+READOUT_SHARE = 0.25  # the readout's most height, a share of the chart area's (it scrolls beyond)
 NPZ_JOB = "export.npz"  # engine-thread job kind of the network export
 
 
@@ -121,19 +126,24 @@ class MainWindow(QMainWindow):
         lay.setSpacing(2)
         lay.addWidget(self._build_view_selector())
         lay.addWidget(self.chart, 1)
-        lay.addWidget(self.readout)
+        # The readout takes at most a third of the height (it scrolls beyond): the chart has priority.
+        self.readout_area = FitScroll(self.readout, share=READOUT_SHARE)
+        lay.addWidget(self.readout_area)
         self.setCentralWidget(central)
 
         dock = QDockWidget("Network", self)
         dock.setObjectName("controls")
         dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable  # View > Network controls hides it
         )
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.controls)
-        scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
-        dock.setWidget(scroll)
+        self.controls_scroll = QScrollArea()
+        self.controls_scroll.setWidgetResizable(True)
+        self.controls_scroll.setWidget(self.controls)
+        self.controls_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_controls_width()
+        dock.setWidget(self.controls_scroll)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.controls_dock = dock
 
@@ -192,8 +202,8 @@ class MainWindow(QMainWindow):
         self.readout.setStyleSheet(f"QLabel {{ background: {t.background}; color: {t.foreground}; }}")
 
     def set_view(self, view: str) -> None:
-        """Show activations, gradients, weight_gradients or both."""
-        self.state.set_view(view)
+        """Show activations, gradients, weight_gradients or both (same as `select_view`)."""
+        self.select_view(view)
 
     def _apply_view(self, view: str) -> None:
         self.chart.set_view(view)
@@ -265,6 +275,7 @@ class MainWindow(QMainWindow):
         busy_views = views is not None and any(views.is_visible(n) for n in views.docks)
         self.chart.set_result(result, animate=not (busy_views and self.controls.dragging()))
         self.readout.set_result(result)
+        self.readout_area.refit()
         self._status.setText(self._computed_text())
 
     @Slot(str, str)
@@ -321,6 +332,64 @@ class MainWindow(QMainWindow):
     def view_selector_visible(self) -> bool:
         """True unless hidden with `set_view_selector_visible(False)`."""
         return not self.view_selector.isHidden()
+
+    def select_view(self, name: str) -> None:
+        """Show the quantity `name` (one of `engine.views.VIEWS`); buttons and menu follow."""
+        self.state.set_view(name)
+
+    def add_dock(
+        self,
+        dock: QDockWidget,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.BottomDockWidgetArea,
+        *,
+        menu_text: str = "",
+        tip: str = "",
+    ) -> QAction:
+        """Place an add-on's `dock` in `area`; return its show/hide action (text `menu_text`)."""
+        self.addDockWidget(area, dock)
+        act = dock.toggleViewAction()
+        if menu_text:
+            act.setText(menu_text)
+        if tip:
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+        return act
+
+    def docks(self) -> list[QDockWidget]:
+        """Every dock of the window (the controls' and the add-ons')."""
+        return [d for d in self.findChildren(QDockWidget) if d.parentWidget() is self]
+
+    def toolbars(self) -> list[QToolBar]:
+        """Every toolbar of the window (presets, exports, the add-ons')."""
+        return [b for b in self.findChildren(QToolBar) if b.parentWidget() is self]
+
+    def set_controls_compact(self, compact: bool) -> None:
+        """Compact controls: only depth, scale and activation (presentation mode)."""
+        self.controls.set_compact(compact)
+
+    def controls_compact(self) -> bool:
+        """True while the controls are compact."""
+        return self.controls.is_compact()
+
+    def set_controls_shown(self, shown: bool) -> None:
+        """Show or hide the control panel's dock (View > Network controls, key C)."""
+        self.controls_dock.setVisible(shown)
+
+    def controls_shown(self) -> bool:
+        """True while the control panel's dock is shown."""
+        return not self.controls_dock.isHidden()
+
+    def _fit_controls_width(self) -> None:
+        """The controls' column as wide as the controls need at the current font (never clipped)."""
+        self.controls.adjustSize()
+        bar = self.controls_scroll.verticalScrollBar().sizeHint().width()
+        self.controls_scroll.setMinimumWidth(self.controls.minimumSizeHint().width() + bar + 8)
+
+    def changeEvent(self, event) -> None:  # Qt override
+        """A new font (Ctrl+=, presentation mode) widens the controls' column with their text."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "controls_scroll"):
+            self._fit_controls_width()
 
     def _action(
         self, text: str, slot, tip: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None

@@ -58,12 +58,12 @@ _LIST = (
     ),
     Preset(
         "xavier-tanh",
-        "tanh with Xavier/Glorot init N(0, 1/n): a stable signal.",
+        "tanh with Xavier/Glorot init N(0, 1/n): gradients within 10×; activations fade slowly (×0.95 per layer).",
         Settings(**_RANDOM, activation="tanh", init="gaussian", scale=1.0),
     ),
     Preset(
         "xavier-relu",
-        "ReLU with Xavier init: the variance halves every layer (slow vanishing).",
+        "ReLU with Xavier init: the variance halves every layer (RMS ×0.71 per layer, 3e-8 at layer 50).",
         Settings(**_RANDOM, activation="relu", init="gaussian", scale=1.0),
     ),
     Preset(
@@ -78,7 +78,7 @@ _LIST = (
     ),
     Preset(
         "orthogonal-linear",
-        "Linear net with orthogonal weights: every norm preserved exactly.",
+        "Linear net with orthogonal weights: every norm preserved, up to rounding.",
         Settings(**_RANDOM, activation="linear", init="orthogonal", scale=1.0),
     ),
     Preset(

@@ -40,6 +40,7 @@ from depthlens.engine.health import (
 from depthlens.engine.numbers import sig
 from depthlens.engine.views import SERIES_LABELS, THEORY_COLUMN, VIEW_LABELS, VIEW_SERIES, VIEWS
 
+from . import chart_fit
 from . import theme as themes
 from .axes import IntAxis, PowerAxis, y_limits
 from .health_bars import HealthBars
@@ -90,10 +91,14 @@ class LayerChart(pg.GraphicsLayoutWidget):
             col=0,
             axisItems={"left": PowerAxis("left"), "bottom": IntAxis("bottom")},
         )
+        self.legend_columns = 6  # at most; fewer when the chart is narrow (widgets/chart_fit.py)
         self.legend = pg.LegendItem(colCount=6, horSpacing=18, verSpacing=-4)
         self.addItem(self.legend, row=2, col=0)
         self.legend.setToolTip(COLOUR_RULE)
         self.rule = self.addLabel("", row=3, col=0)
+        for row in (0, 2, 3):  # spare height goes to the plot, not around the title and legend
+            self.ci.layout.setRowStretchFactor(row, 0)
+        self.ci.layout.setRowStretchFactor(1, 1)
         self.rule.setToolTip(COLOUR_RULE)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
@@ -495,6 +500,23 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 f"s = {s.scale:.3g}, L = {s.depth}, n = {s.width}, B = {s.batch}, {s.dtype}"
             )
         self.title.setText(text, color=t.foreground, size=self._pt(12))
+        self.fit_width()
+
+    def fit_width(self) -> None:
+        """Wrap the title and the colour rule and narrow the legend to the chart's width."""
+        if not hasattr(self, "rule") or getattr(self, "closed", False):  # being built, or closed (scene cleared)
+            return
+        chart_fit.fit_width(self, self.ci, [self.title, self.rule], self.legend, self.legend_columns)
+
+    def set_legend_columns(self, columns: int) -> None:
+        """Use at most `columns` legend columns (fewer if they do not fit)."""
+        self.legend_columns = max(1, int(columns))
+        self.fit_width()
+
+    def resizeEvent(self, event) -> None:  # Qt override
+        """Refit title and legend to the new width."""
+        super().resizeEvent(event)
+        self.fit_width()
 
     def _update_legend(self) -> None:
         t = self.theme
@@ -542,6 +564,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 symbolSize=6,
             )
             self.legend.addItem(sample, "theory")
+        self.fit_width()
 
     # -- hover -------------------------------------------------------------------------
     def _on_mouse_moved(self, pos: QPointF) -> None:

@@ -36,6 +36,8 @@ from depthlens.engine.limits import CONTROL_RANGES
 
 SLIDER_STEPS = 1000
 MAX_SPIN_SEED = 2**31 - 1  # QSpinBox is 32-bit signed
+PRIMARY = ("depth", "scale", "activation")  # the controls a compact panel keeps
+SECONDARY = ("init", "width", "bias_std")  # the other rows of the "Network" group
 
 
 class LogMapping:
@@ -297,6 +299,9 @@ class ControlPanel(QWidget):
         hint.setWordWrap(True)
         lay.addWidget(hint)
         lay.addStretch(1)
+        self._network_form = form
+        self._compact_hidden: tuple[QWidget, ...] = (data, hint)  # gone in compact mode, with SECONDARY rows
+        self._compact = False
 
         named: dict[str, QWidget] = {**self._numeric, **self._combos}
         for name, widget in named.items():
@@ -336,6 +341,19 @@ class ControlPanel(QWidget):
         if name == "residual_scaling":
             return self.residual_scaling
         return self._numeric[name] if name in self._numeric else self._combos[name]
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact: only depth, scale and activation (presentation mode); else every control."""
+        self._compact = bool(compact)
+        for name in SECONDARY:
+            self._network_form.setRowVisible(self.control(name), not compact)
+        for widget in self._compact_hidden:
+            widget.setVisible(not compact)
+        self.adjustSize()
+
+    def is_compact(self) -> bool:
+        """True after `set_compact(True)`."""
+        return self._compact
 
     def draw_new_seed(self) -> None:
         """Pick a new random seed and request it."""

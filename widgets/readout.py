@@ -21,6 +21,7 @@ from depthlens.engine.numbers import superscript
 from . import theme as themes
 
 VERDICTS = ("vanishing", "stable", "exploding")
+ROUNDING = 1e-6  # a per-layer factor this close to 1 is rounding, not a trend
 
 
 sci = numbers.sci
@@ -76,6 +77,10 @@ def _flow_sentence(result: Result, column: str) -> tuple[str, str]:
     v = verdict(ratio)
     if end == 0:
         return f"{what} = 0 × {ref} (underflow) — vanishing", "vanishing"
+    if math.isfinite(g) and g > 0 and abs(g - 1) < ROUNDING:
+        # Kept to rounding (orthogonal weights): 0.99999999940⁵⁰ would hide that in digits.
+        kept = "× 1" if g == 1 else f"× 1 to within {sci(abs(g - 1))}"
+        return f"{what} = {sci(ratio)} × {ref} — {v} ({kept} per layer: kept, up to rounding)", v
     if math.isfinite(g) and g > 0:
         return f"{what} = {_power(g, L)} ≈ {sci(ratio)} × {ref} — {v} ({per})", v
     return f"{what} = {sci(ratio)} × {ref} — {v}", v
@@ -147,21 +152,23 @@ def caveat_sentence(result: Result) -> str | None:
         return None
     if s.loss == "sum":
         return (
-            "Note: so here the measured gradients sit above the mean-field line "
-            "(Loss = random follows it; see README)."
+            "Note: so here the measured gradients sit above the mean-field line; with Loss = random "
+            "(a readout independent of the outputs) they follow it."
         )
     return "Note: with Loss = Σ outputs the gradients of this activation would sit above the mean-field line."
 
 
 def lecture_sentence(result: Result) -> str | None:
-    """For the lecture's W = s·I linear nets: where ŷ = s^(L−1)·x sits on the chart."""
+    """For the lecture's W = s·I linear nets: where its ŷ = s^(L−1)·x sits on the chart (as in the README)."""
     s = result.settings
     if not (s.init == "identity" and s.activation == "linear" and s.bias_std == 0 and s.depth >= 2):
         return None
     L = s.depth
     val = s.scale ** (L - 1)
     return (
-        f"Lecture: ŷ = {s.scale:.3g}^(L−1)·x with L = {L} is layer {L - 1} here: {_power(s.scale, L - 1)} ≈ {sci(val)}."
+        f"Lecture: its ŷ = {s.scale:.3g}^(L−1)·x sets the output layer W^[L] aside, so with L = {L} it is "
+        f"layer {L - 1} here ({_power(s.scale, L - 1)} ≈ {sci(val)}); every layer here is {s.scale:.3g}·I, "
+        f"so the last bar is layer {L}."
     )
 
 

@@ -100,6 +100,7 @@ CASES = {
     "seed": (None, Qt.Key.Key_R, NONE, lambda w, r, b, t: _settings_check()(w, r, b, t) or w.settings().seed != 3),
     "theory": (None, Qt.Key.Key_T, NONE, _theory_off),
     "view": (None, Qt.Key.Key_G, NONE, _next_view),
+    "controls": (None, Qt.Key.Key_C, NONE, lambda w, r, b, t: not (w.controls_dock.isVisible() or w.controls_shown())),
     "next_step": (None, Qt.Key.Key_PageDown, NONE, _step(0)),
     "previous_step": (lambda w, r: r.go_to_step(2), Qt.Key.Key_PageUp, NONE, _step(1)),
     "export_png": (None, Qt.Key.Key_S, CTRL, _export_png),

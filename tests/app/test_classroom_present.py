@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QFormLayout, QToolBar
 
-from depthlens import classroom
+from depthlens import classroom, classroom_look
 from depthlens.engine import Settings
 from depthlens.widgets import theme as themes
 
@@ -158,7 +158,7 @@ def test_system_theme_reads_the_colour_scheme(monkeypatch):
 
     cases = ((Qt.ColorScheme.Dark, "dark"), (Qt.ColorScheme.Light, "light"), (Qt.ColorScheme.Unknown, "light"))
     for scheme, want in cases:
-        monkeypatch.setattr(classroom.QGuiApplication, "styleHints", staticmethod(lambda s=scheme: Hints(s)))
+        monkeypatch.setattr(classroom_look.QGuiApplication, "styleHints", staticmethod(lambda s=scheme: Hints(s)))
         assert classroom.system_theme() == want
 
 

@@ -8,7 +8,7 @@ import os
 import pytest
 from PySide6.QtCore import QRect
 
-from depthlens import classroom
+from depthlens import classroom, classroom_look, classroom_sessions
 from depthlens.engine import Settings
 from depthlens.session import (
     MAX_BYTES,
@@ -117,7 +117,7 @@ def test_window_session_file_round_trip(make_room, tmp_path):
 @pytest.mark.parametrize("name", ["empty", "random bytes", "truncated", "wrong version", "unknown key", "huge depth"])
 def test_a_bad_session_file_changes_nothing(name, make_room, tmp_path, monkeypatch):
     # (it used to replace the current state with defaults: one typo lost the remembered session)
-    monkeypatch.setattr(classroom, "system_theme", lambda: "light")
+    monkeypatch.setattr(classroom_look, "system_theme", lambda: "light")
     window, room = make_room(OTHER, theme="dark")
     window.set_view("gradients")
     room.set_user_font(2.0)
@@ -133,7 +133,7 @@ def test_a_bad_session_file_changes_nothing(name, make_room, tmp_path, monkeypat
 @pytest.fixture
 def big_screen(monkeypatch):
     """A 1920x1080 screen (the offscreen platform's 800x800 is narrower than the window's minimum)."""
-    monkeypatch.setattr(classroom, "screen_rects", lambda: [QRect(0, 0, 1920, 1080)])
+    monkeypatch.setattr(classroom_sessions, "screen_rects", lambda: [QRect(0, 0, 1920, 1080)])
 
 
 def test_store_round_trip_through_close(make_room, qtbot, tmp_path, big_screen):
@@ -170,7 +170,7 @@ def test_explicit_command_line_settings_and_theme_win_over_the_store(make_window
 
 @pytest.mark.parametrize("name", ["empty", "random bytes", "truncated", "wrong version", "unknown key", "huge float"])
 def test_corrupt_store_is_reported_and_replaced_by_defaults(name, make_room, tmp_path, monkeypatch):
-    monkeypatch.setattr(classroom, "system_theme", lambda: "dark")
+    monkeypatch.setattr(classroom_look, "system_theme", lambda: "dark")
     store = ini_store(tmp_path / "broken.ini")
     store.path.write_bytes(BAD_FILES[name])
     window, room = make_room(OTHER, store=ini_store(tmp_path / "broken.ini"), restore=True)
@@ -188,7 +188,7 @@ def test_store_file_of_garbage_never_crashes(make_room, tmp_path):
 
 
 def test_first_start_follows_the_system_colour_scheme(make_room, monkeypatch):
-    monkeypatch.setattr(classroom, "system_theme", lambda: "dark")
+    monkeypatch.setattr(classroom_look, "system_theme", lambda: "dark")
     window, room = make_room(SMALL, theme="light", restore=True)
     assert room.store.is_empty()
     assert window.theme_name == "dark" and room.theme_actions["dark"].isChecked()
@@ -209,7 +209,7 @@ def test_geometry_is_restored_only_if_it_fits_a_screen(make_room, tmp_path, big_
 
 
 def test_reset_to_defaults(make_room, monkeypatch):
-    monkeypatch.setattr(classroom, "system_theme", lambda: "light")
+    monkeypatch.setattr(classroom_look, "system_theme", lambda: "light")
     window, room = make_room(OTHER, theme="projector")
     room.set_user_font(1.5)
     room.toggle_theory()

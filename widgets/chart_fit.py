@@ -1,0 +1,61 @@
+"""Fit a pyqtgraph layout's title, notes and legend into its view's width, so nothing is cut off.
+
+A pyqtgraph `LabelItem` makes its text width the layout's minimum width, and a legend
+with `n` columns is as wide as its widest row: both push the plot beyond a narrow
+window (1024x768 with the control panel), cutting off the last layers and legend items.
+`fit_width` wraps long labels at the available width and lowers the legend's column
+count until it fits (at most `max_columns`).
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+
+def available_width(view: pg.GraphicsView, layout: pg.GraphicsLayout) -> float:
+    """The width the layout's items may use inside `view` (its contents margins removed)."""
+    left, _top, right, _bottom = layout.layout.getContentsMargins()
+    return max(50.0, view.viewport().width() - left - right - 2.0)
+
+
+def wrap_label(label: pg.LabelItem, width: float) -> None:
+    """Let `label` wrap at `width` when its text is longer, else keep it on one line."""
+    item = label.item
+    item.setTextWidth(-1)
+    if item.boundingRect().width() > width:
+        item.setTextWidth(width)
+    label.updateMin()
+
+
+def legend_width(legend: pg.LegendItem, columns: int) -> float:
+    """The width `legend` needs with `columns` columns (sample + label, its spacing)."""
+    widths = [0.0] * columns
+    for i, (sample, label) in enumerate(legend.items):
+        w = sample.boundingRect().width() + label.itemRect().width() + legend.layout.horizontalSpacing() + 6.0
+        widths[i % columns] = max(widths[i % columns], w)
+    return sum(widths)
+
+
+def fit_legend(legend: pg.LegendItem, width: float, max_columns: int) -> int:
+    """The most columns up to `max_columns` whose legend fits `width`; applied, and returned."""
+    count = max(1, len(legend.items))
+    columns = max(1, min(max_columns, count))
+    while columns > 1 and legend_width(legend, columns) > width:
+        columns -= 1
+    if columns != legend.columnCount:
+        legend.setColumnCount(columns)
+    return columns
+
+
+def fit_width(
+    view: pg.GraphicsView,
+    layout: pg.GraphicsLayout,
+    labels: list[pg.LabelItem],
+    legend: pg.LegendItem,
+    max_columns: int,
+) -> None:
+    """Wrap `labels` and set the legend's columns so that everything fits the view's width."""
+    width = available_width(view, layout)
+    for label in labels:
+        wrap_label(label, width)
+    fit_legend(legend, width, max_columns)
