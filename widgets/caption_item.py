@@ -17,9 +17,11 @@ class CaptionItem(pg.GraphicsWidget):
 
     def __init__(self) -> None:
         super().__init__()
+        self._width = 0.0
         self.text = QGraphicsTextItem(self)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self._width = 0.0
+        self.setMinimumWidth(10)  # the text wraps to the layout's width; it never widens the layout
+        self.setPreferredWidth(10)
 
     def set_text(self, plain: str, colour: str, point_size: float) -> None:
         """Show `plain` (one paragraph per line) in `colour` at `point_size`."""

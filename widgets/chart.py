@@ -694,6 +694,36 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 pen=self._ghost.pen(t.foreground, max(1.0, t.line_width * 0.75)),
             )
             self.legend.addItem(ghost, pinned + " (ghost)")
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """As many legend columns as fit the chart's width (two rows rather than a wider window)."""
+        legend = getattr(self, "legend", None)  # resizeEvent runs inside pyqtgraph's __init__
+        items = legend.items if legend is not None else []
+        if not items:
+            return
+        room = max(200.0, self.width() - 40.0)
+        widths = [sample.boundingRect().width() + label.boundingRect().width() + 24 for sample, label in items]
+        cols = len(items)
+        while cols > 1:
+            rows = [widths[i : i + cols] for i in range(0, len(widths), cols)]
+            # Each column is as wide as its widest entry.
+            width = sum(max(r[c] for r in rows if c < len(r)) for c in range(cols))
+            if width <= room:
+                break
+            cols -= 1
+        self.legend.setColumnCount(cols)
+
+    def resizeEvent(self, ev) -> None:  # Qt override
+        """Refit the legend's columns to the new width."""
+        super().resizeEvent(ev)
+        if not getattr(self, "_chart_closed", False):
+            self._fit_legend()
+
+    def close(self) -> bool:  # pyqtgraph override (clears the scene)
+        """Close; the legend is not refitted while pyqtgraph tears the scene down."""
+        self._chart_closed = True
+        return super().close()
 
     def _update_rule(self) -> None:
         """The line under the legend: what a bar's colour is compared with, where bars start."""
@@ -731,7 +761,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         _, _, y0, y1 = self._range_shown
         a = vb.mapViewToScene(QPointF(layer - 0.5, y1))
         b = vb.mapViewToScene(QPointF(layer + 0.5, y0))
-        return self.mapFromScene(a).boundingRect().united(self.mapFromScene(b).boundingRect())
+        return QRect(self.mapFromScene(a), self.mapFromScene(b)).normalized()
 
     def _show_tooltip(self) -> None:
         if self.hover_layer is None or not self.hover_text:
