@@ -93,6 +93,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.caption_text = ""  # the readout under the chart ("figure with caption" exports)
         self.baseline = 0.0  # the bars' bottom (log10, or 0 on the linear axis)
         self.hover_layer: int | None = None
+        self._extra_legend: list[tuple[object, str]] = []  # entries of add-ons (the spread band)
         self.hover_text = ""
         self._series: dict[str, SeriesData] = {}
         self._theory_targets: dict[str, np.ndarray] = {}
@@ -285,7 +286,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.pinned = state.get("pinned")
         self.apply_theme()
 
-    def _level(self, logs: np.ndarray) -> np.ndarray:
+    def level(self, logs: np.ndarray) -> np.ndarray:
         """log10 values as drawn: themselves, or 10**x on the linear axis."""
         if not self.linear:
             return logs
@@ -304,7 +305,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
                     rms = np.asarray(result.column(THEORY_COLUMN[c]), dtype=np.float64)
                     with np.errstate(divide="ignore", invalid="ignore"):
                         logs = np.where(np.isfinite(rms) & (rms > 0), np.log10(rms), np.nan)
-                    self._theory_targets[c] = self._level(logs)
+                    self._theory_targets[c] = self.level(logs)
         pin = self.pinned
         ghosts = [series_data(pin, c) if pin is not None else None for c in columns]
         shown = [*self._series.values(), *(g for g in ghosts if g is not None)]
@@ -526,7 +527,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         left.setWidth(fit_axis_width(font, 12 * self.font_scale, labels, left))
 
     def _heights(self, s: SeriesData, floor: float, marker: float) -> np.ndarray:
-        level = self._level(s.logs)
+        level = self.level(s.logs)
         h = np.where(np.isfinite(level), level, 0.0)
         h[s.codes == NONFINITE] = marker
         h[s.codes == ZERO] = floor
@@ -649,7 +650,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
         t = self.theme
         shows_bad = any((s.codes >= NONFINITE).any() for s in self._series.values())
         pinned = pin_label(self.pinned) if self.pinned is not None else ""
-        key = (t.name, self.view, shows_bad, bool(self._theory_targets), self.pen_scale, self.font_scale, pinned)
+        extra = tuple(text for _, text in self._extra_legend)
+        key = (t.name, self.view, shows_bad, bool(self._theory_targets), self.pen_scale, self.font_scale, pinned, extra)
         if key == self._legend_key:
             return  # rebuilding the legend costs ~30 ms: only when its content changes
         self._legend_key = key
@@ -694,7 +696,16 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 pen=self._ghost.pen(t.foreground, max(1.0, t.line_width * 0.75)),
             )
             self.legend.addItem(ghost, pinned + " (ghost)")
+        for sample_item, text in self._extra_legend:
+            self.legend.addItem(sample_item, text)
         self._fit_legend()
+
+    def set_extra_legend(self, entries: list[tuple[object, str]]) -> None:
+        """Legend entries of items drawn over the chart by others: (sample item, text)."""
+        if [t for _, t in entries] == [t for _, t in self._extra_legend]:
+            return
+        self._extra_legend = list(entries)
+        self._update_legend()
 
     def _fit_legend(self) -> None:
         """As many legend columns as fit the chart's width (two rows rather than a wider window)."""
@@ -769,14 +780,15 @@ class LayerChart(pg.GraphicsLayoutWidget):
         rect = self._bar_rect(self.hover_layer)
         QToolTip.showText(QCursor.pos(), self.hover_text, self, rect, TOOLTIP_MS)
 
-    def event(self, ev) -> bool:  # Qt override
-        """Keep the bar's tooltip: Qt's own tooltip event (the widget has none) would hide it."""
+    def viewportEvent(self, ev) -> bool:  # Qt override
+        """Keep the bar's tooltip: Qt's own tooltip event goes to the scene, which finds no item
+        with a tooltip under the mouse and hides ours (it vanished ~1 s after the mouse stopped)."""
         if ev.type() == QEvent.Type.ToolTip:
             if self.hover_layer is not None:
                 self._show_tooltip()
             ev.accept()
             return True
-        return super().event(ev)
+        return super().viewportEvent(ev)
 
     def leaveEvent(self, event) -> None:  # Qt override
         """Forget the hovered layer when the mouse leaves the chart."""
