@@ -87,10 +87,13 @@ def offscreen_chart(
     chart.show()  # lays out the scene (no window appears: WA_DontShowOnScreen)
     chart.set_result(result, animate=False)
     QApplication.processEvents()
-    if caption:  # the caption's height follows its wrapped width: lay out once more
+    # The legend's columns and the caption's height follow the width: settle the layout (the
+    # SVG exporter paints the scene as it is; the PNG exporter would lay it out again), then
+    # place everything once more in the final plot area.
+    for _ in range(2):
         chart.ci.layout.activate()
         QApplication.processEvents()
-        chart.set_result(result, animate=False)
+    chart.set_result(result, animate=False)
     try:
         yield chart
     finally:

@@ -723,7 +723,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
             if width <= room:
                 break
             cols -= 1
-        self.legend.setColumnCount(cols)
+        if cols != self.legend.columnCount:
+            self.legend.setColumnCount(cols)
 
     def resizeEvent(self, ev) -> None:  # Qt override
         """Refit the legend's columns to the new width."""
