@@ -222,7 +222,7 @@ class ControlPanel(QWidget):
         scale_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
         self.scale = SliderSpin(scale_spin, LogMapping(SCALE_LO, SCALE_HI))
         self.sigma_w = SigFigSpinBox()
-        self.sigma_w.setRange(SCALE_LO / math.sqrt(CONTROL_RANGES["width"][1]), SCALE_HI)
+        self.sigma_w.setRange(0.0, SCALE_HI)  # 0 is shown for zeros init; typed, the scale stops at its minimum
         self.sigma_w.setDecimals(8)
         self.sigma_w.setKeyboardTracking(False)
         self.sigma_w.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
