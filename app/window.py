@@ -430,6 +430,7 @@ class MainWindow(QMainWindow):
             tools.addWidget(b)
         self.export_toolbar = tools
         row = self.view_selector.layout()
+        assert row is not None  # _build_view_selector gave it its QHBoxLayout
         for act, text in ((self.pin_action, "Pin"), (self.unpin_action, "Unpin"), (self.linear_action, "Linear axis")):
             b = QToolButton()
             b.setDefaultAction(act)

@@ -266,9 +266,12 @@ class ScaledIdentity(_Affine):
 
 
 class Zeros(_Affine):
-    """W = 0 (whatever s): z = b, so every unit of a layer computes phi(b_i) (without a bias
-    all units are equal: the symmetry nothing can break), and g_{l-1} = delta W = 0 exactly
-    below the output layer; dLoss/dW_l = delta_l^T a_{l-1} / B is 0 below it too."""
+    """W = 0 (whatever s): z = b, so every unit of a layer computes phi(b_i).
+
+    Without a bias all units are equal (the symmetry nothing can break), and
+    g_{l-1} = delta W = 0 exactly below the output layer; dLoss/dW_l = delta_l^T a_{l-1} / B
+    is 0 below it too.
+    """
 
     __slots__ = ()
 

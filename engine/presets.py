@@ -84,12 +84,14 @@ _LIST = (
     ),
     Preset(
         "cs231n-small",
-        "W = 0.01*randn, 10 tanh layers of 500 (sigma_w = 0.01, s = 0.22): activations and gradients shrink x0.22 a layer.",
+        "W = 0.01*randn, 10 tanh layers of 500 (sigma_w = 0.01, s = 0.22): "
+        "activations and gradients shrink x0.22 a layer.",
         Settings(**_CS231N, init="gaussian", scale=0.01 * math.sqrt(500)),
     ),
     Preset(
         "cs231n-randn",
-        "W = randn, 10 tanh layers of 500 (sigma_w = 1, s = 22.4): 85% of units saturate, gradients still grow x3.5 a layer.",
+        "W = randn, 10 tanh layers of 500 (sigma_w = 1, s = 22.4): "
+        "85% of units saturate, gradients still grow x3.5 a layer.",
         Settings(**_CS231N, init="gaussian", scale=math.sqrt(500)),
     ),
     Preset(

@@ -2,8 +2,8 @@
 
 Layer l's matrix depends only on (init, seed, width, l) and its bias on (seed, width, l),
 so adding layers never changes the others. Matrices are stored *unscaled* (gaussian
-N(0, 1/n), orthogonal Q, uniform U(-sqrt(3/n), sqrt(3/n)), all of variance 1/n); the engine folds scale and bias_std into the products, so
-moving those sliders never redraws anything.
+N(0, 1/n), orthogonal Q, uniform U(-sqrt(3/n), sqrt(3/n)): all of variance 1/n); the engine
+folds scale and bias_std into the products, so moving those sliders never redraws anything.
 """
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ def _rng(*key: int) -> np.random.Generator:
 
 
 def draw_matrix(init: str, seed: int, width: int, layer: int) -> np.ndarray:
-    """Unscaled float64 matrix of 1-based `layer`: gaussian N(0, 1/n), Haar orthogonal, or
-    uniform U(-sqrt(3/n), sqrt(3/n)) (variance 1/n, so s scales all three alike)."""
+    """Unscaled float64 matrix of 1-based `layer` (every kind has variance 1/n).
+
+    Gaussian N(0, 1/n), Haar orthogonal, or uniform U(-sqrt(3/n), sqrt(3/n)), so the scale s
+    means the same for all three.
+    """
     rng = _rng(seed, _INIT_CODE[init], width, layer)
     if init == "uniform":
         half = np.sqrt(3.0 / width)

@@ -445,7 +445,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
             else:
                 v = float(r.column(name)[layer])
                 text = "—" if (layer == 0 and name in ("weight_grad_rms", "inactive_fraction")) else format_value(v)
-            if pin is not None and name in SERIES_LABELS and layer <= pin.depth and not (layer == 0 and name == "weight_grad_rms"):
+            pinned_row = pin is not None and layer <= pin.depth and not (layer == 0 and name == "weight_grad_rms")
+            if pin is not None and pinned_row and name in SERIES_LABELS:
                 text += f" (pinned {format_value(float(pin.column(name)[layer]))})"
             rows.append(f"<tr><td>{COLUMN_WORDS[name]}</td><td align='right'>&nbsp;{text}</td></tr>")
         health = ", ".join(
@@ -782,8 +783,11 @@ class LayerChart(pg.GraphicsLayoutWidget):
         QToolTip.showText(QCursor.pos(), self.hover_text, self, rect, TOOLTIP_MS)
 
     def viewportEvent(self, ev) -> bool:  # Qt override
-        """Keep the bar's tooltip: Qt's own tooltip event goes to the scene, which finds no item
-        with a tooltip under the mouse and hides ours (it vanished ~1 s after the mouse stopped)."""
+        """Keep the bar's tooltip against Qt's own tooltip event.
+
+        That event goes to the scene, which finds no item with a tooltip under the mouse and
+        hides ours: it vanished about a second after the mouse stopped.
+        """
         if ev.type() == QEvent.Type.ToolTip:
             if self.hover_layer is not None:
                 self._show_tooltip()

@@ -31,7 +31,9 @@ def pin_label(result: Result) -> str:
 def blend(fg: str, bg: str, alpha: float) -> QColor:
     """`fg` at `alpha` over `bg`, as an opaque colour (opaque fills are fast at 1000 bars)."""
     a, b = QColor(fg), QColor(bg)
-    return QColor.fromRgbF(*(alpha * x + (1 - alpha) * y for x, y in zip(a.getRgbF()[:3], b.getRgbF()[:3], strict=True)))
+    fg_rgb, bg_rgb = (a.redF(), a.greenF(), a.blueF()), (b.redF(), b.greenF(), b.blueF())
+    mix = (alpha * x + (1 - alpha) * y for x, y in zip(fg_rgb, bg_rgb, strict=True))
+    return QColor.fromRgbF(*mix)
 
 
 def outline_points(x: np.ndarray, tops: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +83,7 @@ class Ghost:
         fg, bg = colours
         fill = QBrush(blend(fg, bg, GHOST_ALPHA))
         hatched = QBrush(blend(fg, bg, 0.5), Qt.BrushStyle.BDiagPattern)
-        brushes = {code: fill for code in range(-1, 8)}
+        brushes = dict.fromkeys(range(-1, 8), fill)
         brushes[NONFINITE] = hatched
         brushes[ZERO] = hatched
         brushes[BLANK] = QBrush(Qt.BrushStyle.NoBrush)

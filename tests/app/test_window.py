@@ -10,8 +10,8 @@ import pytest
 from conftest import wait_shown
 
 from depthlens.engine import COLUMNS, PRESETS, Engine, Settings
-from depthlens.engine.views import COLUMN_WORDS
 from depthlens.engine.numbers import power_label
+from depthlens.engine.views import COLUMN_WORDS
 from depthlens.worker import CHART
 
 BASE = Settings(depth=12, width=8, batch=4, activation="tanh", init="gaussian", scale=1.0)

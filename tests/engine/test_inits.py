@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from test_gradients import loss
+from test_gradients import numeric_input_grad, numeric_weight_grad
 
 from depthlens.engine import ACTIVATIONS, LOSSES, PRESETS, Engine, Settings
 from depthlens.engine.activations import phi
@@ -88,21 +88,9 @@ def test_new_inits_match_central_finite_differences(init, activation, loss_kind)
     eng = Engine()
     net = eng.network(st)
     tr = eng.trace(st)
-    h = 1e-6
-    num = np.zeros_like(net.x)
-    for idx in np.ndindex(net.x.shape):
-        xp, xm = net.x.copy(), net.x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        num[idx] = (loss(net, activation, x=xp) - loss(net, activation, x=xm)) / (2 * h)
-    np.testing.assert_allclose(tr.gradients[0] / st.batch, num, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(tr.gradients[0] / st.batch, numeric_input_grad(net, activation), rtol=1e-5, atol=1e-9)
     for layer in (1, st.depth - 1):  # a middle layer and the top one
-        numw = np.zeros_like(net.W[layer])
-        for idx in np.ndindex(numw.shape):
-            Wp, Wm = net.W.copy(), net.W.copy()
-            Wp[layer][idx] += h
-            Wm[layer][idx] -= h
-            numw[idx] = (loss(net, activation, W=Wp) - loss(net, activation, W=Wm)) / (2 * h)
+        numw = numeric_weight_grad(net, activation, layer)
         np.testing.assert_allclose(tr.weight_grads[layer], numw, rtol=1e-5, atol=1e-9)
     if init == "zeros":  # the top layer's weight gradient is real, the others exactly 0
         assert np.abs(tr.weight_grads[-1]).max() > 1e-3 and not tr.weight_grads[1].any()

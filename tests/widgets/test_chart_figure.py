@@ -7,12 +7,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF
+from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QFontMetricsF, QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from depthlens.engine import PRESETS, Engine, Settings
-from depthlens.engine.views import COLUMN_WORDS
 from depthlens.headless import offscreen_chart
 from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.health_bars import GAPLESS_PX, device_rects
