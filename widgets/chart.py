@@ -614,8 +614,11 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 lab.show()
             if s.first_zero is not None:
                 if self.result is not None and self.result.settings.init == "zeros":
-                    # Not an underflow: W = 0 passes nothing back (and phi(0) = 0 forward).
-                    text = f"{what} exactly 0 from layer {s.first_zero} (W = 0)"
+                    # Not an underflow: W = 0 passes nothing back (and every unit is phi(0) forward).
+                    if col == "activation_rms":
+                        text = f"{what} exactly 0 from layer {s.first_zero} (W = 0: every unit is φ(0))"
+                    else:
+                        text = f"{what} exactly 0 below layer {depth} (W = 0 passes nothing back)"
                 else:
                     text = f"{what} underflow to 0 at layer {s.first_zero}"
                 lab = self._labels[i]
