@@ -640,7 +640,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
     def _update_title(self) -> None:
         t = self.theme
         if self.result is None:
-            text = "depthlens"
+            # Not "depthlens": the window's title already says it (it read twice).
+            text = "Computing the first result…"
         else:
             s = self.result.settings
             text = (
@@ -752,8 +753,9 @@ class LayerChart(pg.GraphicsLayoutWidget):
         }[self.view]
         start = "0" if self.linear else baseline_label(self.baseline)
         where = "" if self.linear else " (below every value shown)"
+        bars = f" Bars rise from {start}{where}." if self.result is not None else ""
         self.rule.setText(
-            f"Colour: each bar compared with {ref}. Bars rise from {start}{where}.",
+            f"Colour: each bar compared with {ref}.{bars}",
             color=t.foreground,
             size=self._pt(9),
         )
