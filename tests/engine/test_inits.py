@@ -134,3 +134,22 @@ def test_glorot_standard_gradients_shrink_towards_the_input():
     assert s.scale == pytest.approx(1.0 / math.sqrt(3.0))
     g = Engine().compute(s).measured.gradient_rms
     assert np.all(np.diff(g) > 0) and g[0] < 0.1 * g[-1]
+
+
+def test_new_inits_in_csv_npz_and_sessions(tmp_path):
+    from depthlens.engine.export import csv_text, write_network_npz
+
+    for init in ("uniform", "zeros"):
+        s = Settings(depth=3, width=4, batch=2, init=init, scale=0.5)
+        assert Settings.from_dict(s.to_dict()) == s  # sessions store to_dict()
+        eng = Engine()
+        assert f"init={init}" in csv_text(eng.compute(s)).splitlines()[1]
+        path = tmp_path / f"{init}.npz"
+        write_network_npz(eng, s, path)
+        with np.load(path, allow_pickle=False) as z:
+            w = z["W"]
+            assert '"init": "%s"' % init in str(z["config"])
+        if init == "zeros":
+            assert not w.any()
+        else:
+            assert np.abs(w).max() <= 0.5 * math.sqrt(3 / 4) + 1e-7 and w.std() > 0
