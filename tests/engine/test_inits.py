@@ -148,7 +148,7 @@ def test_new_inits_in_csv_npz_and_sessions(tmp_path):
         write_network_npz(eng, s, path)
         with np.load(path, allow_pickle=False) as z:
             w = z["W"]
-            assert '"init": "%s"' % init in str(z["config"])
+            assert f'"init": "{init}"' in str(z["config"])
         if init == "zeros":
             assert not w.any()
         else:
