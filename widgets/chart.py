@@ -661,6 +661,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
             return  # rebuilding the legend costs ~30 ms: only when its content changes
         self._legend_key = key
         self.legend.clear()
+        k = self.pen_scale  # sample lines grow with an export's scale like the plot's do
         self.legend.setLabelTextColor(t.foreground)
         self.legend.setLabelTextSize(self._pt(11))
         solid = self._brush_sets[0]
@@ -673,19 +674,25 @@ class LayerChart(pg.GraphicsLayoutWidget):
             self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[code], pen=None), text)
         if shows_bad:
             self.legend.addItem(
-                pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[NONFINITE], pen=t.overflow),
+                pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[NONFINITE], pen=pg.mkPen(t.overflow, width=k)),
                 "inf/NaN or 0",
             )
         if self.view == "both":
             self.legend.addItem(
-                pg.BarGraphItem(x=[0], height=[1], width=1, brush=self._brush_sets[1][HEALTHY], pen=t.gradient_tint),
+                pg.BarGraphItem(
+                    x=[0],
+                    height=[1],
+                    width=1,
+                    brush=self._brush_sets[1][HEALTHY],
+                    pen=pg.mkPen(t.gradient_tint, width=k),
+                ),
                 "gradient (outlined)",
             )
         if self._theory_targets:
             sample = pg.PlotDataItem(
                 [0, 1],
                 [0, 1],
-                pen=pg.mkPen(t.theory, width=t.line_width),
+                pen=pg.mkPen(t.theory, width=t.line_width * k),
                 symbol="o",
                 symbolBrush=t.theory,
                 symbolPen=t.theory,
@@ -698,7 +705,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 height=[1],
                 width=1,
                 brush=blend(t.foreground, t.background, 0.28),
-                pen=self._ghost.pen(t.foreground, max(1.0, t.line_width * 0.75)),
+                pen=self._ghost.pen(t.foreground, max(1.0, t.line_width * 0.75) * k),
             )
             self.legend.addItem(ghost, pinned + " (ghost)")
         for sample_item, text in self._extra_legend:
