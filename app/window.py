@@ -429,14 +429,15 @@ class MainWindow(QMainWindow):
             act.changed.connect(lambda b=b, text=text: b.setText(text))
             tools.addWidget(b)
         self.export_toolbar = tools
-        row = self.view_selector.layout()
-        assert row is not None  # _build_view_selector gave it its QHBoxLayout
+        # In the toolbar, not beside the view buttons: a toolbar folds what does not fit into
+        # its extension menu, a row of buttons would widen the window's minimum width.
+        tools.addSeparator()
         for act, text in ((self.pin_action, "Pin"), (self.unpin_action, "Unpin"), (self.linear_action, "Linear axis")):
             b = QToolButton()
             b.setDefaultAction(act)
             b.setText(text)
             act.changed.connect(lambda b=b, text=text: b.setText(text))
-            row.addWidget(b)
+            tools.addWidget(b)
 
     def controls_dock_toggle(self) -> QAction:
         """The show/hide action of the controls dock."""
