@@ -313,6 +313,9 @@ class LayerChart(pg.GraphicsLayoutWidget):
         if not self.linear:
             bottom = float(math.floor(bottom))  # the bars' baseline: a whole decade below every value
         self.baseline = bottom
+        # Exact zeros are a short hatched stub on the baseline, not a bar up to the zero
+        # markers' level: that height would read as a value (~10x below the smallest one).
+        stub = floor if self.linear else bottom + 0.035 * (top - bottom)
         depth = result.depth
         n_new = depth + 1
         n = max(n_new, max(len(s) for s in self._shown))
@@ -329,7 +332,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 continue
             s = self._series[columns[slot]]
             target = np.zeros(n)
-            target[:n_new] = self._heights(s, floor, marker)
+            target[:n_new] = self._heights(s, stub, marker)
             start = np.zeros(n)
             cur = self._shown[slot][:n]
             start[: cur.size] = cur
@@ -351,7 +354,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         else:
             self._ghost.draw(
                 ghosts,
-                lambda g: self._heights(g, floor, marker),
+                lambda g: self._heights(g, stub, marker),
                 offsets,
                 width,
                 bottom,
@@ -386,7 +389,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         right = max(depth, pin.depth if pin is not None else 0)
         self._range_to = (-0.6, right + 0.6, bottom, top)
         self._fit_left_axis()
-        self._update_labels(floor, marker, offsets)
+        self._update_labels(stub, marker, offsets)
         self._update_note()
         self._update_title()
         self._update_legend()
@@ -509,8 +512,12 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 c = QColor.fromRgbF(*(a * x + (1 - a) * y for x, y in zip(fg_rgb, bg_rgb, strict=True)))
             light[code] = QBrush(c, b.style())
         self._brush_sets = (solid, light)
-        for label in self._labels:
+        backing = QColor(t.background)
+        backing.setAlpha(215)  # marker labels stay legible over the bars they describe
+        for label in (*self._labels, self._stale_text):
             label.setColor(t.foreground)
+            label.fill = pg.mkBrush(backing)
+            label.update()
         self._note.setColor(t.foreground)
         self._stale_text.setColor(t.foreground)
         self._style_caption()
@@ -625,7 +632,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 i += 1
                 lab.setText(text)
                 anchor_x = 1.0 if s.first_zero > depth / 2 else 0.0
-                lab.setAnchor((anchor_x, -0.9 * slot))
+                lab.setAnchor((anchor_x, 1.0 + 0.9 * slot))  # above the stubs, a line per series
                 lab.setPos(s.first_zero + offsets[slot], floor)
                 lab.show()
 

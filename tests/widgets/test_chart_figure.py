@@ -173,3 +173,17 @@ def test_narrow_bars_fill_their_columns_on_whole_pixels():
     # Wide bars keep their width (to the pixel).
     wide = device_rects(np.array([[9.6, 0, 0.8, 1]]), 30.0, -1.0, 0.0, 0.0)
     assert wide[0, 2] == 24
+
+
+def test_exact_zeros_are_a_stub_on_the_baseline_not_a_value(chart):
+    r = ENGINE.compute(Settings(depth=300, width=2, batch=1, activation="linear", init="identity", scale=0.05,
+                                input="ones", dtype="float32"))
+    chart.set_result(r, animate=False)
+    s = chart.series("activation_rms")
+    zero = s.codes == 4  # ZERO
+    assert zero.any()
+    _, _, y0, y1 = chart._range_shown
+    h = chart.bar_heights("activation_rms")
+    assert np.all(h[zero] - y0 <= 0.05 * (y1 - y0))  # a stub, far below the smallest real value
+    assert np.all(h[zero] < np.nanmin(s.logs))
+    assert any("underflow to 0" in t for t in chart.marker_texts())
