@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed
 QT_LIBS_OFFSCREEN := libgl1 libegl1 libfontconfig1 fonts-dejavu-core libglib2.0-0 libxkbcommon0 libdbus-1-3
 QT_LIBS_WINDOW    := $(QT_LIBS_OFFSCREEN) libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
                      libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0
-# Tools the tests run: desktop-file-validate checks the launcher entry of install-desktop.
-TEST_TOOLS        := desktop-file-utils
+# Tools the tests run: desktop-file-validate checks the launcher entry of install-desktop;
+# rsvg-convert (librsvg, the SVG renderer of most Linux viewers) renders the chart's SVG export.
+TEST_TOOLS        := desktop-file-utils librsvg2-bin
 
 .PHONY: run test bench fuzz lint venv syslibs-offscreen syslibs-test syslibs-window clean
 

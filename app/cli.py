@@ -92,10 +92,14 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
         g.add_argument(option_name(field), dest=field, type=conv, metavar="X", help=allowed(field))
 
 
-def _preset_type(text: str) -> str:
+def _preset_type(text: str, option: str = "--preset") -> str:
     if text not in PRESETS:
-        raise UsageError(f"--preset must be one of {', '.join(PRESETS)}, got {shorten(text)}")
+        raise UsageError(f"{option} must be one of {', '.join(PRESETS)}, got {shorten(text)}")
     return text
+
+
+def _pin_type(text: str) -> str:
+    return _preset_type(text, "--pin")
 
 
 def settings_from_args(ns: argparse.Namespace) -> Settings:
@@ -143,6 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=VIEWS,
         default="both",
         help="quantity shown in the PNG/SVG chart",
+    )
+    ex.add_argument(
+        "--caption",
+        action="store_true",
+        help="put the readout's sentences under the PNG/SVG chart (a figure with caption, for slides)",
+    )
+    ex.add_argument("--linear", action="store_true", help="PNG/SVG: RMS on a linear y axis instead of log10")
+    ex.add_argument(
+        "--pin",
+        metavar="PRESET",
+        type=_pin_type,
+        help="PNG/SVG: draw that preset's bars as a faded ghost under these (a before/after picture)",
     )
 
     add_export_options(ex)
@@ -206,10 +222,12 @@ def cmd_export(ns: argparse.Namespace) -> int:
                 if ns.png or ns.svg:
                     from depthlens.headless import render_png, render_svg
 
+                    pinned = engine.compute(PRESETS[ns.pin].settings) if ns.pin else None
+                    look = {"state": {"linear": ns.linear, "pinned": pinned}, "caption": ns.caption}
                     if ns.png:
-                        writers["--png"] = _bytes_writer(render_png(result, ns.size, ns.theme, ns.view))
+                        writers["--png"] = _bytes_writer(render_png(result, ns.size, ns.theme, ns.view, **look))
                     if ns.svg:
-                        writers["--svg"] = _bytes_writer(render_svg(result, ns.size, ns.theme, ns.view))
+                        writers["--svg"] = _bytes_writer(render_svg(result, ns.size, ns.theme, ns.view, **look))
             if ns.npz:  # streamed layer by layer while it is written: never whole in memory
                 writers["--npz"] = _npz_writer(network_npz_writer, engine, settings, progress_line("writing the NPZ"))
             for option, text in export_analyses(ns, settings, engine, progress_line):

@@ -73,6 +73,7 @@ def default_name(settings: Settings, ext: str) -> str:
 
 
 READOUT_SHARE = 0.25  # the readout's most height, a share of the chart area's (it scrolls beyond)
+STALE_AFTER_S = 0.3  # a chart computation running longer than this dims the old bars
 NPZ_JOB = "export.npz"  # engine-thread job kind of the network export
 
 
@@ -287,6 +288,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str, float)
     def _on_progress(self, kind: str, fraction: float) -> None:
+        if kind == CHART and time.perf_counter() - self._running_since >= STALE_AFTER_S:
+            self.chart.set_stale(fraction)  # the bars shown are the old settings' until it ends
         self._progress.setValue(round(1000 * fraction))
         self._progress.show()
         doing = "Exporting the network" if kind == NPZ_JOB else "Computing"
@@ -295,6 +298,7 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
         if not busy:
+            self.chart.set_stale(None)
             self._progress.hide()
             if self._status.text().startswith(("Computing", "Exporting")):
                 self._status.setText(self._computed_text())
@@ -433,8 +437,12 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.Copy,
         )
         quit_action = self._action("&Quit", self.close, "Close depthlens.", QKeySequence.StandardKey.Quit)
+        self.caption_action = QAction("Chart exports &with the readout (figure with caption)", self, checkable=True)
+        self.caption_action.setToolTip("PNG, SVG and Copy put the readout's sentences under the chart, for slides.")
+        self.caption_action.setStatusTip(self.caption_action.toolTip())
         for act in (self.svg_action, self.screenshot_action, self.csv_action, self.npz_action):
             self.file_menu.addAction(act)
+        self.file_menu.addAction(self.caption_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.copy_action)
         self.file_menu.addSeparator()
@@ -451,6 +459,21 @@ class MainWindow(QMainWindow):
             group.addAction(act)
             self.view_menu.addAction(act)
             self._view_actions[view] = act
+        self.view_menu.addSeparator()
+        self.pin_action = self._action(
+            "&Pin these bars",
+            self.pin_chart,
+            "Keep the bars shown now as a faded ghost under the next ones (e.g. Xavier, then He), exported too.",
+        )
+        self.unpin_action = self._action("&Remove the pin", self.chart_unpin, "Remove the pinned ghost bars.")
+        self.unpin_action.setEnabled(False)
+        self.linear_action = QAction("&Linear y axis", self, checkable=True)
+        self.linear_action.setToolTip("Plot the RMS itself from 0 instead of its log (how small 1e-15 really is).")
+        self.linear_action.setStatusTip(self.linear_action.toolTip())
+        self.linear_action.toggled.connect(self.chart.set_linear)
+        for act in (self.pin_action, self.unpin_action, self.linear_action):
+            self.view_menu.addAction(act)
+        self.view_menu.setToolTipsVisible(True)
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.controls_dock_toggle())
 
@@ -482,6 +505,15 @@ class MainWindow(QMainWindow):
             act.changed.connect(lambda b=b, text=text: b.setText(text))
             tools.addWidget(b)
         self.export_toolbar = tools
+        # In the toolbar, not beside the view buttons: a toolbar folds what does not fit into
+        # its extension menu, a row of buttons would widen the window's minimum width.
+        tools.addSeparator()
+        for act, text in ((self.pin_action, "Pin"), (self.unpin_action, "Unpin"), (self.linear_action, "Linear axis")):
+            b = QToolButton()
+            b.setDefaultAction(act)
+            b.setText(text)
+            act.changed.connect(lambda b=b, text=text: b.setText(text))
+            tools.addWidget(b)
 
     def controls_dock_toggle(self) -> QAction:
         """The show/hide action of the controls dock."""
@@ -528,10 +560,10 @@ class MainWindow(QMainWindow):
             )
             if not path:
                 return False
-        result, view, theme = self.result, self.chart.view, self.theme_name
+        result, view, theme, look = self.result, self.chart.view, self.theme_name, self._export_look()
         if size is None:
             size = (max(16, self.chart.width()), max(16, self.chart.height()))
-        return self._write("PNG", path, lambda: headless.render_png(result, size, theme, view))
+        return self._write("PNG", path, lambda: headless.render_png(result, size, theme, view, **look))
 
     def export_chart_svg(self, path: str | os.PathLike | None = None) -> bool:
         """Save the chart as SVG."""
@@ -544,9 +576,26 @@ class MainWindow(QMainWindow):
             )
             if not path:
                 return False
-        result, view, theme = self.result, self.chart.view, self.theme_name
+        result, view, theme, look = self.result, self.chart.view, self.theme_name, self._export_look()
         size = (max(16, self.chart.width()), max(16, self.chart.height()))
-        return self._write("SVG", path, lambda: headless.render_svg(result, size, theme, view))
+        return self._write("SVG", path, lambda: headless.render_svg(result, size, theme, view, **look))
+
+    def _export_look(self) -> dict:
+        """What chart exports show besides the result: the chart's axis, pin and theory; the caption."""
+        return {"state": self.chart.export_state(), "caption": self.caption_action.isChecked()}
+
+    def pin_chart(self) -> None:
+        """Pin the bars shown now as a ghost (compare after changing a setting)."""
+        if self.result is None:
+            return
+        self.chart.pin(self.result)
+        self.unpin_action.setEnabled(True)
+        self.statusBar().showMessage("Pinned: change a setting to compare (View › Remove the pin)", 5000)
+
+    def chart_unpin(self) -> None:
+        """Remove the pinned ghost."""
+        self.chart.unpin()
+        self.unpin_action.setEnabled(False)
 
     def export_screenshot(self, path: str | os.PathLike | None = None) -> bool:
         """Save a PNG of the whole window as it looks now."""
@@ -628,7 +677,7 @@ class MainWindow(QMainWindow):
             return
         assert self.result is not None
         size = (max(16, self.chart.width()), max(16, self.chart.height()))
-        img = headless.render_image(self.result, size, self.theme_name, self.chart.view)
+        img = headless.render_image(self.result, size, self.theme_name, self.chart.view, **self._export_look())
         QApplication.clipboard().setImage(img)
         self.statusBar().showMessage("Chart copied to the clipboard", 3000)
 

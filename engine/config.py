@@ -15,7 +15,9 @@ from typing import Any
 from .activations import NAMES
 
 ACTIVATIONS: tuple[str, ...] = NAMES  # the activation table's, in its order
-INITS: tuple[str, ...] = ("identity", "gaussian", "orthogonal")
+# identity W = s*I; gaussian N(0, s^2/n); orthogonal s*Q; uniform U(-s*sqrt(3/n), s*sqrt(3/n))
+# (variance s^2/n); zeros W = 0 (the symmetry lesson: every unit of a layer computes the same).
+INITS: tuple[str, ...] = ("identity", "gaussian", "orthogonal", "uniform", "zeros")
 INPUTS: tuple[str, ...] = ("ones", "gaussian")
 # sum: Loss = mean_b sum_i a_L,bi (g_L = 1, the lecture's); random: a fixed random readout r
 # of unit RMS per sample, Loss = mean_b sum_i r_bi a_L,bi (g_L = r, what mean-field assumes).
@@ -35,7 +37,7 @@ RANGES: dict[str, tuple[Any, ...]] = {
     "batch": (1, 512),
     "activation": ACTIVATIONS,
     "init": INITS,
-    "scale": (0.0, 10.0),
+    "scale": (0.0, 32.0),  # 32: N(0, 1) weights (s = sqrt(n)) up to width 1024
     "bias_std": (0.0, 1.0),
     "input": INPUTS,
     "loss": LOSSES,
@@ -61,7 +63,7 @@ def allowed(name: str) -> str:
     if isinstance(rng[0], str):
         return "one of " + ", ".join(rng)
     if name == "scale":
-        return "a number > 0 and <= 10"
+        return f"a number > 0 and <= {rng[1]:g}"
     if name == "bias_std":
         return "a number from 0 to 1"
     if name == "residual":

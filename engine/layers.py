@@ -205,7 +205,7 @@ class _Affine:
 
 
 class Dense(_Affine):
-    """W = s W0 with W0 drawn per layer (gaussian or orthogonal, `Settings.init`)."""
+    """W = s W0 with W0 drawn per layer (gaussian, orthogonal or uniform, `Settings.init`)."""
 
     __slots__ = ()
 
@@ -269,7 +269,48 @@ class ScaledIdentity(_Affine):
         return 6.0 * batch * width
 
 
-KINDS: dict[str, type[_Affine]] = {"identity": ScaledIdentity, "gaussian": Dense, "orthogonal": Dense}
+class Zeros(_Affine):
+    """W = 0 (whatever s): z = b, so every unit of a layer computes phi(b_i).
+
+    Without a bias all units are equal (the symmetry nothing can break), and
+    g_{l-1} = delta W = 0 exactly below the output layer; dLoss/dW_l = delta_l^T a_{l-1} / B
+    is 0 below it too.
+    """
+
+    __slots__ = ()
+
+    def _map(self, a: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        shape = (a.shape[0], self._c.width)
+        if out is None:
+            return np.zeros(shape, dtype=self._c.dt)
+        out.fill(0)
+        return out
+
+    def _map_t(self, delta: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        return self._map(delta, out)
+
+    def _map_jacobian(self, J: np.ndarray) -> np.ndarray:
+        J[...] = 0.0
+        return J
+
+    def weight(self) -> np.ndarray:
+        """W = 0 in the network's dtype."""
+        c = self._c
+        return np.zeros((c.width, c.width), dtype=c.dt)
+
+    @staticmethod
+    def multiply_adds(batch: int, width: int) -> float:
+        """Filling z and g with zeros (dLoss/dW's product left out, as always in the cost model)."""
+        return 2.0 * batch * width
+
+
+KINDS: dict[str, type[_Affine]] = {
+    "identity": ScaledIdentity,
+    "gaussian": Dense,
+    "orthogonal": Dense,
+    "uniform": Dense,
+    "zeros": Zeros,
+}
 
 
 def _shared(settings: Settings, cache: WeightCache, hold: bool) -> _Shared:

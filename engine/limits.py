@@ -1,7 +1,8 @@
 """The ranges the controls offer, defined once (within the settings' own `RANGES`).
 
-The scale slider stops at 0.05 (below it every net vanishes at once); every other
-numeric control spans its setting's whole range.
+The scale slider stops at 0.05 (below it every net vanishes at once) and goes up to 32, so
+N(0, 1) weights (sigma_w = s/sqrt(n) = 1) are reachable at every width up to 1024; every
+other numeric control spans its setting's whole range.
 """
 
 from __future__ import annotations

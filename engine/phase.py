@@ -33,7 +33,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from .config import RANGES
 from .fixed_point import (
     LINEAR_FAMILY,
     Q_CEIL,
@@ -343,7 +342,7 @@ def _refine_crossing(activation, cells, bb, fa, fb) -> np.ndarray:
 def critical_scale(activation: str, bias_std: float, *, max_scale: float | None = None) -> float | None:
     """The weight scale s (sigma_w = s) where chi_1 crosses 1 at a finite stable q*.
 
-    Searches s in (0, max_scale] (default: the largest allowed scale, 10) for the smallest
+    Searches s in (0, max_scale] (default: `CRITICAL_SEARCH_MAX`, 10) for the smallest
     such s; None if there is none (e.g. sigmoid, whose crossing lies near s^2 = 103, or gelu
     with a bias, whose q* jumps to infinity before chi_1 reaches 1: see `divergence_scale`).
     """
@@ -359,8 +358,13 @@ def divergence_scale(activation: str, bias_std: float, *, max_scale: float | Non
     return _scale_boundaries(activation, float(bias_std), _top(max_scale))[1]
 
 
+# The critical search stops at s = 10 (sigma_w^2 = 100), as before the scale range grew to 32
+# for N(0, 1) weights: beyond it only sigmoid's crossing (s^2 ~ 103) would appear.
+CRITICAL_SEARCH_MAX = 10.0
+
+
 def _top(max_scale: float | None) -> float:
-    return float(RANGES["scale"][1] if max_scale is None else max_scale)
+    return float(CRITICAL_SEARCH_MAX if max_scale is None else max_scale)
 
 
 @lru_cache(maxsize=256)

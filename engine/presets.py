@@ -34,6 +34,9 @@ _LECTURE: dict[str, Any] = {
 _RANDOM: dict[str, Any] = {"depth": 50, "width": 256, "batch": 64, "input": "gaussian"}
 # He-initialised ReLU at ResNet-152's depth: the "before" and the fixes (the random loss).
 _DEEP: dict[str, Any] = {**_RANDOM, "depth": 152, "activation": "relu", "init": "gaussian", "scale": math.sqrt(2.0)}
+# The classic lecture table (CS231n, "Weight initialization"): 10 tanh layers of 500 units, a
+# batch of unit-Gaussian inputs; W = c * randn(n, n) is s = c * sqrt(n) in depthlens's terms.
+_CS231N: dict[str, Any] = {"depth": 10, "width": 500, "batch": 512, "input": "gaussian", "activation": "tanh"}
 
 _LIST = (
     Preset(
@@ -110,6 +113,30 @@ _LIST = (
         "resnet-layernorm-relu-152",
         "Skip connections around layer-normalised ReLU branches, 152 layers: polynomial growth, tame gradients.",
         Settings(**_DEEP, residual=1.0, norm="layer"),
+    ),
+    Preset(
+        "cs231n-small",
+        "W = 0.01*randn, 10 tanh layers of 500 (sigma_w = 0.01, s = 0.22): "
+        "activations and gradients shrink x0.22 a layer.",
+        Settings(**_CS231N, init="gaussian", scale=0.01 * math.sqrt(500)),
+    ),
+    Preset(
+        "cs231n-randn",
+        "W = randn, 10 tanh layers of 500 (sigma_w = 1, s = 22.4): "
+        "85% of units saturate, gradients still grow x3.5 a layer.",
+        Settings(**_CS231N, init="gaussian", scale=math.sqrt(500)),
+    ),
+    Preset(
+        "cs231n-xavier",
+        "W = randn/sqrt(n), 10 tanh layers of 500 (Xavier, s = 1): activations shrink slowly.",
+        Settings(**_CS231N, init="gaussian", scale=1.0),
+    ),
+    Preset(
+        "glorot-standard-tanh",
+        "Glorot & Bengio's U[-1/sqrt(n), 1/sqrt(n)] (s = 1/sqrt(3)), 5 tanh layers of 1000: "
+        "gradients shrink towards the input (their Fig. 7).",
+        Settings(depth=5, width=1000, batch=64, input="gaussian", activation="tanh", init="uniform",
+                 scale=1.0 / math.sqrt(3.0)),
     ),
 )
 

@@ -1,12 +1,15 @@
 """The theory's prediction of per-layer activation and gradient RMS.
 
-Gaussian / orthogonal init (mean-field, infinite width): m_0 = 1,
+Gaussian / orthogonal / uniform init (mean-field, infinite width; uniform weights of
+variance s^2/n give the same Gaussian pre-activations by the central limit theorem): m_0 = 1,
 v_l = s^2 m_{l-1} + bias_std^2, m_l = E[phi(sqrt(v_l) u)^2], G_L = 1,
 G_{l-1} = s^2 E[phi'(sqrt(v_l) u)^2] G_l with u ~ N(0, 1). G_L = 1 holds for both losses:
 g_L is all ones (`sum`) or a readout with unit-RMS rows (`random`). The line follows this
 exact recursion from the input, which settles at the stable fixed point q* of the length
 map or, when v_1 lies above an unstable one (or there is no stable one), runs away.
 Identity init with bias_std = 0: the exact elementwise recursion h_l = phi(s h_{l-1}).
+Zeros init (W = 0): z_l = b_l, so a_l = phi(b_l) in every layer and g_l = 0 below the output:
+exactly |phi(0)| without a bias, sqrt(E[phi(sigma_b u)^2]) over the units with one.
 
 Everything is computed in logs where products under- or overflow (s^2, which is 0 in
 float64 for s < ~1e-162; (s^2 c)^l; prod chi), so any valid scale gives finite numbers or
@@ -48,6 +51,7 @@ __all__ = [
     "mean_field",
     "moments",
     "predict",
+    "zeros_exact",
 ]
 
 _LINEAR_REGIME = 1e-30  # below this variance E[phi^2] = phi(0)^2 + phi'(0)^2 v to ~1e-30
@@ -151,7 +155,7 @@ def _fixed_points(activation: str, scale: float, bias_std: float) -> tuple[float
 
 
 def mean_field(activation: str, scale: float, bias_std: float, depth: int) -> Theory:
-    """Mean-field (infinite width) prediction for gaussian or orthogonal init."""
+    """Mean-field (infinite width) prediction for gaussian, orthogonal or uniform init."""
     logm, logchi = _mean_field_layers(activation, float(scale), float(bias_std), int(depth))
     q, qu, v1, runaway = _fixed_points(activation, float(scale), float(bias_std))
     return Theory(
@@ -218,6 +222,11 @@ def identity_exact(activation: str, scale: float, input_kind: str, depth: int) -
     return Theory(act.copy(), grad.copy(), chi.copy(), "exact", "exact recursion h_l = phi(s h_{l-1})")
 
 
+ZEROS_BLOCK_NOTE = (
+    "no theory line for W = 0 with skip connections or normalisation: every layer adds alpha phi(b), the bars show it"
+)
+
+
 def _blank(depth: int, note: str, regime_text: str = "") -> Theory:
     blank = np.full(depth + 1, np.nan)
     return Theory(blank, blank.copy(), blank.copy(), "none", note, regime=regime_text)
@@ -228,6 +237,8 @@ def block_prediction(settings: Settings) -> Theory:
     s = settings
     if s.norm == "batch":
         return _blank(s.depth, BATCH_NORM_NOTE, regime(s))
+    if s.init == "zeros":
+        return _blank(s.depth, ZEROS_BLOCK_NOTE, regime(s))
     if s.init == "identity":
         if s.norm != "none" or s.bias_std != 0:
             return _blank(s.depth, IDENTITY_NOTE, regime(s))
@@ -242,6 +253,29 @@ def block_prediction(settings: Settings) -> Theory:
         "residual recursion" if s.residual > 0 else "recursion"
     )
     return Theory(act.copy(), grad.copy(), chi.copy(), "mean-field", note, regime=regime(s))
+
+
+def zeros_exact(activation: str, bias_std: float, depth: int) -> Theory:
+    """W = 0: a_l = phi(b_l) for l >= 1, G_L = 1 and G_l = 0 below (g_{l-1} = delta W = 0).
+
+    Without a bias every unit is phi(0) exactly (kind "exact"); with one the RMS over the
+    units is sqrt(E[phi(sigma_b u)^2]) at large width (kind "mean-field").
+    """
+    L = int(depth)
+    b2 = float(bias_std) ** 2
+    if b2 == 0:
+        level = math.sqrt(phi0_squared(activation))
+        kind, note = "exact", "W = 0: every unit computes phi(0); no gradient passes below the output layer"
+    else:
+        level = math.sqrt(moments(activation, b2)[0])
+        kind, note = "mean-field", "W = 0: every unit computes phi(b); no gradient passes below the output layer"
+    act = np.full(L + 1, level)
+    act[0] = 1.0
+    grad = np.zeros(L + 1)
+    grad[L] = 1.0
+    chi = np.zeros(L + 1)
+    chi[0] = np.nan
+    return Theory(act, grad, chi, kind, note, q_star=b2, q_unstable=math.inf, q_start=b2)
 
 
 def predict(settings: Settings) -> Theory:
@@ -261,4 +295,6 @@ def predict(settings: Settings) -> Theory:
                 "no theory for identity init with a bias: each unit follows its own recursion",
             )
         return identity_exact(s.activation, s.scale, s.input, s.depth)
+    if s.init == "zeros":
+        return zeros_exact(s.activation, s.bias_std, s.depth)
     return mean_field(s.activation, s.scale, s.bias_std, s.depth)

@@ -24,4 +24,16 @@ SERIES_LABELS = {
     "gradient_rms": "gradient RMS",
     "weight_grad_rms": "weight-gradient RMS",
 }
+# Every CSV column in words, for tooltips (the CSV keeps its snake_case names).
+COLUMN_WORDS = {
+    "layer": "layer",
+    "activation_rms": "activation RMS",
+    "activation_max_abs": "largest |activation|",
+    "gradient_rms": "gradient RMS",
+    "weight_grad_rms": "weight-gradient RMS",
+    "inactive_fraction": "inactive share (dead or saturated)",
+    "nonfinite_fraction": "inf/NaN share",
+    "theory_activation_rms": "theory: activation RMS",
+    "theory_gradient_rms": "theory: gradient RMS",
+}
 THEORY_COLUMN = {"activation_rms": "theory_activation_rms", "gradient_rms": "theory_gradient_rms"}

@@ -2,8 +2,8 @@
 
 Layer l's matrix depends only on (init, seed, width, l) and its bias on (seed, width, l),
 so adding layers never changes the others. Matrices are stored *unscaled* (gaussian
-N(0, 1/n), orthogonal Q); the engine folds scale and bias_std into the products, so
-moving those sliders never redraws anything.
+N(0, 1/n), orthogonal Q, uniform U(-sqrt(3/n), sqrt(3/n)): all of variance 1/n); the engine
+folds scale and bias_std into the products, so moving those sliders never redraws anything.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-_INIT_CODE = {"gaussian": 1, "orthogonal": 2}
+_INIT_CODE = {"gaussian": 1, "orthogonal": 2, "uniform": 3}
 _BIAS_CODE = 11
 _INPUT_CODE = 12
 _READOUT_CODE = 13
@@ -26,8 +26,15 @@ def _rng(*key: int) -> np.random.Generator:
 
 
 def draw_matrix(init: str, seed: int, width: int, layer: int) -> np.ndarray:
-    """Unscaled float64 matrix of 1-based `layer` (gaussian N(0,1/n) or Haar orthogonal)."""
+    """Unscaled float64 matrix of 1-based `layer` (every kind has variance 1/n).
+
+    Gaussian N(0, 1/n), Haar orthogonal, or uniform U(-sqrt(3/n), sqrt(3/n)), so the scale s
+    means the same for all three.
+    """
     rng = _rng(seed, _INIT_CODE[init], width, layer)
+    if init == "uniform":
+        half = np.sqrt(3.0 / width)
+        return rng.uniform(-half, half, (width, width))
     g = rng.standard_normal((width, width))
     if init == "gaussian":
         g *= 1.0 / np.sqrt(width)

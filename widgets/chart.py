@@ -10,19 +10,25 @@ within a factor of 10 of its reference layer (layer 0, the input, for activation
 L, the output, for gradients and weight gradients, which flow backwards), *exploding*
 above that and *vanishing* below.
 
+Bars rise from a baseline: the whole decade at the bottom of the axis, below the smallest
+value in view, so an RMS of exactly 1 is a visible bar (the legend's rule line names it).
+`set_linear(True)` plots the RMS itself on a linear axis from 0 (how small 1e-15 really is).
+`pin()` keeps the current result as a faded ghost (widgets.pin) under the next ones.
+
 One BarGraphItem per series is created once and updated with `setOpts`; new results
 tween from the bars' current heights over ~150 ms (a QTimer at ~60 fps).
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont
-from PySide6.QtWidgets import QToolTip
+from PySide6.QtWidgets import QGraphicsItem, QToolTip
 
 from depthlens.engine import COLUMNS, Result
 from depthlens.engine.health import (
@@ -38,12 +44,14 @@ from depthlens.engine.health import (
     series_data,
 )
 from depthlens.engine.numbers import sig
-from depthlens.engine.views import SERIES_LABELS, THEORY_COLUMN, VIEW_LABELS, VIEW_SERIES, VIEWS
+from depthlens.engine.views import COLUMN_WORDS, SERIES_LABELS, THEORY_COLUMN, VIEW_LABELS, VIEW_SERIES, VIEWS
 
 from . import chart_fit
 from . import theme as themes
-from .axes import IntAxis, PowerAxis, y_limits
+from .axes import IntAxis, PowerAxis, baseline_label, fit_axis_width, y_limits
+from .caption_item import CaptionItem
 from .health_bars import HealthBars
+from .pin import Ghost, blend, pin_label
 
 COLOUR_RULE = (
     "Bar colour: healthy within ×10 of the reference layer (layer 0 for activations, the "
@@ -53,6 +61,8 @@ COLOUR_RULE = (
 
 TWEEN_MS = 150
 FRAME_MS = 16
+TOOLTIP_MS = 600_000  # a bar's tooltip stays while the mouse rests on the bar (Qt's default: ~10 s)
+STALE_OPACITY = 0.35  # the bars while a slow computation runs
 
 def format_value(x: float) -> str:
     """A value for tooltips: 4 significant digits, inf/NaN spelled out."""
@@ -78,7 +88,13 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.pen_scale = 1.0  # line widths x this (exports rendered larger than the widget)
         self.font_scale = 1.0  # font sizes x this (presentation mode, font size +/-)
         self.show_theory = True  # draw the theory line (T key)
+        self.linear = False  # RMS on a linear axis instead of log10
+        self.pinned: Result | None = None  # drawn as a ghost under the current bars
+        self.stale: float | None = None  # progress 0..1 of a slow computation the bars predate
+        self.caption_text = ""  # the readout under the chart ("figure with caption" exports)
+        self.baseline = 0.0  # the bars' bottom (log10, or 0 on the linear axis)
         self.hover_layer: int | None = None
+        self._extra_legend: list[tuple[object, str]] = []  # entries of add-ons (the spread band)
         self.hover_text = ""
         self._series: dict[str, SeriesData] = {}
         self._theory_targets: dict[str, np.ndarray] = {}
@@ -93,6 +109,9 @@ class LayerChart(pg.GraphicsLayoutWidget):
         )
         self.legend_columns = 6  # at most; fewer when the chart is narrow (widgets/chart_fit.py)
         self.legend = pg.LegendItem(colCount=6, horSpacing=18, verSpacing=-4)
+        # pyqtgraph's legend ignores transformations (meant to float over a plot at a fixed
+        # size): in this layout that kept it tiny in a 3840x2160 export.
+        self.legend.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, False)
         self.addItem(self.legend, row=2, col=0)
         self.legend.setToolTip(COLOUR_RULE)
         self.rule = self.addLabel("", row=3, col=0)
@@ -100,6 +119,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
             self.ci.layout.setRowStretchFactor(row, 0)
         self.ci.layout.setRowStretchFactor(1, 1)
         self.rule.setToolTip(COLOUR_RULE)
+        self.caption = CaptionItem()
+        self.caption.hide()
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=False, y=False)
@@ -128,6 +149,11 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self._note = pg.TextItem(anchor=(1.0, 0.0))
         self._note.setZValue(4)
         self.plot.addItem(self._note)
+        self._ghost = Ghost(self.plot)
+        self._stale_text = pg.TextItem(anchor=(0.5, 0.0))
+        self._stale_text.setZValue(5)
+        self._stale_text.hide()
+        self.plot.addItem(self._stale_text)
 
         # Tween state: per bar slot, the heights on screen, their start and end values.
         self._shown: list[np.ndarray] = [np.zeros(0), np.zeros(0)]
@@ -197,6 +223,81 @@ class LayerChart(pg.GraphicsLayoutWidget):
         else:
             self._update_legend()
 
+    def set_linear(self, linear: bool) -> None:
+        """Plot the RMS itself on a linear axis from 0 (True) or its log10 (False)."""
+        linear = bool(linear)
+        if linear == self.linear:
+            return
+        self.linear = linear
+        self.plot.getAxis("left").linear = linear
+        self._shown = [np.zeros(0), np.zeros(0)]  # another scale: regrow from the baseline
+        self._theory_shown = [np.zeros(0), np.zeros(0)]
+        self.apply_theme()
+        if self.result is not None:
+            self.set_result(self.result, animate=False)
+
+    def pin(self, result: Result | None = None) -> None:
+        """Keep `result` (default: the one shown) as a faded ghost under the next results."""
+        self.pinned = result if result is not None else self.result
+        if self.result is not None:
+            self.set_result(self.result, animate=False)
+        else:
+            self._update_legend()
+
+    def unpin(self) -> None:
+        """Remove the ghost."""
+        self.pinned = None
+        self._ghost.hide()
+        if self.result is not None:
+            self.set_result(self.result, animate=False)
+
+    def set_stale(self, fraction: float | None) -> None:
+        """Dim the bars and show the progress of the computation that will replace them (None: done)."""
+        self.stale = None if fraction is None else min(1.0, max(0.0, float(fraction)))
+        opacity = 1.0 if self.stale is None else STALE_OPACITY
+        for item in (*self._bars, *self._theory_lines, *self._ghost.fills, *self._ghost.lines):
+            item.setOpacity(opacity)
+        if self.stale is None:
+            self._stale_text.hide()
+            return
+        x0, x1, _, y1 = self._range_shown
+        self._stale_text.setText(f"computing the new settings… {100 * self.stale:.0f} %")
+        self._stale_text.setPos(0.5 * (x0 + x1), y1)
+        self._stale_text.show()
+
+    def set_caption(self, text: str) -> None:
+        """Show `text` (the readout) under the chart, for a figure with its caption; '' hides it."""
+        self.caption_text = text
+        if text and self.caption.scene() is None:
+            self.addItem(self.caption, row=4, col=0)
+        elif not text and self.caption.scene() is not None:
+            self.removeItem(self.caption)
+        self.caption.setVisible(bool(text))
+        self._style_caption()
+
+    def _style_caption(self) -> None:
+        if self.caption_text:
+            self.caption.set_text(self.caption_text, self.theme.foreground, 10 * self.font_scale)
+
+    def export_state(self) -> dict:
+        """What an export of this chart must show besides the result (see `apply_state`)."""
+        return {"linear": self.linear, "pinned": self.pinned, "theory": self.show_theory}
+
+    def apply_state(self, state: dict) -> None:
+        """Show the axis mode, ghost and theory line of `export_state()` of another chart."""
+        self.show_theory = bool(state.get("theory", True))
+        self.linear = bool(state.get("linear", False))
+        self.plot.getAxis("left").linear = self.linear
+        self.pinned = state.get("pinned")
+        self.apply_theme()
+
+    def level(self, logs: np.ndarray) -> np.ndarray:
+        """log10 values as drawn: themselves, or 10**x on the linear axis."""
+        if not self.linear:
+            return logs
+        with np.errstate(over="ignore"):
+            return np.power(10.0, logs)
+
     def set_result(self, result: Result, *, animate: bool = True) -> None:
         """Make `result` the chart's target; tween the bars from their current heights."""
         self.result = result
@@ -208,8 +309,18 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 if c in THEORY_COLUMN:
                     rms = np.asarray(result.column(THEORY_COLUMN[c]), dtype=np.float64)
                     with np.errstate(divide="ignore", invalid="ignore"):
-                        self._theory_targets[c] = np.where(np.isfinite(rms) & (rms > 0), np.log10(rms), np.nan)
-        bottom, top, floor, marker = y_limits(list(self._series.values()), list(self._theory_targets.values()))
+                        logs = np.where(np.isfinite(rms) & (rms > 0), np.log10(rms), np.nan)
+                    self._theory_targets[c] = self.level(logs)
+        pin = self.pinned
+        ghosts = [series_data(pin, c) if pin is not None else None for c in columns]
+        shown = [*self._series.values(), *(g for g in ghosts if g is not None)]
+        bottom, top, floor, marker = y_limits(shown, list(self._theory_targets.values()), linear=self.linear)
+        if not self.linear:
+            bottom = float(math.floor(bottom))  # the bars' baseline: a whole decade below every value
+        self.baseline = bottom
+        # Exact zeros are a short hatched stub on the baseline, not a bar up to the zero
+        # markers' level: that height would read as a value (~10x below the smallest one).
+        stub = floor if self.linear else bottom + 0.035 * (top - bottom)
         depth = result.depth
         n_new = depth + 1
         n = max(n_new, max(len(s) for s in self._shown))
@@ -226,7 +337,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 continue
             s = self._series[columns[slot]]
             target = np.zeros(n)
-            target[:n_new] = self._heights(s, floor, marker)
+            target[:n_new] = self._heights(s, stub, marker)
             start = np.zeros(n)
             cur = self._shown[slot][:n]
             start[: cur.size] = cur
@@ -238,9 +349,23 @@ class LayerChart(pg.GraphicsLayoutWidget):
             codes[n_new : n_new + old.size] = old  # bars going away keep their colour while they shrink
             self._final_codes[slot] = codes[:n_new].copy()
             pen = pg.mkPen(self.theme.gradient_tint, width=self.pen_scale) if grouped and slot == 1 else pg.mkPen(None)
-            item.setOpts(x=x + offsets[slot], width=width, height=start, pen=pen)
+            base = self._range_shown[2]
+            item.setOpts(x=x + offsets[slot], width=width, y0=base, height=start - base, pen=pen)
             item.set_codes(codes, self._brush_sets[1 if grouped and slot == 1 else 0])
             item.show()
+
+        if pin is None:
+            self._ghost.hide()
+        else:
+            self._ghost.draw(
+                ghosts,
+                lambda g: self._heights(g, stub, marker),
+                offsets,
+                width,
+                bottom,
+                (self.theme.foreground, self.theme.background),
+                max(1.0, self.theme.line_width * 0.75) * self.pen_scale,
+            )
 
         for slot, line in enumerate(self._theory_lines):
             col = columns[slot] if slot < len(columns) else None
@@ -266,11 +391,15 @@ class LayerChart(pg.GraphicsLayoutWidget):
             line.show()
 
         self._range_from = self._range_shown
-        self._range_to = (-0.6, depth + 0.6, bottom, top)
-        self._update_labels(floor, marker, offsets)
+        right = max(depth, pin.depth if pin is not None else 0)
+        self._range_to = (-0.6, right + 0.6, bottom, top)
+        self._fit_left_axis()
+        self._update_labels(stub, marker, offsets)
         self._update_note()
         self._update_title()
         self._update_legend()
+        self._update_rule()
+        self.set_stale(None)
         self.result_shown.emit(result)
         if animate and self.animation_ms > 0 and self.isVisible():
             self._t0 = time.perf_counter()
@@ -293,8 +422,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
         if column not in columns:
             return np.zeros(0)
         slot = columns.index(column)
-        h = self._bars[slot].opts["height"]
-        return np.array(h, dtype=np.float64)
+        opts = self._bars[slot].opts
+        return np.array(opts["height"], dtype=np.float64) + float(opts.get("y0") or 0.0)
 
     def target_heights(self, column: str) -> np.ndarray:
         """The heights (log10) the bars of `column` are heading to."""
@@ -312,18 +441,22 @@ class LayerChart(pg.GraphicsLayoutWidget):
         return [lab.textItem.toPlainText() for lab in self._labels if lab.isVisible()]
 
     def layer_tooltip(self, layer: int) -> str:
-        """Every CSV column of `layer`, plus the bars' health, as rich text."""
+        """Every CSV column of `layer` in words with its number, the bars' health and the pin, as rich text."""
         r = self.result
         if r is None or not 0 <= layer <= r.depth:
             return ""
         rows = []
+        pin = self.pinned
         for name in COLUMNS[1:]:
             if name.startswith("theory_") and not r.theory.defined:
                 text = "—"
             else:
                 v = float(r.column(name)[layer])
                 text = "—" if (layer == 0 and name in ("weight_grad_rms", "inactive_fraction")) else format_value(v)
-            rows.append(f"<tr><td>{name}</td><td align='right'>&nbsp;{text}</td></tr>")
+            pinned_row = pin is not None and layer <= pin.depth and not (layer == 0 and name == "weight_grad_rms")
+            if pin is not None and pinned_row and name in SERIES_LABELS:
+                text += f" (pinned {format_value(float(pin.column(name)[layer]))})"
+            rows.append(f"<tr><td>{COLUMN_WORDS[name]}</td><td align='right'>&nbsp;{text}</td></tr>")
         health = ", ".join(
             f"{SERIES_LABELS[c]}: {HEALTH_NAMES[int(s.codes[layer])]}"
             for c, s in self._series.items()
@@ -353,10 +486,13 @@ class LayerChart(pg.GraphicsLayoutWidget):
             ax.setGrid(int(255 * t.grid_alpha) if name == "left" else False)
         tick_font = QFont()
         tick_font.setPointSizeF(11 * self.font_scale)
+        k = max(self.font_scale, self.pen_scale)
         for name in ("left", "bottom"):
-            self.plot.getAxis(name).setStyle(tickFont=tick_font)
-        self.plot.getAxis("left").setLabel("RMS (log scale)", color=t.foreground, **{"font-size": self._pt(12)})
-        self.plot.getAxis("left").setWidth(round(64 * (1.15 * self.font_scale if self.font_scale > 1 else 1.0)))
+            self.plot.getAxis(name).setStyle(tickFont=tick_font, tickLength=round(-5 * k), tickTextOffset=round(3 * k))
+        left = self.plot.getAxis("left")
+        label = "RMS (linear scale)" if self.linear else "RMS (log scale)"
+        left.setLabel(label, color=t.foreground, **{"font-size": self._pt(12)})
+        self._fit_left_axis()
         self.plot.getAxis("bottom").setLabel("layer l", color=t.foreground, **{"font-size": self._pt(12)})
         self._baseline.setPen(pg.mkPen(t.foreground, width=self.pen_scale))
         solid = {
@@ -381,14 +517,31 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 c = QColor.fromRgbF(*(a * x + (1 - a) * y for x, y in zip(fg_rgb, bg_rgb, strict=True)))
             light[code] = QBrush(c, b.style())
         self._brush_sets = (solid, light)
-        for label in self._labels:
+        backing = QColor(t.background)
+        backing.setAlpha(215)  # marker labels stay legible over the bars they describe
+        for label in (*self._labels, self._stale_text):
             label.setColor(t.foreground)
+            label.fill = pg.mkBrush(backing)
+            label.update()
         self._note.setColor(t.foreground)
+        self._stale_text.setColor(t.foreground)
+        self._style_caption()
         self._update_title()
         self._update_legend()
+        self._update_rule()
+
+    def _fit_left_axis(self) -> None:
+        """Make the y axis as wide as its widest tick label in the target range plus its title."""
+        left = self.plot.getAxis("left")
+        font = left.style.get("tickFont") or QFont()
+        _, _, y0, y1 = self._range_to
+        height = max(100.0, self.plot.vb.height())
+        labels = [t for _, vals in left.tickValues(y0, y1, height) for t in left.tickStrings(vals, 1.0, 1.0)]
+        left.setWidth(fit_axis_width(font, 12 * self.font_scale, labels, left))
 
     def _heights(self, s: SeriesData, floor: float, marker: float) -> np.ndarray:
-        h = np.where(np.isfinite(s.logs), s.logs, 0.0)
+        level = self.level(s.logs)
+        h = np.where(np.isfinite(level), level, 0.0)
         h[s.codes == NONFINITE] = marker
         h[s.codes == ZERO] = floor
         h[s.codes == BLANK] = 0.0
@@ -415,6 +568,9 @@ class LayerChart(pg.GraphicsLayoutWidget):
         """Draw the tween at fraction `t` (ease-out cubic); at 1 trim removed bars."""
         e = 1.0 - (1.0 - t) ** 3
         done = t >= 1.0
+        r0, r1 = self._range_from, self._range_to
+        rng = tuple(a + (b - a) * e for a, b in zip(r0, r1, strict=True))
+        base = rng[2]  # the bars rise from the bottom of the axis
         for slot, item in enumerate(self._bars):
             if not item.isVisible():
                 continue
@@ -422,11 +578,11 @@ class LayerChart(pg.GraphicsLayoutWidget):
             if done and h.size > self._final_len:
                 n = self._final_len
                 xs = np.asarray(item.opts["x"])[:n]
-                item.setOpts(x=xs, height=h[:n])
+                item.setOpts(x=xs, y0=base, height=h[:n] - base)
                 item.set_codes(self._final_codes[slot], item._code_brushes)
                 h = h[:n]
             else:
-                item.setOpts(height=h)
+                item.setOpts(y0=base, height=h - base)
             self._shown[slot] = h
         columns = VIEW_SERIES[self.view]
         offsets = (-0.2, 0.2) if len(columns) == 2 else (0.0, 0.0)
@@ -439,8 +595,6 @@ class LayerChart(pg.GraphicsLayoutWidget):
             xs = np.arange(y.size, dtype=np.float64) + offsets[slot]
             line.setData(xs[ok], y[ok])
             self._theory_shown[slot] = y
-        r0, r1 = self._range_from, self._range_to
-        rng = tuple(a + (b - a) * e for a, b in zip(r0, r1, strict=True))
         self._apply_range(rng)
         # pyqtgraph defers the view transform (and TextItem transforms) to the paint; changed
         # there, they dirty the scene again and it is painted twice. Settle them now.
@@ -471,12 +625,19 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 lab.setPos(s.first_bad + offsets[slot], marker)
                 lab.show()
             if s.first_zero is not None:
-                text = f"{what} underflow to 0 at layer {s.first_zero}"
+                if self.result is not None and self.result.settings.init == "zeros":
+                    # Not an underflow: W = 0 passes nothing back (and every unit is phi(0) forward).
+                    if col == "activation_rms":
+                        text = f"{what} exactly 0 from layer {s.first_zero} (W = 0: every unit is φ(0))"
+                    else:
+                        text = f"{what} exactly 0 below layer {depth} (W = 0 passes nothing back)"
+                else:
+                    text = f"{what} underflow to 0 at layer {s.first_zero}"
                 lab = self._labels[i]
                 i += 1
                 lab.setText(text)
                 anchor_x = 1.0 if s.first_zero > depth / 2 else 0.0
-                lab.setAnchor((anchor_x, -0.9 * slot))
+                lab.setAnchor((anchor_x, 1.0 + 0.9 * slot))  # above the stubs, a line per series
                 lab.setPos(s.first_zero + offsets[slot], floor)
                 lab.show()
 
@@ -491,7 +652,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
     def _update_title(self) -> None:
         t = self.theme
         if self.result is None:
-            text = "depthlens"
+            # Not "depthlens": the window's title already says it (it read twice).
+            text = "Computing the first result…"
         else:
             s = self.result.settings
             text = (
@@ -521,18 +683,14 @@ class LayerChart(pg.GraphicsLayoutWidget):
     def _update_legend(self) -> None:
         t = self.theme
         shows_bad = any((s.codes >= NONFINITE).any() for s in self._series.values())
-        key = (t.name, self.view, shows_bad, bool(self._theory_targets), self.pen_scale, self.font_scale)
+        pinned = pin_label(self.pinned) if self.pinned is not None else ""
+        extra = tuple(text for _, text in self._extra_legend)
+        key = (t.name, self.view, shows_bad, bool(self._theory_targets), self.pen_scale, self.font_scale, pinned, extra)
         if key == self._legend_key:
             return  # rebuilding the legend costs ~30 ms: only when its content changes
         self._legend_key = key
-        ref = {
-            "activations": "layer 0 (the input)",
-            "gradients": "layer L (the output)",
-            "weight_gradients": "layer L (the output)",
-            "both": "layer 0 for activations, layer L for gradients",
-        }[self.view]
-        self.rule.setText(f"Colour: each bar compared with {ref}", color=t.foreground, size=self._pt(9))
         self.legend.clear()
+        k = self.pen_scale  # sample lines grow with an export's scale like the plot's do
         self.legend.setLabelTextColor(t.foreground)
         self.legend.setLabelTextSize(self._pt(11))
         solid = self._brush_sets[0]
@@ -545,25 +703,68 @@ class LayerChart(pg.GraphicsLayoutWidget):
             self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[code], pen=None), text)
         if shows_bad:
             self.legend.addItem(
-                pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[NONFINITE], pen=t.overflow),
+                pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[NONFINITE], pen=pg.mkPen(t.overflow, width=k)),
                 "inf/NaN or 0",
             )
         if self.view == "both":
             self.legend.addItem(
-                pg.BarGraphItem(x=[0], height=[1], width=1, brush=self._brush_sets[1][HEALTHY], pen=t.gradient_tint),
+                pg.BarGraphItem(
+                    x=[0],
+                    height=[1],
+                    width=1,
+                    brush=self._brush_sets[1][HEALTHY],
+                    pen=pg.mkPen(t.gradient_tint, width=k),
+                ),
                 "gradient (outlined)",
             )
         if self._theory_targets:
             sample = pg.PlotDataItem(
                 [0, 1],
                 [0, 1],
-                pen=pg.mkPen(t.theory, width=t.line_width),
+                pen=pg.mkPen(t.theory, width=t.line_width * k),
                 symbol="o",
                 symbolBrush=t.theory,
                 symbolPen=t.theory,
                 symbolSize=6,
             )
             self.legend.addItem(sample, "theory")
+        if pinned:
+            ghost = pg.BarGraphItem(
+                x=[0],
+                height=[1],
+                width=1,
+                brush=blend(t.foreground, t.background, 0.28),
+                pen=self._ghost.pen(t.foreground, max(1.0, t.line_width * 0.75) * k),
+            )
+            self.legend.addItem(ghost, pinned + " (ghost)")
+        for sample_item, text in self._extra_legend:
+            self.legend.addItem(sample_item, text)
+        self.fit_width()
+
+    def set_extra_legend(self, entries: list[tuple[object, str]]) -> None:
+        """Legend entries of items drawn over the chart by others: (sample item, text)."""
+        if [t for _, t in entries] == [t for _, t in self._extra_legend]:
+            return
+        self._extra_legend = list(entries)
+        self._update_legend()
+
+    def _update_rule(self) -> None:
+        """The line under the legend: what a bar's colour is compared with, where bars start."""
+        t = self.theme
+        ref = {
+            "activations": "layer 0 (the input)",
+            "gradients": "layer L (the output)",
+            "weight_gradients": "layer L (the output)",
+            "both": "layer 0 for activations, layer L for gradients",
+        }[self.view]
+        start = "0" if self.linear else baseline_label(self.baseline)
+        where = "" if self.linear else " (below every value shown)"
+        bars = f" Bars rise from {start}{where}." if self.result is not None else ""
+        self.rule.setText(
+            f"Colour: each bar compared with {ref}.{bars}",
+            color=t.foreground,
+            size=self._pt(9),
+        )
         self.fit_width()
 
     # -- hover -------------------------------------------------------------------------
@@ -577,9 +778,37 @@ class LayerChart(pg.GraphicsLayoutWidget):
             QToolTip.hideText()
             return
         self.hover_text = self.layer_tooltip(layer)
-        QToolTip.showText(QCursor.pos(), self.hover_text, self)
+        self._show_tooltip()
+
+    def _bar_rect(self, layer: int) -> QRect:
+        """The widget rectangle of layer `layer`'s column (the tooltip stays while the mouse is in it)."""
+        vb = self.plot.vb
+        _, _, y0, y1 = self._range_shown
+        a = vb.mapViewToScene(QPointF(layer - 0.5, y1))
+        b = vb.mapViewToScene(QPointF(layer + 0.5, y0))
+        return QRect(self.mapFromScene(a), self.mapFromScene(b)).normalized()
+
+    def _show_tooltip(self) -> None:
+        if self.hover_layer is None or not self.hover_text:
+            return
+        rect = self._bar_rect(self.hover_layer)
+        QToolTip.showText(QCursor.pos(), self.hover_text, self, rect, TOOLTIP_MS)
+
+    def viewportEvent(self, ev) -> bool:  # Qt override
+        """Keep the bar's tooltip against Qt's own tooltip event.
+
+        That event goes to the scene, which finds no item with a tooltip under the mouse and
+        hides ours: it vanished about a second after the mouse stopped.
+        """
+        if ev.type() == QEvent.Type.ToolTip:
+            if self.hover_layer is not None:
+                self._show_tooltip()
+            ev.accept()
+            return True
+        return super().viewportEvent(ev)
 
     def leaveEvent(self, event) -> None:  # Qt override
         """Forget the hovered layer when the mouse leaves the chart."""
         self.hover_layer = None
+        QToolTip.hideText()
         super().leaveEvent(event)

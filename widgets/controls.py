@@ -38,6 +38,15 @@ SLIDER_STEPS = 1000
 MAX_SPIN_SEED = 2**31 - 1  # QSpinBox is 32-bit signed
 PRIMARY = ("depth", "scale", "activation")  # the controls a compact panel keeps
 SECONDARY = ("init", "width", "bias_std")  # the other rows of the "Network" group
+SCALE_LO, SCALE_HI = CONTROL_RANGES["scale"]
+# Inits whose entries have standard deviation sigma_w = s / sqrt(n) (identity: s on the
+# diagonal; zeros: 0), so the sigma_w box means something only for these.
+SIGMA_W_INITS = ("gaussian", "orthogonal", "uniform")
+
+
+def sigma_w(s: Settings) -> float:
+    """The standard deviation of a weight entry as used: s / sqrt(n) (0 for zeros init)."""
+    return 0.0 if s.init == "zeros" else s.scale / math.sqrt(s.width)
 
 
 class LogMapping:
@@ -170,7 +179,14 @@ TOOLTIPS = {
     "batch": "Number of input samples B averaged in every RMS.",
     "bias_std": "Standard deviation of the random biases (0 = no bias).",
     "activation": "The non-linearity φ applied after every layer.",
-    "init": "How the weight matrices are drawn before scaling: identity, Gaussian N(0, 1/n) or orthogonal.",
+    "sigma_w": (
+        "The weights' standard deviation σ_w = s/√n, as notebooks write it (W = 0.01·randn is σ_w = 0.01, "
+        "randn/√n is σ_w = 1/√n): type one and the scale follows. Gaussian, orthogonal and uniform inits."
+    ),
+    "init": (
+        "How the weight matrices are drawn before scaling: identity, Gaussian N(0, 1/n), orthogonal, "
+        "uniform U(−√(3/n), √(3/n)) (variance 1/n) or zeros (W = 0: every unit equal, no gradient below the top)."
+    ),
     "input": "The input batch: all ones, or standard Gaussian samples.",
     "loss": (
         "What the backward pass starts from: sum = Loss = Σ outputs (g_L = 1, the lecture's); "
@@ -209,11 +225,16 @@ class ControlPanel(QWidget):
         # QPaintDevice.depth(). Look controls up by setting name with `control(name)`.
         self.depth_control = SliderSpin(depth_spin, LogMapping(1, 1000, offset=9, integer=True))
         scale_spin = SigFigSpinBox()
-        scale_spin.setRange(0.05, 10.0)
+        scale_spin.setRange(SCALE_LO, SCALE_HI)
         scale_spin.setDecimals(6)
         scale_spin.setSingleStep(0.05)
         scale_spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-        self.scale = SliderSpin(scale_spin, LogMapping(0.05, 10.0))
+        self.scale = SliderSpin(scale_spin, LogMapping(SCALE_LO, SCALE_HI))
+        self.sigma_w = SigFigSpinBox()
+        self.sigma_w.setRange(0.0, SCALE_HI)  # 0 is shown for zeros init; typed, the scale stops at its minimum
+        self.sigma_w.setDecimals(8)
+        self.sigma_w.setKeyboardTracking(False)
+        self.sigma_w.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
         width_spin = QSpinBox()
         width_spin.setRange(1, 1024)
         self.width_control = SliderSpin(width_spin, LogMapping(1, 1024, offset=4, integer=True))
@@ -270,6 +291,7 @@ class ControlPanel(QWidget):
         form = QFormLayout(net)
         form.addRow("Depth L", self.depth_control)
         form.addRow("Scale s", self.scale)
+        form.addRow("σ_w = s/√n", self.sigma_w)
         form.addRow("Activation φ", self.activation)
         form.addRow("Init", self.init)
         form.addRow("Width n", self.width_control)
@@ -310,6 +332,11 @@ class ControlPanel(QWidget):
             if form_label is not None:
                 form_label.setToolTip(TOOLTIPS[name])
         self.seed.setToolTip(TOOLTIPS["seed"])
+        self.sigma_w.setToolTip(TOOLTIPS["sigma_w"])
+        sigma_label = form.labelForField(self.sigma_w)
+        if sigma_label is not None:
+            sigma_label.setToolTip(TOOLTIPS["sigma_w"])
+        self.sigma_w.valueChanged.connect(self._from_sigma_w)
         self.new_seed.setToolTip(TOOLTIPS["new_seed"])
         self.residual_scaling.setToolTip(TOOLTIPS["residual_scaling"])
 
@@ -377,6 +404,20 @@ class ControlPanel(QWidget):
             self.seed.setValue(min(s.seed, MAX_SPIN_SEED))
         with QSignalBlocker(self.residual_scaling):
             self.residual_scaling.setChecked(s.residual_scaling == "sqrt_depth")
+        self._show_sigma_w(s)
+
+    def _show_sigma_w(self, s: Settings) -> None:
+        with QSignalBlocker(self.sigma_w):
+            self.sigma_w.setValue(sigma_w(s))
+        self.sigma_w.setEnabled(s.init in SIGMA_W_INITS)
+
+    def _from_sigma_w(self, value: float) -> None:
+        """sigma_w typed: s = sigma_w * sqrt(n), kept inside the scale control's range."""
+        s = self._settings
+        scale = min(max(float(value) * math.sqrt(s.width), SCALE_LO), SCALE_HI)
+        self.scale.set_value(scale)
+        self._user_change("scale", scale)
+        self._show_sigma_w(self._settings)  # the value as used (clamped if the scale could not follow)
 
     def _user_change(self, name: str, value) -> None:
         if name in ("depth", "width", "batch", "seed"):
@@ -384,6 +425,8 @@ class ControlPanel(QWidget):
         if getattr(self._settings, name) == value:
             return
         self._settings = self._settings.replace(**{name: value})
+        if name in ("scale", "width", "init"):
+            self._show_sigma_w(self._settings)
         self.settings_changed.emit(self._settings)
 
 

@@ -30,6 +30,7 @@ class AsinhAxis(pg.AxisItem):
     def __init__(self, orientation: str, linthresh: float = 1e-30) -> None:
         super().__init__(orientation)
         self.linthresh = linthresh
+        self.min_tick = -math.inf  # no ticks below this (the exact-zero row sits there)
 
     def tickValues(self, minVal, maxVal, size):  # pyqtgraph API
         """Positions of 0 and of ±10ᵏ for a decade step that fits the axis length."""
@@ -39,6 +40,7 @@ class AsinhAxis(pg.AxisItem):
         k_hi = 308
         ks = np.arange(math.ceil(k_lo / step) * step, k_hi, step)
         pos = asinh_decades(10.0 ** ks.astype(np.float64), self.linthresh)
+        lo = max(lo, self.min_tick)
         ticks = [0.0] if lo <= 0 <= hi else []
         for p in pos:
             for v in (p, -p):
@@ -129,6 +131,13 @@ class DistributionView(AnalysisView):
         self.heat.addItem(self.nonfinite_image)
         self.nonfinite_label = pg.TextItem("inf/NaN", anchor=(0.0, 0.5))
         self.heat.addItem(self.nonfinite_label)
+        # Exact zeros (dead ReLUs): a row of their own under the range, so the axis does not
+        # stretch 20 decades down to the bin that holds 0.
+        self.zero_image = pg.ImageItem()
+        self.zero_image.setZValue(0)
+        self.heat.addItem(self.zero_image)
+        self.zero_label = pg.TextItem("0", anchor=(1.0, 0.5))
+        self.heat.addItem(self.zero_label)
         self.sel_lines = [pg.InfiniteLine(angle=90, movable=False) for _ in range(2)]
         for line in self.sel_lines:
             line.setZValue(5)
@@ -226,6 +235,7 @@ class DistributionView(AnalysisView):
         self.colorbar.axis.setLabel("share of the layer's entries (%)", color=t.foreground)
         self.side_text.setColor(t.foreground)
         self.nonfinite_label.setColor(t.foreground)
+        self.zero_label.setColor(t.foreground)
         if self.dist is not None:
             self._redraw()
 
@@ -253,13 +263,39 @@ class DistributionView(AnalysisView):
         self.image.setRect(QRectF(-0.5, y0, layers, shares.shape[1] * dt))
         self._image_info = (y0, dt)
 
-        # Occupied range (whole bins) with a decade of room; the inf/NaN row above it.
-        nz = np.nonzero(counts.sum(axis=0))[0]
+        # Occupied range (whole bins) with a decade of room; the inf/NaN row above it and,
+        # by magnitude, the zero bin's row below it.
+        per_bin = counts.sum(axis=0)
+        zero_share = shares[:, 0] if not self.signed else np.zeros(layers)
+        others = np.nonzero(per_bin[1:])[0] + 1 if not self.signed else np.zeros(0, dtype=np.int64)
+        split_zero = bool(zero_share.any() and others.size and others[0] * dt > 2.0)
+        nz = others if split_zero else np.nonzero(per_bin)[0]
         lo_t = y0 + (nz[0] if nz.size else 0) * dt
         hi_t = y0 + ((nz[-1] + 1) if nz.size else shares.shape[1]) * dt
         lo_t, hi_t = lo_t - 1.0, hi_t + 1.0
         if not self.signed:
             lo_t = max(lo_t, y0)
+        if split_zero:
+            row_h = max(0.8, 0.06 * (hi_t - lo_t))
+            rgba0 = np.zeros((layers, 1, 4), dtype=np.uint8)
+            c0 = QColor(self.theme.foreground)
+            rgba0[:, 0, :3] = (c0.red(), c0.green(), c0.blue())
+            rgba0[:, 0, 3] = np.where(zero_share > 0, (60 + 195 * zero_share / max(top, 1e-12)).clip(0, 255), 0).astype(
+                np.uint8
+            )
+            self.zero_image.setImage(rgba0, autoLevels=False, levels=(0, 255))
+            self.zero_image.setRect(QRectF(-0.5, lo_t - 1.3 * row_h, layers, row_h))
+            self.zero_image.show()
+            upper = float(h.edges[len(h.edges) // 2])  # the zero bin's upper edge
+            self.zero_label.setText(f"exactly 0 (or below {power_label(math.log10(upper))})")
+            self.zero_label.setPos(layers - 0.5, lo_t - 0.8 * row_h)
+            self.zero_label.show()
+            self.value_axis.min_tick = lo_t - 0.2 * row_h
+            lo_t -= 1.5 * row_h
+        else:
+            self.value_axis.min_tick = -math.inf
+            self.zero_image.hide()
+            self.zero_label.hide()
         bad = (h.nonfinite / float(h.entries)).astype(np.float64)
         if bad.any():
             row_h = max(0.8, 0.06 * (hi_t - lo_t))

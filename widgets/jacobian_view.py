@@ -57,6 +57,12 @@ class JacobianView(AnalysisView):
         self.plot.setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x0=[0], x1=[0], height=[0])
         self.plot.addItem(self.bars)
+        # The share of each bin below the precision floor: rounding noise, drawn hatched and
+        # faded on top of the resolved part, so a noise peak never looks like real values.
+        self.noise_bars = pg.BarGraphItem(x0=[0], x1=[0], y0=[0], height=[0])
+        self.noise_bars.setZValue(1)
+        self.noise_bars.setToolTip("Below the float64 precision floor: not resolved (rounding noise).")
+        self.plot.addItem(self.noise_bars)
         self.one_line = pg.InfiniteLine(pos=0.0, angle=90, movable=False, label="σ = 1", labelOpts={"position": 0.92})
         self.rms_line = pg.InfiniteLine(
             pos=0.0, angle=90, movable=False, label="√(mean σ²)", labelOpts={"position": 0.78}
@@ -96,13 +102,22 @@ class JacobianView(AnalysisView):
         return self.status.text()
 
     def drawn_histogram(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(left edges, right edges, counts) of the bars drawn."""
+        """(left edges, right edges, counts) of the bars drawn (resolved and sub-floor parts together)."""
         o = self.bars.opts
+        counts = np.asarray(o.get("height"), dtype=np.float64)
+        if self.noise_bars.isVisible():
+            counts = counts + np.asarray(self.noise_bars.opts.get("height"), dtype=np.float64)
         return (
             np.asarray(o.get("x0"), dtype=np.float64),
             np.asarray(o.get("x1"), dtype=np.float64),
-            np.asarray(o.get("height"), dtype=np.float64),
+            counts,
         )
+
+    def drawn_noise(self) -> np.ndarray:
+        """The sub-floor (unresolved) part of each bar drawn, hatched (zeros if none)."""
+        if not self.noise_bars.isVisible():
+            return np.zeros(0)
+        return np.asarray(self.noise_bars.opts.get("height"), dtype=np.float64)
 
     def apply_theme(self) -> None:
         """Recolour axes, bars, lines and the message."""
@@ -126,6 +141,7 @@ class JacobianView(AnalysisView):
         js = self.spectrum
         if js is None or not js.finite:
             self.bars.setOpts(x0=[0.0], x1=[0.0], height=[0.0])
+            self.noise_bars.hide()
             self.one_line.hide()
             self.rms_line.hide()
             self.floor_line.hide()
@@ -140,13 +156,30 @@ class JacobianView(AnalysisView):
         self.message_item.hide()
         logs = js.log10_singular_values
         edges, counts = histogram_log10(logs)
+        floor = js.log10_floor
+        noise = np.zeros(counts.size)
+        if math.isfinite(floor) and counts.size > 1:
+            sub = logs[np.isfinite(logs) & (logs < floor)]
+            noise = np.histogram(sub, bins=edges)[0].astype(np.float64)
+        resolved = counts.astype(np.float64) - noise
         self.bars.setOpts(
             x0=edges[:-1],
             x1=edges[1:],
-            height=counts.astype(np.float64),
+            height=resolved,
             brush=QBrush(QColor(t.vanishing)),
             pen=pg.mkPen(t.foreground, width=1),
         )
+        faded = QColor(t.foreground)
+        faded.setAlpha(110)
+        self.noise_bars.setOpts(
+            x0=edges[:-1],
+            x1=edges[1:],
+            y0=resolved,
+            height=noise,
+            brush=QBrush(faded, Qt.BrushStyle.BDiagPattern),
+            pen=pg.mkPen(faded, width=1, style=Qt.PenStyle.DotLine),
+        )
+        self.noise_bars.setVisible(bool(noise.any()))
         finite = logs[np.isfinite(logs)]
         ms = js.mean_squared
         rms_log = 0.5 * math.log10(ms) if ms > 0 and math.isfinite(ms) else None
@@ -180,8 +213,8 @@ class JacobianView(AnalysisView):
             self.floor_line.setPos(js.log10_floor)
             self.floor_line.show()
             parts.append(
-                f"{below} below the float64 precision floor {_fmt_log(js.log10_floor)} (left of the dotted line): "
-                "not resolved, their true values lie somewhere below it"
+                f"{below} below the float64 precision floor {_fmt_log(js.log10_floor)} (left of the dotted line, "
+                "hatched): not resolved, their true values lie somewhere below it"
             )
         else:
             self.floor_line.hide()

@@ -249,6 +249,7 @@ class PhaseView(AnalysisView):
         """Put the "you are here" marker at (scale^2, bias_std^2)."""
         self.marker_pos = (float(scale) ** 2, float(bias_std) ** 2)
         self._draw_marker()
+        self._place_labels()  # the critical line's label keeps clear of the marker's
 
     def set_point(
         self, point: PhasePoint, critical_w2: float | None = None, divergence_w2: float | None = None
@@ -366,7 +367,7 @@ class PhaseView(AnalysisView):
         ok = np.isfinite(d.critical_sigma_w2) & (d.sigma_b2 >= b0) & (d.sigma_b2 <= b1)
         idx = np.nonzero(ok)[0]
         if idx.size:
-            k = int(idx[int(0.25 * (idx.size - 1))])
+            k = self._critical_label_row(d.critical_sigma_w2, d.sigma_b2, idx)
             self.critical_label.setPos(float(d.critical_sigma_w2[k]) + 0.01 * (w1 - w0), float(d.sigma_b2[k]))
             self.critical_label.show()
             self.no_critical_label.hide()
@@ -383,6 +384,27 @@ class PhaseView(AnalysisView):
             self.no_critical_label.setText(text)
             self.no_critical_label.setPos((w0 + w1) / 2, b1)
             self.no_critical_label.show()
+
+    def _critical_label_row(self, w2: np.ndarray, b2: np.ndarray, idx: np.ndarray) -> int:
+        """The row along the critical line for its label: far from the "you are here" marker.
+
+        Candidates at 25, 75, 50, 10 and 90 % of the line; the first whose distance to the
+        marker (in fractions of the shown ranges) clears both labels wins, else the farthest.
+        """
+        (w0, w1), (b0, b1) = self.w2_range, self.b2_range
+        mx, my = self.clamp(*self.marker_pos)
+        best, best_d = int(idx[int(0.25 * (idx.size - 1))]), -1.0
+        for f in (0.25, 0.75, 0.5, 0.1, 0.9):
+            k = int(idx[int(f * (idx.size - 1))])
+            # The label runs right of the line and the marker's label sits above the marker.
+            dx = (float(w2[k]) + 0.12 * (w1 - w0) - mx) / (w1 - w0)
+            dy = (float(b2[k]) - my - 0.06 * (b1 - b0)) / (b1 - b0)
+            dist = math.hypot(dx / 0.2, dy / 0.12)  # the labels' extent: ~20 % wide, ~12 % tall
+            if dist > 1.5:
+                return k
+            if dist > best_d:
+                best, best_d = k, dist
+        return best
 
     def _draw_marker(self) -> None:
         t = self.theme

@@ -1,7 +1,8 @@
 """The finite-width spread band drawn over the main chart's bars (Hanin & Rolnick 2018).
 
 For each bar shown by the `LayerChart`, a translucent box from the 10th to the 90th
-percentile of log10 magnitude over K seeds, with a tick at the median. Beyond
+percentile of log10 magnitude over K seeds, with a hollow diamond at the median (not a
+line: the theory is the line with filled dots), both named in the chart's legend. Beyond
 `BOXES_UP_TO` layers the boxes would be thinner than a few pixels: the band is then one
 continuous translucent area through the layers (one filled path: Qt fills translucent
 rectangles row by row, so 1000 thin boxes cost ~60 ms a frame, the path ~1 ms). It lives
@@ -75,7 +76,7 @@ class SpreadBand:
         self.spread: Spread | None = None
         self.theme = chart.theme
         self.boxes = [pg.BarGraphItem(x=[0], y0=[0], height=[0], width=0.3) for _ in range(2)]
-        self.medians = [pg.ErrorBarItem(x=np.zeros(1), y=np.zeros(1), height=np.zeros(1)) for _ in range(2)]
+        self.medians = [pg.ScatterPlotItem(symbol="d", size=7) for _ in range(2)]
         self.bands = [BandItem() for _ in range(2)]
         for item in (*self.boxes, *self.medians, *self.bands):
             item.setZValue(2.5)  # above the bars (1), below theory lines (3)
@@ -123,6 +124,7 @@ class SpreadBand:
         if sp is None or res is None or sp.settings.depth != res.depth:
             for item in (*self.boxes, *self.medians, *self.bands):
                 item.hide()
+            self.chart.set_extra_legend([])
             return
         t = self.theme
         columns = VIEW_SERIES[self.chart.view]
@@ -137,7 +139,7 @@ class SpreadBand:
                 med.hide()
                 band.hide()
                 continue
-            lo, mid, hi = sp.band(columns[slot])
+            lo, mid, hi = (self.chart.level(v) for v in sp.band(columns[slot]))  # log10, or RMS on a linear axis
             ok = np.isfinite(lo) & np.isfinite(hi)
             x = np.arange(lo.size, dtype=np.float64)[ok] + OFFSETS[k][slot]
             if continuous:
@@ -155,8 +157,14 @@ class SpreadBand:
             med.setData(
                 x=np.arange(mid.size, dtype=np.float64)[mid_ok] + OFFSETS[k][slot],
                 y=mid[mid_ok],
-                height=np.zeros(int(mid_ok.sum())),
-                beam=BOX_WIDTH[k],
-                pen=pg.mkPen(t.foreground, width=max(1.5, t.line_width)),
+                symbol="d",
+                size=7 if not continuous else 5,
+                pen=pg.mkPen(t.foreground, width=1.5),
+                brush=pg.mkBrush(t.background),
             )
             med.show()
+        sample_box = pg.BarGraphItem(x=[0], height=[1], width=1, brush=pg.mkBrush(fill), pen=pen)
+        sample_med = pg.ScatterPlotItem(symbol="d", size=7, pen=pg.mkPen(t.foreground, width=1.5), brush=t.background)
+        self.chart.set_extra_legend(
+            [(sample_box, f"10–90 % over {sp.complete} seeds"), (sample_med, f"median of {sp.complete} seeds")]
+        )

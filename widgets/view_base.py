@@ -174,6 +174,7 @@ class AnalysisView(QWidget):
         label_style = {"color": t.foreground, "font-size": f"{self.font_pt(1.1):.0f}pt"}
         for name, text in (("left", left), ("bottom", bottom)):
             ax = plot.getAxis(name)
+            ax.enableAutoSIPrefix(False)  # never "(x0.001)": the values are decades or shares
             ax.setPen(pg.mkPen(t.foreground, width=max(1.0, t.line_width / 2)))
             ax.setTextPen(pg.mkPen(t.foreground))
             ax.setStyle(tickFont=tick_font)

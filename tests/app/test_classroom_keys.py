@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from depthlens.engine import ACTIVATIONS, INITS, Settings
+from depthlens.engine.limits import CONTROL_RANGES
 from depthlens.engine.views import VIEWS
 
 START = Settings(depth=12, width=8, batch=4, activation="tanh", init="gaussian", scale=1.0, seed=3)
@@ -216,10 +217,12 @@ def test_typing_in_a_spin_box_is_not_hijacked(make_room, qtbot):
 
 
 def test_depth_and_scale_stay_in_range(make_room, qtbot):
-    window, _ = make_room(START.replace(depth=3, scale=9.5))
+    # The scale's top is the controls' (engine.limits): 32 since N(0, 1) weights must be reachable.
+    top = CONTROL_RANGES["scale"][1]
+    window, _ = make_room(START.replace(depth=3, scale=0.95 * top))
     window.chart.setFocus()
     for _ in range(2):
         qtbot.keyClick(window, Qt.Key.Key_Left, SHIFT)
     assert window.settings().depth == 1
     qtbot.keyClick(window, Qt.Key.Key_Up, SHIFT)
-    assert window.settings().scale == 10.0
+    assert window.settings().scale == top == 32.0

@@ -11,9 +11,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from depthlens.engine import PRESETS, Engine, Settings
+from depthlens.walkthrough import default_steps
 from depthlens.widgets import theme as themes
 from depthlens.widgets.readout import describe
-from depthlens.walkthrough import default_steps
 
 pytest_plugins = ("classroom_util",)
 

@@ -97,11 +97,11 @@ def test_npz_round_trip(tmp_path, capsys):
         (["--depth", "0"], "--depth must be an integer from 1 to 1000"),
         (["--depth", "abc"], "--depth must be an integer from 1 to 1000"),
         (["--width", "2000"], "--width must be an integer from 1 to 1024"),
-        (["--scale", "0"], "--scale must be a number > 0 and <= 10"),
+        (["--scale", "0"], "--scale must be a number > 0 and <= 32"),
         (["--scale", "nan"], "--scale"),
         (["--bias-std", "2"], "--bias-std must be a number from 0 to 1"),
         (["--activation", "softmax"], "--activation must be one of linear, relu"),
-        (["--init", "xavier"], "--init must be one of identity, gaussian, orthogonal"),
+        (["--init", "xavier"], "--init must be one of identity, gaussian, orthogonal, uniform, zeros"),
         (["--loss", "mse"], "--loss must be one of sum, random, got 'mse'"),
         (["--preset", "nope"], "--preset must be one of lecture-explode"),
         (["--depht", "3"], "unknown option --depht"),
@@ -163,6 +163,10 @@ def test_presets_lists_every_preset(capsys):
         "he-relu",
         "selu-lecun",
         "orthogonal-linear",
+        "cs231n-small",
+        "cs231n-randn",
+        "cs231n-xavier",
+        "glorot-standard-tanh",
     ):
         assert name in out
     assert len(out.strip().splitlines()) == len(PRESETS)

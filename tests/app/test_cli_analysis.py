@@ -108,7 +108,7 @@ def test_stdout_dash(capsys):
         (["--phase-grid", "abc"], "--phase-grid must be NWxNB"),
         (["--width", "600"], "--width too large for --jacobian-csv"),
         (["--depth", "201"], "--depth too large for --jacobian-csv"),
-        (["--scale", "0"], "--scale must be a number > 0 and <= 10"),
+        (["--scale", "0"], "--scale must be a number > 0 and <= 32"),
     ],
 )
 def test_bad_options_exit_2_with_one_line_and_write_nothing(tmp_path, capsys, args, needle):
@@ -178,9 +178,9 @@ def test_theory_none_critical_scale(capsys):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--scale", "0"], "--scale must be a number > 0 and <= 10, got 0.0"),
-        (["--scale", "11"], "--scale must be a number > 0 and <= 10"),
-        (["--scale", "x"], "--scale must be a number > 0 and <= 10, got 'x'"),
+        (["--scale", "0"], "--scale must be a number > 0 and <= 32, got 0.0"),
+        (["--scale", "33"], "--scale must be a number > 0 and <= 32"),
+        (["--scale", "x"], "--scale must be a number > 0 and <= 32, got 'x'"),
         (["--bias-std", "2"], "--bias-std must be a number from 0 to 1"),
         (["--activation", "softmax"], "--activation must be one of linear, relu"),
         (["--wat"], "unknown option --wat"),

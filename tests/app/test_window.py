@@ -11,6 +11,7 @@ from conftest import wait_shown
 
 from depthlens.engine import COLUMNS, PRESETS, Engine, Progress, Settings
 from depthlens.engine.numbers import power_label
+from depthlens.engine.views import COLUMN_WORDS
 from depthlens.worker import CHART
 
 BASE = Settings(depth=12, width=8, batch=4, activation="tanh", init="gaussian", scale=1.0)
@@ -123,8 +124,8 @@ def test_a_result_updates_bars_readout_and_tooltip(qtbot, make_window):
     assert "2⁴ ≈ 16" in w.readout.plain_text() or "2¹⁰" in w.readout.plain_text()
     assert "exploding" in w.readout.plain_text()
     tip = w.chart.layer_tooltip(10)
-    for name in COLUMNS[1:]:
-        assert name in tip
+    for name in COLUMNS[1:]:  # every column, in words (issue 16: no snake_case in tooltips)
+        assert COLUMN_WORDS[name] in tip and name not in tip
     assert "1024" in tip  # 2^10
     assert result.settings == new
 
@@ -136,7 +137,7 @@ def test_hovering_a_bar_shows_its_numbers(qtbot, make_window):
     w.chart.scene().sigMouseMoved.emit(pos)
     assert w.chart.hover_layer == 5
     assert "layer 5" in w.chart.hover_text
-    assert "activation_rms" in w.chart.hover_text
+    assert "activation RMS" in w.chart.hover_text and "activation_rms" not in w.chart.hover_text
 
 
 def test_presets_pushed_into_controls_do_not_echo(qtbot, make_window):

@@ -21,6 +21,28 @@ def loss(net, activation, x=None, W=None):
     return (r * a).sum(axis=1).mean()
 
 
+def numeric_input_grad(net, activation, h=1e-6):
+    """dLoss/dx by central differences of `loss`."""
+    num = np.zeros_like(net.x)
+    for idx in np.ndindex(net.x.shape):
+        xp, xm = net.x.copy(), net.x.copy()
+        xp[idx] += h
+        xm[idx] -= h
+        num[idx] = (loss(net, activation, x=xp) - loss(net, activation, x=xm)) / (2 * h)
+    return num
+
+
+def numeric_weight_grad(net, activation, layer, h=1e-6):
+    """dLoss/dW of 0-based `layer` by central differences of `loss`."""
+    numw = np.zeros_like(net.W[layer])
+    for idx in np.ndindex(numw.shape):
+        Wp, Wm = net.W.copy(), net.W.copy()
+        Wp[layer][idx] += h
+        Wm[layer][idx] -= h
+        numw[idx] = (loss(net, activation, W=Wp) - loss(net, activation, W=Wm)) / (2 * h)
+    return numw
+
+
 @pytest.mark.parametrize("loss_kind", LOSSES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_gradients_match_finite_differences(activation, loss_kind):
@@ -42,23 +64,12 @@ def test_gradients_match_finite_differences(activation, loss_kind):
     tr = eng.trace(st)
     # The backward pass starts from g_L = r, and the NPZ's output_grad is that r.
     np.testing.assert_array_equal(tr.gradients[-1], net.output_grad)
-    h = 1e-6
     # dLoss/dx = g_0 / B (g is the per-sample signal).
-    num = np.zeros_like(net.x)
-    for idx in np.ndindex(net.x.shape):
-        xp, xm = net.x.copy(), net.x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        num[idx] = (loss(net, activation, x=xp) - loss(net, activation, x=xm)) / (2 * h)
+    num = numeric_input_grad(net, activation)
     np.testing.assert_allclose(tr.gradients[0] / st.batch, num, rtol=1e-5, atol=1e-8)
     # dLoss/dW_l for a middle layer.
     layer = 2
-    numw = np.zeros_like(net.W[layer])
-    for idx in np.ndindex(numw.shape):
-        Wp, Wm = net.W.copy(), net.W.copy()
-        Wp[layer][idx] += h
-        Wm[layer][idx] -= h
-        numw[idx] = (loss(net, activation, W=Wp) - loss(net, activation, W=Wm)) / (2 * h)
+    numw = numeric_weight_grad(net, activation, layer)
     np.testing.assert_allclose(tr.weight_grads[layer], numw, rtol=1e-5, atol=1e-8)
     # The statistics are the RMS of those arrays.
     res = eng.compute(st)

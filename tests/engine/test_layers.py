@@ -8,7 +8,7 @@ import pytest
 from depthlens.engine import ACTIVATIONS, INITS, Engine, Settings
 from depthlens.engine.activations import dphi
 from depthlens.engine.cost import LAYER_OVERHEAD, work_units
-from depthlens.engine.layers import KINDS, Dense, ScaledIdentity, WeightGrad, layer, network
+from depthlens.engine.layers import KINDS, Dense, ScaledIdentity, WeightGrad, Zeros, layer, network
 from depthlens.engine.propagate import backward, forward, input_batch
 from depthlens.engine.weights import WeightCache
 
@@ -21,7 +21,8 @@ def _settings(activation="tanh", init="gaussian", **kw):
 def test_every_init_has_a_layer_kind():
     assert set(KINDS) == set(INITS)
     assert KINDS["identity"] is ScaledIdentity
-    assert KINDS["gaussian"] is KINDS["orthogonal"] is Dense
+    assert KINDS["gaussian"] is KINDS["orthogonal"] is KINDS["uniform"] is Dense
+    assert KINDS["zeros"] is Zeros
 
 
 def test_identity_kind_draws_no_matrix():

@@ -58,7 +58,7 @@ invalid_values = {
     "batch": [0, 513],
     "activation": ["softmax", "", 3],
     "init": ["xavier", None],
-    "scale": [0.0, -1.0, 10.5, math.nan, math.inf, "1"],
+    "scale": [0.0, -1.0, 32.5, math.nan, math.inf, "1"],
     "bias_std": [-0.1, 1.01, math.nan],
     "input": ["zeros"],
     "seed": [-1, 2**32, 1.5],

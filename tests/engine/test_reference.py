@@ -26,7 +26,9 @@ from depthlens.engine.analysis import distributions, distributions_steps, jacobi
 from depthlens.engine.propagate import Workspace, run, run_steps
 from depthlens.engine.weights import WeightCache
 
-GRID = list(itertools.product(ACTIVATIONS, INITS, DTYPES, (0.0, 0.3), LOSSES))
+# The frozen engine predates the uniform and zeros inits (tests/engine/test_inits.py checks those).
+FROZEN_INITS = tuple(i for i in INITS if i not in ("uniform", "zeros"))
+GRID = list(itertools.product(ACTIVATIONS, FROZEN_INITS, DTYPES, (0.0, 0.3), LOSSES))
 
 
 def _same(new: np.ndarray, ref: np.ndarray, what: str) -> None:
@@ -129,7 +131,7 @@ def test_progress_and_cancellation_points_are_unchanged():
     width=st.integers(1, 12),
     batch=st.integers(1, 6),
     activation=st.sampled_from(ACTIVATIONS),
-    init=st.sampled_from(INITS),
+    init=st.sampled_from(FROZEN_INITS),
     inp=st.sampled_from(INPUTS),
     scale=st.floats(1e-3, 10.0),
     bias=st.floats(0.0, 1.0),
