@@ -321,7 +321,7 @@ def parse_step(where: str, spec: Any) -> Step:
         raise _fail(where, f"caption has more than {MAX_CAPTION_LINES} line breaks")
     preset = spec.get("preset")
     if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
-        raise _fail(where, f"preset must be one of {', '.join(PRESETS)}, got {_short(preset)}")
+        raise _fail(where, f"preset must be a name listed by `depthlens presets`, got {_short(preset)}")
     base = PRESETS[preset].settings if preset else Settings()
     overrides = spec.get("settings", {})
     if not isinstance(overrides, dict):

@@ -96,21 +96,16 @@ def test_sigma_w_beside_the_scale_shows_and_sets_s_over_root_n(qtbot):
         panel.sigma_w.setValue(0.01)  # W = 0.01 * randn
     assert sig.args[0].scale == pytest.approx(0.01 * math.sqrt(500))
     assert panel.settings().scale == pytest.approx(0.01 * math.sqrt(500))
-    panel.flush()
     panel.sigma_w.setValue(1.0)  # W = randn: s = sqrt(500) = 22.4, inside the range up to 32
-    panel.flush()
     assert panel.settings().scale == pytest.approx(math.sqrt(500))
     assert panel.scale.spin.maximum() == CONTROL_RANGES["scale"][1] == 32.0
     # N(0, 1) weights are reachable at every width up to 1024 (s = 32).
     assert math.sqrt(CONTROL_RANGES["width"][1]) <= CONTROL_RANGES["scale"][1]
     panel.width_control.set_value(64)
     panel._user_change("width", 64)
-    panel.flush()
     assert panel.sigma_w.value() == pytest.approx(panel.settings().scale / 8)
     panel._user_change("init", "identity")
-    panel.flush()
     assert not panel.sigma_w.isEnabled()
     panel._user_change("init", "zeros")
-    panel.flush()
+
     assert panel.sigma_w.value() == 0.0 and not panel.sigma_w.isEnabled()
-    panel.stop()
