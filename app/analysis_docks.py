@@ -1,16 +1,19 @@
-"""The analysis views of issue 5 as docks of the main window, computed by its engine thread.
+"""The analysis views as docks of the main window, computed by its engine thread.
 
-`attach(window)` adds three docks (Distributions, Phase diagram, Jacobian spectrum, all
-hidden at first and tabbed together under the chart), a spread toggle that draws the
-10-90 % band over K seeds around the chart's bars, View-menu entries and an "Analyses"
-toolbar for all of them. It returns the `AnalysisDocks` (also `window.analysis`).
+`attach(window)` adds one dock per `ViewSpec` (`app/analysis_views.py`: Distributions,
+Phase diagram, Jacobian spectrum, all hidden at first and tabbed together under the
+chart), a spread toggle that draws the 10-90 % band over K seeds around the chart's bars,
+View-menu entries and an "Analyses" toolbar for all of them. It returns the
+`AnalysisDocks` (also `window.analysis`).
 
 Data flow: every chart result (the settings the chart now shows) makes each *visible*
-view submit its own job kind to `window.worker` (latest wins per kind, cancelled between
-layers); hidden views only remember that they are out of date and compute when shown.
-The phase diagram depends only on the activation and the ranges, so moving a slider only
-moves its marker and recomputes the readout (q*, chi_1, xi). The spread band grows as
-seeds finish: `on_seed` is relayed from the engine thread through a queued signal.
+view submit its own job kind to `window.worker` (latest wins per kind, stopped at a
+checkpoint between layers; the jobs are built in `app/analysis_jobs.py`); hidden views
+only remember that they are out of date and compute when shown. The phase diagram
+depends only on the activation and the ranges, so moving a slider only moves its marker
+and recomputes the readout (q*, chi_1, xi). The spread band grows as seeds finish: the
+spread job yields a partial result per seed, which the worker passes on as
+`partial_ready` while it is still the newest.
 """
 
 from __future__ import annotations
@@ -18,107 +21,56 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QSpinBox, QToolBar, QWidget
 
 from depthlens.engine import Settings
-from depthlens.engine.analysis import (
-    JacobianTooLarge,
-    check_size,
-    critical_scale,
-    distributions,
-    divergence_scale,
-    hist_csv_text,
-    jacobian_csv_text,
-    jacobian_spectrum,
-    phase_csv_text,
-    phase_diagram,
-    point,
-    spread,
-    spread_csv_text,
-    write_text,
-)
+from depthlens.engine.analysis import JacobianTooLarge, check_size
 from depthlens.engine.config import RANGES
-from depthlens.engine.export import atomic_write
 from depthlens.widgets.distribution_view import DistributionView
 from depthlens.widgets.jacobian_view import JacobianView
-from depthlens.widgets.phase_view import RESOLUTION, PhaseView
+from depthlens.widgets.phase_view import PhaseView
 from depthlens.widgets.spread_band import SpreadBand
 from depthlens.widgets.view_base import AnalysisView
 
+from . import analysis_exports as exports
+from . import analysis_jobs as jobs
 from . import headless, scheduler
+from .analysis_views import (
+    DEFAULT_SEEDS,
+    DIST,
+    JACOBIAN,
+    PHASE,
+    PHASE_CRITICAL,
+    PHASE_POINT,
+    SPECS,
+    SPREAD,
+    SPREAD_CAPTION,
+    TIPS,
+    TITLES,
+    VIEW_OF_KIND,
+    VIEW_SPECS,
+    VIEWS,
+)
 from .worker import CHART
 
-# Job kinds (each its own latest-wins queue slot on the engine thread).
-DIST = "distributions"
-SPREAD = "spread"
-PHASE = "phase"
-PHASE_POINT = "phase_point"
-PHASE_CRITICAL = "phase_critical"
-JACOBIAN = "jacobian"
+__all__ = [  # the registry, importable from here as before
+    "DIST",
+    "JACOBIAN",
+    "PHASE",
+    "PHASE_CRITICAL",
+    "PHASE_POINT",
+    "SPREAD",
+    "VIEWS",
+    "AnalysisDocks",
+    "attach",
+]
 
-
-
-@dataclass(frozen=True, slots=True)
-class ViewSpec:
-    """One analysis view, declared once: the docks, the View menu and the toolbar loop over these.
-
-    `kind` is the job whose time counts against the views' duty cycle while it is shown;
-    its jobs are submitted by `AnalysisDocks._refresh_<name>`.
-    """
-
-    name: str
-    title: str
-    tip: str
-    widget: type[AnalysisView]
-    kind: str
-
-
-VIEW_SPECS: tuple[ViewSpec, ...] = (
-    ViewSpec(
-        "distributions",
-        "Distributions",
-        "Show per-layer histograms of activations and gradients (Glorot & Bengio 2010).",
-        DistributionView,
-        DIST,
-    ),
-    ViewSpec(
-        "phase",
-        "Phase diagram",
-        "Show the mean-field order/chaos phase diagram and where this network sits on it.",
-        PhaseView,
-        PHASE_POINT,
-    ),
-    ViewSpec(
-        "jacobian",
-        "Jacobian spectrum",
-        "Show the singular values of the input-output Jacobian (dynamical isometry).",
-        JacobianView,
-        JACOBIAN,
-    ),
-)
-SPECS = {spec.name: spec for spec in VIEW_SPECS}
-VIEWS: tuple[str, ...] = tuple(SPECS)
-TITLES = {spec.name: spec.title for spec in VIEW_SPECS}
-TIPS = {spec.name: spec.tip for spec in VIEW_SPECS}
-DEFAULT_SEEDS = 8
 # The views update at most every scheduler.ANALYSIS_MIN_INTERVAL_S while settings stream in
 # (a slider drag), and leave the engine thread idle about two thirds of the time (its duty
 # share): the GUI thread needs the GIL to paint.
-SPREAD_CAPTION = (
-    "Spread: the box around each bar spans the 10–90 % range of log₁₀ RMS over {k} networks "
-    "drawn with different seeds (finite width); the tick is the median."
-)
-
-
-class _Relay(QObject):
-    """Carries partial spread results from the engine thread to the GUI thread (queued)."""
-
-    partial = Signal(int, object)  # generation, Spread
 
 
 def _clamp(value: float, name: str) -> float:
@@ -149,8 +101,6 @@ class AnalysisDocks(QObject):
         self.partials_shown = 0  # partial spread bands drawn (the band grows seed by seed)
         self.seeds = DEFAULT_SEEDS
         self.band: SpreadBand | None = None
-        self._relay = _Relay(self)
-        self._relay.partial.connect(self._on_spread_partial)
         self._job_seconds: dict[str, float] = {}  # kind -> compute time of its last job (engine thread)
         self._last_flush = -1e9
         self._spread_stale = False
@@ -187,6 +137,7 @@ class AnalysisDocks(QObject):
         ):
             window.add_job_handler(kind, handler)
         self.worker.result_ready.connect(self._on_any_result)
+        self.worker.partial_ready.connect(self._on_partial)
         self.worker.progress.connect(self._on_progress)
         self.worker.error.connect(self._on_error)
         window.chart.result_shown.connect(self._on_chart_shown)
@@ -332,23 +283,24 @@ class AnalysisDocks(QObject):
         self.pacer.flush()  # draw results still waiting for their tick
         view = self.view(name)
         if path is None:
-            path = self._ask(name, "png", "PNG (*.png)")
+            path = exports.ask(self.window, name, self.settings, "png", "PNG (*.png)")
             if not path:
                 return False
-        return self._write(f"{TITLES[name]} PNG", path, lambda: headless.image_png_bytes(view.grab()), binary=True)
+        return exports.write(self.window, f"{TITLES[name]} PNG", path, lambda: headless.image_png_bytes(view.grab()))
 
     def export_csv(self, name: str, path: str | os.PathLike | None = None) -> bool:
         """Save the numbers behind view `name` (or "spread") as CSV, atomically."""
         self.pacer.flush()  # the numbers of the newest result, as drawn
-        text = self._csv_text(name)
+        spread = self.band.spread if self.band is not None else None
+        text = exports.csv_text(name, self._views.get(name), spread, self.settings or self.window.settings())
         if text is None:
             self.window.show_error("Nothing to export", f"The {name} view has no result yet.")
             return False
         if path is None:
-            path = self._ask(name, "csv", "CSV (*.csv)")
+            path = exports.ask(self.window, name, self.settings, "csv", "CSV (*.csv)")
             if not path:
                 return False
-        return self._write(f"{name} CSV", path, lambda: text)
+        return exports.write(self.window, f"{name} CSV", path, lambda: text.encode("utf-8"))
 
     # -- building --------------------------------------------------------------------
     def _build_view(self, name: str) -> AnalysisView:
@@ -415,17 +367,14 @@ class AnalysisDocks(QObject):
         self.toolbar = bar
 
     # -- jobs ------------------------------------------------------------------------
-    def _submit(self, kind: str, fn: Callable) -> int:
+    def _submit(self, kind: str, job: jobs.Job) -> int:
         self.submitted[kind] = self.submitted.get(kind, 0) + 1
         seconds = self._job_seconds
 
-        def timed(cancel, progress):
-            t0 = time.perf_counter()
-            out = fn(cancel, progress)
-            seconds[kind] = time.perf_counter() - t0  # a float store: atomic under the GIL
-            return out
+        def record(t: float) -> None:
+            seconds[kind] = t  # on the engine thread: a float store, atomic under the GIL
 
-        return self.worker.submit(kind, timed)
+        return self.worker.submit(kind, jobs.timed(job, record))
 
     def _refresh(self, name: str) -> None:
         """Submit the job(s) of view `name` for the current settings."""
@@ -436,10 +385,7 @@ class AnalysisDocks(QObject):
         getattr(self, f"_refresh_{name}")(s, self.view(name), self.worker.engine.cache)
 
     def _refresh_distributions(self, s: Settings, view: AnalysisView, cache) -> None:
-        def dist_job(cancel, progress, s=s):
-            return distributions(s, cache=cache, cancel=cancel, progress=progress)
-
-        self._submit(DIST, dist_job)
+        self._submit(DIST, jobs.distributions_job(s, cache))
 
     def _refresh_jacobian(self, s: Settings, view: AnalysisView, cache) -> None:
         try:
@@ -450,11 +396,7 @@ class AnalysisDocks(QObject):
             view.show_message(f"Too large for the Jacobian spectrum: {exc}.")
             return
         self._jacobian_blocked = False
-
-        def jac_job(cancel, progress, s=s):
-            return jacobian_spectrum(s, cache=cache, cancel=cancel, progress=progress)
-
-        self._submit(JACOBIAN, jac_job)
+        self._submit(JACOBIAN, jobs.jacobian_job(s, cache))
 
     def _refresh_phase(self, s: Settings, view: AnalysisView, cache) -> None:
         assert isinstance(view, PhaseView)
@@ -462,46 +404,17 @@ class AnalysisDocks(QObject):
         key = (s.activation, view.w2_range, view.b2_range)
         if key != self._phase_key:
             self._phase_key = key
-            act, w2, b2 = key
-
-            def phase_job(cancel, progress, act=act, w2=w2, b2=b2):
-                return phase_diagram(
-                    act, sigma_w2_range=w2, sigma_b2_range=b2, resolution=RESOLUTION, cancel=cancel, progress=progress
-                )
-
-            self._submit(PHASE, phase_job)
-
-        def point_job(cancel, progress, s=s):
-            return point(s.activation, scale=s.scale, bias_std=s.bias_std)
-
-        self._submit(PHASE_POINT, point_job)
-        ckey = (s.activation, s.bias_std)
-        if ckey not in self._critical:
-
-            def crit_job(cancel, progress, ckey=ckey):
-                sc = critical_scale(ckey[0], ckey[1])
-                sd = divergence_scale(ckey[0], ckey[1])
-                return ckey, (math.nan if sc is None else sc * sc, math.nan if sd is None else sd * sd)
-
-            self._submit(PHASE_CRITICAL, crit_job)
+            self._submit(PHASE, jobs.phase_job(*key))
+        self._submit(PHASE_POINT, jobs.point_job(s))
+        if (s.activation, s.bias_std) not in self._critical:
+            self._submit(PHASE_CRITICAL, jobs.critical_job(s.activation, s.bias_std))
 
     def _submit_spread(self) -> None:
         s = self.settings
         if s is None:
             return
         self._spread_stale = False
-        engine = self.worker.engine
-        relay = self._relay
-        k = self.seeds
-        gen = self.worker.latest_generation(SPREAD) + 1
-
-        def spread_job(cancel, progress, s=s, k=k, gen=gen):
-            def on_seed(partial) -> None:
-                relay.partial.emit(gen, partial)  # queued: delivered on the GUI thread
-
-            return spread(s, seeds=k, engine=engine, cancel=cancel, progress=progress, on_seed=on_seed)
-
-        self._submit(SPREAD, spread_job)
+        self._submit(SPREAD, jobs.spread_job(s, self.seeds, self.worker.engine))
 
     # -- results (GUI thread) ----------------------------------------------------------
     @Slot(str, object)
@@ -547,9 +460,11 @@ class AnalysisDocks(QObject):
         self.band.set_spread(result)
         self.spread_label.setText(SPREAD_CAPTION.format(k=result.complete))
 
-    @Slot(int, object)
-    def _on_spread_partial(self, gen: int, partial) -> None:
-        if gen == self.worker.latest_generation(SPREAD):  # else stale: do not even schedule it
+    @Slot(str, object)
+    def _on_partial(self, kind: str, partial) -> None:
+        # Still the newest (the worker checked): draw it at a paced tick, if still so then.
+        if kind == SPREAD:
+            gen = self.worker.latest_generation(SPREAD)
             self.pacer.post("spread.partial", lambda: self._show_spread_partial(gen, partial))
 
     def _show_spread_partial(self, gen: int, partial) -> None:
@@ -566,13 +481,13 @@ class AnalysisDocks(QObject):
 
     @Slot(str, float)
     def _on_progress(self, kind: str, fraction: float) -> None:
-        name = {DIST: "distributions", JACOBIAN: "jacobian", PHASE: "phase"}.get(kind)
+        name = VIEW_OF_KIND.get(kind)
         if name is not None and name in self._views:
             self._views[name].set_progress(fraction)
 
     @Slot(str, str)
     def _on_error(self, kind: str, message: str) -> None:
-        name = {DIST: "distributions", JACOBIAN: "jacobian", PHASE: "phase", PHASE_POINT: "phase"}.get(kind)
+        name = VIEW_OF_KIND.get(kind)
         if name is not None and name in self._views:
             self._views[name].done(f"Could not compute: {message}")
         elif kind == SPREAD:
@@ -614,40 +529,6 @@ class AnalysisDocks(QObject):
         self._layer = int(layer)
         self.show_view("distributions")
         self.distributions_view.select_layer(layer)
-
-    # -- export helpers ----------------------------------------------------------------
-    def _ask(self, name: str, ext: str, filters: str) -> str:
-        s = self.settings or self.window.settings()
-        default = f"depthlens_{name}_{s.activation}_{s.init}_s{s.scale:.3g}_L{s.depth}.{ext}"
-        return self.window.ask_save_path(f"Export {TITLES.get(name, name)} as {ext.upper()}", default, filters)
-
-    def _csv_text(self, name: str) -> str | None:
-        if name == "spread":
-            sp = self.band.spread if self.band is not None else None
-            return spread_csv_text(sp) if sp is not None else None
-        v = self._views.get(name)
-        if isinstance(v, DistributionView) and v.dist is not None:
-            return hist_csv_text(v.dist)
-        if isinstance(v, PhaseView) and v.diagram is not None:
-            return phase_csv_text(v.diagram, self.settings or self.window.settings())
-        if isinstance(v, JacobianView) and v.spectrum is not None:
-            return jacobian_csv_text(v.spectrum)
-        return None
-
-    def _write(self, what: str, path, produce: Callable, *, binary: bool = False) -> bool:
-        try:
-            data = produce()
-            if binary:
-                atomic_write(path, data)
-            else:
-                write_text(data, path)
-        except Exception as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.window.show_error(f"Export {what} failed", f"Could not write {path}:\n{reason}")
-            return False
-        self.window.statusBar().showMessage(f"Saved {what}: {path}", 5000)
-        return True
-
 
 def attach(window) -> AnalysisDocks:
     """Add the analysis docks, spread toggle, menu entries and toolbar to `window`."""

@@ -188,7 +188,7 @@ def _outputs(ns: argparse.Namespace) -> list[tuple[str, str]]:
 
 def cmd_export(ns: argparse.Namespace) -> int:
     """`depthlens export`: compute, then write every requested file (all of them or none)."""
-    from depthlens.engine import Engine, fileio
+    from depthlens.engine import Engine, drive, fileio
     from depthlens.engine.export import csv_text, network_npz_writer
 
     settings = settings_from_args(ns)
@@ -206,7 +206,7 @@ def cmd_export(ns: argparse.Namespace) -> int:
             writers: dict[str, fileio.Writer] = {}
             if any((ns.csv, ns.png, ns.svg)):
                 with progress_line("computing the network") as progress:
-                    result = engine.compute(settings, progress=progress)
+                    result = drive(engine.compute_steps(settings), progress=progress)
                 if ns.csv:
                     writers["--csv"] = _bytes_writer(csv_text(result).encode("utf-8"))
                 if ns.png or ns.svg:
@@ -233,9 +233,11 @@ def _bytes_writer(data: bytes) -> Callable[[Any], object]:
 
 
 def _npz_writer(make, engine, settings, progress_cm) -> Callable[[Any], object]:
+    from depthlens.engine import drive
+
     def write(fh) -> None:
         with progress_cm as progress:
-            make(engine, settings, progress=progress)(fh)
+            drive(make(engine, settings)(fh), progress=progress)
 
     return write
 
@@ -253,7 +255,7 @@ class progress_line(contextlib.AbstractContextManager):
     """A progress callback that prints '... NN%' to stderr once a job runs over ~1 s.
 
     Only when stderr is a terminal; the line is cleared at the end. Used as
-    `with progress_line("what") as progress: job(progress=progress)`.
+    `with progress_line("what") as progress: drive(job_steps(), progress=progress)`.
     """
 
     DELAY = 1.0

@@ -11,7 +11,7 @@ import argparse
 import contextlib
 
 from depthlens.cli_common import UsageError, float_type, option_name, parse_int, shorten, word_type, write_stdout
-from depthlens.engine import Settings, SettingsError, allowed
+from depthlens.engine import Settings, SettingsError, allowed, drive
 from depthlens.engine.analyses import ANALYSES
 
 ANALYSIS_OUTPUTS: tuple[str, ...] = tuple(a.dest for a in ANALYSES)
@@ -89,7 +89,7 @@ def export_analyses(
     for a in ANALYSES:
         if getattr(ns, a.dest, None):
             with progress(a.progress_label) as p:
-                out.append((a.option, a.csv(a.compute(settings, engine, p, options), settings)))
+                out.append((a.option, a.csv(drive(a.steps(settings, engine, options), progress=p), settings)))
     return out
 
 

@@ -34,17 +34,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from depthlens.engine import PRESETS, Cancelled, Result, Settings
-from depthlens.engine.export import atomic_write, csv_text, probe_writable, write_network_npz
+from depthlens.engine import PRESETS, Cancelled, Result, Settings, Steps
+from depthlens.engine.export import csv_text, probe_writable, write_network_npz_steps
 from depthlens.engine.views import VIEW_LABELS, VIEWS
 from depthlens.widgets import theme as themes
 from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.controls import ControlPanel, PresetBar
 from depthlens.widgets.readout import Readout
 
-from . import analysis_docks, headless, scheduler
+from . import analysis_docks, analysis_exports, headless, scheduler
 from .pacer import Pacer
 from .state import AppState
+from .throttle import Throttled
 from .worker import CHART, EngineWorker
 
 PNG_SIZES: dict[str, tuple[int, int] | None] = {
@@ -101,7 +102,10 @@ class MainWindow(QMainWindow):
         self.chart.setToolTip("")
         self.readout = Readout(theme=self.theme_name)
         self.controls = ControlPanel(self.state.settings)
-        self.controls.settings_changed.connect(self._on_user_settings)  # throttled user changes
+        # User edits reach the state at the engine's pace (first at once, then the latest).
+        self.throttle = Throttled(self)
+        self.controls.settings_changed.connect(self.throttle.offer)
+        self.throttle.fired.connect(self._on_user_settings)
         self.state.settings_changed.connect(self._on_settings_changed)
         self.state.theme_changed.connect(self._apply_theme)
         self.state.view_changed.connect(self._apply_view)
@@ -150,7 +154,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self._apply_theme(self.state.theme)
         self.request_compute()
-        analysis_docks.attach(self)  # issue 5: distributions, spread, phase, Jacobian docks
+        analysis_docks.attach(self)  # the distributions, phase and Jacobian docks; the spread band
 
     # -- public API ------------------------------------------------------------------
     @property
@@ -165,7 +169,8 @@ class MainWindow(QMainWindow):
     def set_settings(self, settings: Settings) -> None:
         """Choose `settings`: the controls show them (no echo) and they are computed."""
         if settings == self.state.settings:
-            self.controls.set_settings(settings)  # (drops an edit still in the throttle)
+            self.throttle.reset()  # drops an edit still in the throttle
+            self.controls.set_settings(settings)
             self.request_compute()  # e.g. a preset clicked again: compute it anyway
         else:
             self.state.set_settings(settings)  # the controls follow, see _on_settings_changed
@@ -204,6 +209,7 @@ class MainWindow(QMainWindow):
 
     def _on_settings_changed(self, settings: Settings) -> None:
         if not self._user_change:  # the controls show what was chosen elsewhere (no echo)
+            self.throttle.reset()
             self.controls.set_settings(settings)
         # A request that arrives while the chart job runs waits for it (only the newest is
         # kept) instead of cancelling it, when that job will be done soon (judged from its
@@ -251,7 +257,7 @@ class MainWindow(QMainWindow):
         self.result = result
         # Adaptive throttle: while a slider is dragged, request no faster than the engine
         # answers (x1.25 headroom, capped), so drags update live without cancelling.
-        self.controls.set_throttle_ms(scheduler.throttle_ms(result.seconds))
+        self.throttle.set_interval_ms(scheduler.throttle_ms(result.seconds))
         # While a slider is dragged with analysis views open, skip the tween: results
         # arrive faster than it would finish, and its frames compete with the views' paints.
         views = getattr(self, "analysis", None)
@@ -433,15 +439,7 @@ class MainWindow(QMainWindow):
 
     def _write(self, what: str, path: str | os.PathLike, produce: Callable[[], bytes]) -> bool:
         """Render to bytes, then write atomically; any error -> message box, no file."""
-        try:
-            data = produce()
-            atomic_write(path, data)
-        except Exception as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.show_error(f"Export {what} failed", f"Could not write {path}:\n{reason}")
-            return False
-        self.statusBar().showMessage(f"Saved {what}: {path}", 5000)
-        return True
+        return analysis_exports.write(self, what, path, produce)
 
     def _no_result(self) -> bool:
         if self.result is None:
@@ -531,9 +529,9 @@ class MainWindow(QMainWindow):
             return False
         engine = self.worker.engine  # used inside the job only, i.e. on the engine thread
 
-        def job(cancel, progress, settings=settings, path=str(path)):
+        def job(settings=settings, path=str(path)) -> Steps[tuple[str, str | None]]:
             try:
-                write_network_npz(engine, settings, path, cancel=cancel, progress=progress)
+                yield from write_network_npz_steps(engine, settings, path)
             except Cancelled:
                 raise
             except Exception as exc:  # reported on the GUI thread as an error box
@@ -568,7 +566,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop timers and the engine thread (idempotent; called on close)."""
         self.pacer.stop()
-        self.controls.stop()
+        self.throttle.reset()
         self.chart.stop()
         self.worker.shutdown()
 

@@ -5,12 +5,16 @@ Threading model
 * `EngineWorker` lives on the GUI thread; `_Runner` lives on one QThread (moveToThread).
 * The policy (generations per kind, coalescing, which kind runs next, staleness) is the
   Qt-free `app.scheduler.Scheduler`; this module is the thin Qt bridge around it.
-* The runner takes jobs until none is left. A running job is cancelled between layers:
-  its `cancel()` asks the scheduler whether a newer request of its kind exists, so a
-  newer request makes it raise `engine.Cancelled` within one layer.
-* Results cross back through queued signals (sender and receiver live on different
-  threads); the GUI side shows only results that are still the newest of their kind.
-  Widgets are never touched from the worker thread.
+* A job is `fn()`: it returns its result, or a generator (`engine.jobs`) that yields
+  `Progress` and `Partial` at its checkpoints (between layers, rows, seeds) and returns
+  its result. The runner drives it (`engine.jobs.drive`): at each checkpoint it asks the
+  scheduler whether a newer request of the kind exists and, if so, stops the job there
+  (`Cancelled` raised inside it); otherwise it sends the progress (only of jobs running
+  longer than PROGRESS_DELAY_S) or the partial result on.
+* Results, partial results and progress cross back through queued signals (sender and
+  receiver live on different threads); the GUI side passes on only those still the
+  newest of their kind (`Scheduler.deliverable`). Widgets are never touched from the
+  worker thread.
 * A job that raises is reported by `error` and the thread runs on. Under the test suite
   (strict mode, `depthlens.strict`) its traceback is recorded instead of printed and the
   failure is raised again when it reaches the GUI thread, so the test fails.
@@ -18,22 +22,20 @@ Threading model
 
 from __future__ import annotations
 
-import time
+import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from depthlens.engine import Cancelled, Engine, Settings
+from depthlens.engine import Cancelled, Engine, Settings, Steps, drive
 
+from . import scheduler as policy
 from . import strict
 from .scheduler import Job, Scheduler
 
-JobFn = Callable[..., Any]  # fn(cancel=callable, progress=callable) -> result
+JobFn = Callable[[], Any]  # fn() -> the result, or a job (engine.jobs.Steps) to drive
 CHART = "chart"
-
-PROGRESS_DELAY_S = 0.1  # report progress only for jobs running longer than this
-PROGRESS_EVERY_S = 0.05  # and then at most this often
 
 
 class _Runner(QObject):
@@ -42,6 +44,7 @@ class _Runner(QObject):
     finished = Signal(str, int, object)  # kind, generation, result
     failed = Signal(str, int, str)  # kind, generation, message
     progressed = Signal(str, int, float)  # kind, generation, fraction 0..1
+    partial = Signal(str, int, object)  # kind, generation, partial result
 
     def __init__(self, owner: EngineWorker) -> None:
         super().__init__()
@@ -63,24 +66,27 @@ class _Runner(QObject):
         scheduler = self._owner.scheduler
         if scheduler.stale(job):
             return
-        t0 = time.perf_counter()
-        last = [0.0]
+        gate = policy.ProgressGate(policy.PROGRESS_DELAY_S, policy.PROGRESS_EVERY_S)
         background = job.kind in scheduler.background_kinds
 
         def cancel() -> bool:
-            # Called between layers on this thread.
+            # Asked at each checkpoint of the job, on this thread.
             if background and not scheduler.closed:
                 self._run_foreground()
             return scheduler.stale(job)
 
         def progress(fraction: float) -> None:
-            now = time.perf_counter()
-            if now - t0 >= PROGRESS_DELAY_S and now - last[0] >= PROGRESS_EVERY_S:
-                last[0] = now
+            if gate.due():
                 self.progressed.emit(job.kind, job.generation, float(fraction))
 
+        def partial(value: object) -> None:
+            self.partial.emit(job.kind, job.generation, value)
+
         try:
-            result = job.fn(cancel=cancel, progress=progress)
+            out = job.fn()
+            if inspect.isgenerator(out):
+                out = drive(cast("Steps[object]", out), cancel=cancel, progress=progress, partial=partial)
+            result = out
         except Cancelled:
             return
         except Exception as exc:  # an engine error must never kill the thread (tests: it fails them)
@@ -98,6 +104,7 @@ class EngineWorker(QObject):
     """
 
     result_ready = Signal(str, object)  # kind, result
+    partial_ready = Signal(str, object)  # kind, partial result (a job's `Partial` yields)
     error = Signal(str, str)  # kind, message
     progress = Signal(str, float)  # kind, fraction (only for jobs running > 100 ms)
     busy_changed = Signal(bool)
@@ -121,15 +128,17 @@ class EngineWorker(QObject):
         self._runner.finished.connect(self._on_finished)
         self._runner.failed.connect(self._on_failed)
         self._runner.progressed.connect(self._on_progress)
+        self._runner.partial.connect(self._on_partial)
         self._thread.finished.connect(self._runner.deleteLater)
         self._thread.start()
 
     # -- GUI thread API -------------------------------------------------------------
     def submit(self, kind: str, fn: JobFn) -> int:
-        """Request `fn(cancel=, progress=)` as the newest job of `kind`; return its generation.
+        """Request `fn()` as the newest job of `kind`; return its generation.
 
-        An older job of the same kind still waiting is dropped; one already running is
-        cancelled at its next layer boundary. -1 after `shutdown`.
+        `fn` returns the result, or a generator of `Progress`/`Partial` checkpoints that
+        returns it (`engine.jobs`). An older job of the same kind still waiting is dropped;
+        one already running is stopped at its next checkpoint. -1 after `shutdown`.
         """
         job, wake = self.scheduler.submit(kind, fn)
         if job is None:
@@ -145,11 +154,7 @@ class EngineWorker(QObject):
     def compute(self, settings: Settings, kind: str = CHART) -> int:
         """Request `engine.compute(settings)` as the newest chart job."""
         engine = self.engine
-
-        def job(cancel, progress):
-            return engine.compute(settings, cancel=cancel, progress=progress)
-
-        return self.submit(kind, job)
+        return self.submit(kind, lambda: engine.compute_steps(settings))
 
     def latest_generation(self, kind: str = CHART) -> int:
         """The generation of the newest request of `kind` (0 if none yet)."""
@@ -167,7 +172,7 @@ class EngineWorker(QObject):
         """Cancel everything, stop the thread and wait for it; True if it stopped."""
         if self.scheduler.closed:
             return not self._thread.isRunning()
-        self.scheduler.close()  # makes the running job's cancel() true
+        self.scheduler.close()  # makes the running job stale: stopped at its next checkpoint
         self._thread.quit()
         stopped = self._thread.wait(timeout_ms)
         if not stopped:
@@ -198,6 +203,11 @@ class EngineWorker(QObject):
         self.error.emit(kind, message)
         if strict.enabled():  # under the test suite a failed engine job fails the test
             raise strict.StrictError(f"engine job {kind!r} failed: {message}")
+
+    @Slot(str, int, object)
+    def _on_partial(self, kind: str, gen: int, value: object) -> None:
+        if self.scheduler.deliverable(kind, gen, final=False):
+            self.partial_ready.emit(kind, value)
 
     @Slot(str, int, float)
     def _on_progress(self, kind: str, gen: int, fraction: float) -> None:

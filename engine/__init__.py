@@ -5,8 +5,9 @@ Never imports Qt or pyqtgraph (enforced by import-linter and a test).
 
 from .config import ACTIVATIONS, DTYPES, FIELDS, INITS, INPUTS, LOSSES, RANGES, Settings, SettingsError, allowed
 from .engine import COLUMNS, Engine, Network, Result
+from .jobs import Cancelled, Partial, Progress, Steps, drive
 from .presets import PRESETS, Preset
-from .propagate import Cancelled, Measured, Trace
+from .propagate import Measured, Trace
 from .theory import Theory, predict
 
 __all__ = [
@@ -23,12 +24,16 @@ __all__ = [
     "Engine",
     "Measured",
     "Network",
+    "Partial",
     "Preset",
+    "Progress",
     "Result",
     "Settings",
     "SettingsError",
+    "Steps",
     "Theory",
     "Trace",
     "allowed",
+    "drive",
     "predict",
 ]

@@ -12,17 +12,18 @@ from typing import Any
 
 from . import analysis as an
 from .config import Settings
+from .jobs import Steps
 
 
 @dataclass(frozen=True, slots=True)
 class AnalysisSpec:
-    """One analysis: `compute(settings, engine, progress, options)` -> result; `csv(result, settings)`."""
+    """One analysis: `steps(settings, engine, options)` -> its job (`engine.jobs`); `csv(result, settings)`."""
 
     name: str
     option: str  # the export option, e.g. "--hist-csv"
     help: str
     progress_label: str
-    compute: Callable[[Settings, Any, Any, dict[str, Any]], Any]
+    steps: Callable[[Settings, Any, dict[str, Any]], Steps[Any]]
     csv: Callable[[Any, Settings], str]
     check: Callable[[Settings], None] | None = None  # raises SettingsError if it cannot run
 
@@ -42,7 +43,7 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         "--hist-csv",
         "per-layer histograms of activations and gradients",
         "histograms",
-        lambda s, engine, progress, o: an.distributions(s, cache=_cache(engine), progress=progress),
+        lambda s, engine, o: an.distributions_steps(s, cache=_cache(engine)),
         lambda r, s: an.hist_csv_text(r),
     ),
     AnalysisSpec(
@@ -50,7 +51,7 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         "--spread-csv",
         "10/50/90%% of log10 magnitude over --seeds seeds",
         "spread over seeds",
-        lambda s, engine, progress, o: an.spread(s, seeds=o["seeds"], engine=engine, progress=progress),
+        lambda s, engine, o: an.spread_steps(s, seeds=o["seeds"], engine=engine),
         lambda r, s: an.spread_csv_text(r),
     ),
     AnalysisSpec(
@@ -58,7 +59,7 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         "--phase-csv",
         "mean-field phase diagram of the activation",
         "phase diagram",
-        lambda s, engine, progress, o: an.phase_diagram(s.activation, resolution=o["phase_grid"], progress=progress),
+        lambda s, engine, o: an.phase_diagram_steps(s.activation, resolution=o["phase_grid"]),
         an.phase_csv_text,
     ),
     AnalysisSpec(
@@ -66,7 +67,7 @@ ANALYSES: tuple[AnalysisSpec, ...] = (
         "--jacobian-csv",
         "singular values of d a_L / d a_0 at sample 0",
         "Jacobian spectrum",
-        lambda s, engine, progress, o: an.jacobian_spectrum(s, cache=_cache(engine), progress=progress),
+        lambda s, engine, o: an.jacobian_steps(s, cache=_cache(engine)),
         lambda r, s: an.jacobian_csv_text(r),
         an.check_size,
     ),

@@ -1,12 +1,13 @@
-"""Analyses of issue 5 (distributions, finite-width spread, phase diagram, Jacobian spectrum).
+"""The analyses (distributions, finite-width spread, phase diagram, Jacobian spectrum) and their CSVs.
 
 One import point for the GUI and the CLI, plus CSV writers in the style of the main CSV
 (`# depthlens VERSION`, `# key=value ...` of the settings, a `# key=value ...` line of the
 analysis parameters, then a header row and the data rows; numbers via `engine.export.fmt`).
 
-All compute functions are pure (no global state), take keyword-only options, check
-`cancel()` between layers or stages (raising `engine.Cancelled`), report
-`progress(fraction)`, and return frozen dataclasses of numpy arrays.
+All compute functions are pure (no global state), take keyword-only options and return
+frozen dataclasses of numpy arrays. Each long one has a job twin, `<name>_steps`, that
+yields `Progress` (and, for the spread, `Partial`) at its checkpoints between layers or
+stages (`engine.jobs`); the plain function drives it to its end.
 """
 
 from __future__ import annotations
@@ -20,8 +21,24 @@ import numpy as np
 
 from .config import Settings
 from .export import atomic_write, fmt, version
-from .histograms import QUANTITIES, Distributions, Histogram, asinh_decades, decades_to_value, distributions
-from .jacobian import MAX_DEPTH, MAX_WIDTH, JacobianSpectrum, JacobianTooLarge, check_size, jacobian_spectrum
+from .histograms import (
+    QUANTITIES,
+    Distributions,
+    Histogram,
+    asinh_decades,
+    decades_to_value,
+    distributions,
+    distributions_steps,
+)
+from .jacobian import (
+    MAX_DEPTH,
+    MAX_WIDTH,
+    JacobianSpectrum,
+    JacobianTooLarge,
+    check_size,
+    jacobian_spectrum,
+    jacobian_steps,
+)
 from .phase import (
     PhaseDiagram,
     PhasePoint,
@@ -31,9 +48,10 @@ from .phase import (
     divergence_scale,
     fixed_point,
     phase_diagram,
+    phase_diagram_steps,
     point,
 )
-from .spread import PERCENTILES, SPREAD_QUANTITIES, Spread, percentiles, seed_list, spread
+from .spread import PERCENTILES, SPREAD_QUANTITIES, Spread, percentiles, seed_list, spread, spread_steps
 
 __all__ = [
     "HIST_COLUMNS",
@@ -59,18 +77,22 @@ __all__ = [
     "decades_to_value",
     "depth_scale",
     "distributions",
+    "distributions_steps",
     "divergence_scale",
     "fixed_point",
     "hist_csv_text",
     "jacobian_csv_text",
     "jacobian_spectrum",
+    "jacobian_steps",
     "percentiles",
     "phase_csv_text",
     "phase_diagram",
+    "phase_diagram_steps",
     "point",
     "seed_list",
     "spread",
     "spread_csv_text",
+    "spread_steps",
     "write_text",
 ]
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
+from .jobs import Steps, drive
 from .layers import layer as layer_of
-from .propagate import CancelCheck, Measured, Progress, Trace, Workspace, input_batch, output_grad, run
+from .propagate import Measured, Trace, Workspace, input_batch, output_grad, run, run_steps
 from .theory import Theory, predict
 from .weights import DEFAULT_BUDGET, WeightCache
 
@@ -112,22 +113,20 @@ class Engine:
         # Buffers reused by `compute`; an Engine is used by one thread at a time.
         self.workspace = Workspace()
 
-    def compute(
-        self,
-        settings: Settings,
-        *,
-        cancel: CancelCheck | None = None,
-        progress: Progress | None = None,
-    ) -> Result:
-        """Run the network and its theory; may raise `Cancelled`."""
+    def compute(self, settings: Settings) -> Result:
+        """Run the network and its theory."""
+        return drive(self.compute_steps(settings))
+
+    def compute_steps(self, settings: Settings) -> Steps[Result]:
+        """The job of `compute`: yields `Progress` between layers, returns the `Result`."""
         t0 = time.perf_counter()
-        measured, _ = run(settings, self.cache, cancel=cancel, progress=progress, workspace=self.workspace)
+        measured, _ = yield from run_steps(settings, self.cache, workspace=self.workspace)
         theory = predict(settings)
         return Result(settings, measured, theory, time.perf_counter() - t0)
 
-    def trace(self, settings: Settings, *, cancel: CancelCheck | None = None) -> Trace:
+    def trace(self, settings: Settings) -> Trace:
         """Full per-layer arrays (activations, gradients, derivatives, weight gradients)."""
-        _, tr = run(settings, self.cache, cancel=cancel, keep=True)
+        _, tr = run(settings, self.cache, keep=True)
         assert tr is not None
         return tr
 

@@ -15,8 +15,9 @@ from numpy.lib import format as npformat
 from . import fileio
 from .config import Settings
 from .engine import COLUMNS, Engine, Network, Result
+from .jobs import Progress, Steps, drive
 from .numbers import full
-from .propagate import Cancelled, input_batch, output_grad
+from .propagate import input_batch, output_grad
 
 BLANK_ROW0 = {"weight_grad_rms", "inactive_fraction"}
 
@@ -95,31 +96,23 @@ def write_npz(net: Network, path: str | os.PathLike) -> None:
     atomic_write(path, npz_bytes(net))
 
 
-def write_network_npz(
-    engine: Engine,
-    settings: Settings,
-    path: str | os.PathLike,
-    *,
-    cancel: Callable[[], bool] | None = None,
-    progress: Callable[[float], None] | None = None,
-) -> None:
-    """Write the same NPZ as `write_npz(engine.network(settings))`, one layer at a time.
+def write_network_npz(engine: Engine, settings: Settings, path: str | os.PathLike) -> None:
+    """Write the same NPZ as `write_npz(engine.network(settings))`, one layer at a time; see below."""
+    drive(write_network_npz_steps(engine, settings, path))
+
+
+def write_network_npz_steps(engine: Engine, settings: Settings, path: str | os.PathLike) -> Steps[None]:
+    """The job of `write_network_npz`: yields `Progress` after each layer written.
 
     Streams W and b into the file, so a 1000 x 1024 x 1024 network never sits in memory
-    (4 GB in float32, twice that as NPZ bytes). Cancellable between layers (raises
-    `Cancelled`; no file is left). Atomic like every export.
+    (4 GB in float32, twice that as NPZ bytes). Stopped at a checkpoint (`Cancelled`), it
+    leaves no file. Atomic like every export.
     """
-    fileio.write_with(path, network_npz_writer(engine, settings, cancel=cancel, progress=progress))
+    yield from fileio.write_files_steps([(path, network_npz_writer(engine, settings))])
 
 
-def network_npz_writer(
-    engine: Engine,
-    settings: Settings,
-    *,
-    cancel: Callable[[], bool] | None = None,
-    progress: Callable[[float], None] | None = None,
-) -> Callable[[BinaryIO], None]:
-    """The writer that streams the network's NPZ into an open file (seekable or not)."""
+def network_npz_writer(engine: Engine, settings: Settings) -> Callable[[BinaryIO], Steps[None]]:
+    """The writer that streams the network's NPZ into an open file (seekable or not), as a job."""
     s = settings
     n, L = s.width, s.depth
     dt = np.dtype(s.dtype)
@@ -134,17 +127,16 @@ def network_npz_writer(
             raise
         return f  # type: ignore[return-value]
 
-    def fill(fh: BinaryIO) -> None:
+    def fill(fh: BinaryIO) -> Steps[None]:
         with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             biases = np.empty((L, n), dtype=dt)
             with entry(zf, "W", (L, n, n)) as f:
                 for layer in range(1, L + 1):
-                    if cancel is not None and cancel():
-                        raise Cancelled()
+                    if layer > 1:
+                        yield Progress((layer - 1) / L)
                     w, biases[layer - 1] = engine.layer_params(s, layer)
                     f.write(np.ascontiguousarray(w).tobytes())
-                    if progress is not None:
-                        progress(layer / L)
+            yield Progress(1.0)
             with entry(zf, "b", (L, n)) as f:
                 f.write(biases.tobytes())
             small = (

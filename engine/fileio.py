@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import inspect
 import os
 import stat
 import sys
@@ -29,7 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-Writer = Callable[[BinaryIO], object]
+from .jobs import Steps, drive
+
+Writer = Callable[[BinaryIO], object]  # fills an open file; may return a job (`Steps`) that does
 STDOUT = "-"
 
 _live_temps: set[str] = set()  # temporary files being written, removed on a signal
@@ -282,21 +285,30 @@ class Outputs:
 
     def write(self, writers: Sequence[Writer]) -> None:
         """Fill every target with its writer (same order as `paths`), then put files in place."""
+        drive(self.write_steps(writers))
+
+    def write_steps(self, writers: Sequence[Writer]) -> Steps[None]:
+        """The job of `write`: yields the checkpoints of writers that are jobs themselves.
+
+        Stopped at a checkpoint (`Cancelled` thrown in, or closed), it leaves no file.
+        """
         if len(writers) != len(self._outs):
             raise ValueError("one writer per path")
         try:
             for out, writer in sorted(zip(self._outs, writers, strict=True), key=lambda p: p[0].target.kind != "file"):
-                self._fill(out, writer)
+                yield from self._fill(out, writer)
             self._commit()
         finally:
             self.abort()
 
-    def _fill(self, out: _Out, writer: Writer) -> None:
+    def _fill(self, out: _Out, writer: Writer) -> Steps[None]:
         t = out.target
         assert out.handle is not None
         sink = _Sink(out.handle)
         try:
-            writer(sink)  # type: ignore[arg-type]
+            produced = writer(sink)  # type: ignore[arg-type]
+            if inspect.isgenerator(produced):
+                yield from produced
             if sink.error is not None:  # a writer that swallowed the error
                 raise sink.error
             sink.flush()
@@ -423,9 +435,14 @@ def write_files(items: Iterable[tuple[str | os.PathLike, Writer]], *, streams: b
     left as it was; the error is a `FileError` naming the user's path (other exceptions
     pass through unchanged). Streams (devices, FIFOs, stdout) cannot be taken back.
     """
+    drive(write_files_steps(items, streams=streams))
+
+
+def write_files_steps(items: Iterable[tuple[str | os.PathLike, Writer]], *, streams: bool = True) -> Steps[None]:
+    """The job of `write_files`: the checkpoints of its writers (see `Outputs.write_steps`)."""
     pairs = list(items)
     with Outputs([p for p, _ in pairs], streams=streams) as outs:
-        outs.write([w for _, w in pairs])
+        yield from outs.write_steps([w for _, w in pairs])
 
 
 def write_with(path: str | os.PathLike, writer: Writer, *, streams: bool = True) -> None:

@@ -13,6 +13,7 @@ steps through the same layers and loop, in the same dtype, as `engine.propagate.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from .config import Settings
+from .jobs import Progress, Steps, drive
 from .layers import network
-from .propagate import CancelCheck, Progress, backward, checker, forward, input_batch, output_grad
+from .propagate import backward, forward, input_batch, output_grad
 from .weights import WeightCache
 
 QUANTITIES: tuple[str, ...] = ("activation", "gradient")
@@ -162,16 +164,32 @@ def distributions(
     linthresh: float = DEFAULT_LINTHRESH,
     bins_per_decade: int = 4,
     max_abs: float | None = None,
-    cancel: CancelCheck | None = None,
-    progress: Progress | None = None,
 ) -> Distributions:
     """Histograms of every layer's activations and gradients (per-sample dLoss/da_l).
+
+    See `distributions_steps` (the same as a job) for the options.
+    """
+    steps = distributions_steps(
+        settings, cache=cache, linthresh=linthresh, bins_per_decade=bins_per_decade, max_abs=max_abs
+    )
+    return drive(steps)
+
+
+def distributions_steps(
+    settings: Settings,
+    *,
+    cache: WeightCache | None = None,
+    linthresh: float = DEFAULT_LINTHRESH,
+    bins_per_decade: int = 4,
+    max_abs: float | None = None,
+) -> Steps[Distributions]:
+    """The job of `distributions`: yields `Progress` before every layer step, returns the histograms.
 
     Bins cover |x| up to `max_abs`; by default (None) up to max(1e30, the largest finite
     |entry| of any layer), so nothing falls outside and the default range always shows
     1e-30 .. 1e30. With an explicit `max_abs` entries beyond it land in the outermost bins
     (useful to keep the bins fixed while a slider moves). Pass the engine's `cache`
-    (`Engine.cache`) to reuse drawn weights. `cancel` is checked between layers.
+    (`Engine.cache`) to reuse drawn weights.
     """
     if not (isinstance(bins_per_decade, int) and 1 <= bins_per_decade <= 64):
         raise ValueError(f"bins_per_decade must be an integer from 1 to 64, got {bins_per_decade!r}")
@@ -181,26 +199,23 @@ def distributions(
         raise ValueError(f"max_abs must be a finite number > linthresh, got {max_abs!r}")
     s = settings
     net = network(s, cache if cache is not None else WeightCache())
-    check = checker(cancel, progress)
     L = s.depth
     every = max(1, math.isqrt(L))
     inactive = np.full(L + 1, np.nan)
     act_bins = _Binner(linthresh, bins_per_decade, L + 1)
     grad_bins = _Binner(linthresh, bins_per_decade, L + 1)
-    total = 3 * L
-    done = 0
-
-    def step(_: int) -> None:  # every layer step of the three passes is one unit of progress
-        nonlocal done
-        check(done / total)
-        done += 1
+    total = 3 * L  # every layer step of the three passes is one checkpoint
+    ticks = (Progress(done / total) for done in itertools.count())
 
     x = input_batch(s)
     checkpoints: dict[int, np.ndarray] = {0: x.copy()}
     act_bins.add(0, x)
     with np.errstate(all="ignore"):
         # Forward pass, keeping a_l every `every` layers for the backward pass.
-        for row, (layer, a, ctx) in enumerate(forward(net, x, step, weight_grad=False), start=1):
+        fwd = forward(net, x, weight_grad=False)
+        for row in range(1, L + 1):
+            yield next(ticks)
+            layer, a, ctx = next(fwd)
             if row % every == 0 and row < L:
                 checkpoints[row] = a.copy()
             act_bins.add(row, a)
@@ -213,12 +228,18 @@ def distributions(
         while top > 0:
             start = ((top - 1) // every) * every
             seg = net[start:top]
-            ctxs: list[Any] = [ctx for _, _, ctx in forward(seg, checkpoints.pop(start), step, weight_grad=False)]
-            back = backward(seg, ctxs, g, step, weight_grad=False)
-            for row, (g, _) in zip(range(top - 1, start - 1, -1), back, strict=True):
+            fwd = forward(seg, checkpoints.pop(start), weight_grad=False)
+            ctxs: list[Any] = []
+            for _ in seg:
+                yield next(ticks)
+                ctxs.append(next(fwd)[2])
+            back = backward(seg, ctxs, g, weight_grad=False)
+            for row in range(top - 1, start - 1, -1):
+                yield next(ticks)
+                g, _ = next(back)
                 grad_bins.add(row, g)
             top = start
-    check(1.0)
+    yield Progress(1.0)
 
     if max_abs is None:
         half = max(_half_bins(DEFAULT_SPAN, linthresh, bins_per_decade), act_bins.extent(), grad_bins.extent())

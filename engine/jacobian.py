@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings, SettingsError
+from .jobs import Progress, Steps, drive
 from .layers import network
-from .propagate import CancelCheck, Cancelled, Progress, checker, forward, input_batch
+from .propagate import forward, input_batch
 from .weights import WeightCache
 
 MAX_WIDTH = 512
@@ -95,25 +96,29 @@ def jacobian_spectrum(
     settings: Settings,
     *,
     cache: WeightCache | None = None,
-    cancel: CancelCheck | None = None,
-    progress: Progress | None = None,
 ) -> JacobianSpectrum:
-    """Singular values of the input-output Jacobian at row 0 of the input batch.
+    """Singular values of the input-output Jacobian at row 0 of the input batch; see `jacobian_steps`."""
+    return drive(jacobian_steps(settings, cache=cache))
 
-    Raises `JacobianTooLarge` beyond width 512 or depth 200, `Cancelled` when `cancel()`
-    becomes true (checked between layers). Pass `Engine.cache` to reuse drawn weights.
+
+def jacobian_steps(settings: Settings, *, cache: WeightCache | None = None) -> Steps[JacobianSpectrum]:
+    """The job of `jacobian_spectrum`: yields `Progress` before each layer and before the SVD.
+
+    Raises `JacobianTooLarge` beyond width 512 or depth 200. Pass `Engine.cache` to reuse
+    drawn weights.
     """
     check_size(settings)
     s = settings
     n, L = s.width, s.depth
     net = network(s, cache if cache is not None else WeightCache())
-    check = checker(cancel, progress)
     J = np.eye(n)
     log2_scale = 0
     note = ""
     with np.errstate(all="ignore"):
-        steps = forward(net, input_batch(s)[:1].copy(), lambda i: check(0.95 * i / L), weight_grad=False)
-        for layer, _, ctx in steps:
+        steps = forward(net, input_batch(s)[:1].copy(), weight_grad=False)
+        for i in range(L):
+            yield Progress(0.95 * i / L)
+            layer, _, ctx = next(steps)
             J = layer.jvp(J, ctx)
             # Renormalise by a power of two (exact): keeps J within float64.
             m = float(np.max(np.abs(J)))
@@ -122,8 +127,7 @@ def jacobian_spectrum(
                 if abs(e) > 64:
                     J = np.ldexp(J, -e)
                     log2_scale += e
-        if cancel is not None and cancel():
-            raise Cancelled
+        yield Progress(1.0)  # the layers are done; what is left is one SVD
         if not np.all(np.isfinite(J)):
             sv = np.full(n, np.nan)
             logs = np.full(n, np.nan)
@@ -133,6 +137,4 @@ def jacobian_spectrum(
             with np.errstate(divide="ignore"):
                 logs = np.log10(sv_n) + log2_scale * math.log10(2.0)
             sv = np.ldexp(sv_n, log2_scale) if log2_scale else sv_n
-    if progress is not None:
-        progress(1.0)
     return JacobianSpectrum(s, sv, logs, note)

@@ -28,7 +28,6 @@ exact quadrature of `engine.gauss`; the grid (`phase_diagram`) uses its cached t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,7 +45,7 @@ from .fixed_point import (
 )
 from .fixed_point import check_activation as _check_activation
 from .gauss import d2_at_zero, g_table, limit_moments, moments, phi0_squared, tables
-from .propagate import Cancelled
+from .jobs import Progress, Steps, drive
 
 __all__ = [
     "LINEAR_FAMILY",
@@ -67,8 +66,6 @@ __all__ = [
 
 COINCIDE = 1e-6  # chi_1 within this of 1 where q* vanishes: the critical point itself
 
-Progress = Callable[[float], None]
-CancelCheck = Callable[[], bool]
 
 
 def depth_scale(chi_1: float | np.ndarray) -> np.ndarray:
@@ -201,13 +198,24 @@ def phase_diagram(
     sigma_w2_range: tuple[float, float] = (0.0, 4.0),
     sigma_b2_range: tuple[float, float] = (0.0, 0.5),
     resolution: tuple[int, int] = (41, 26),
-    cancel: CancelCheck | None = None,
-    progress: Progress | None = None,
 ) -> PhaseDiagram:
-    """The mean-field phase diagram of `activation` on a regular grid.
+    """The mean-field phase diagram of `activation` on a regular grid (see `phase_diagram_steps`)."""
+    steps = phase_diagram_steps(
+        activation, sigma_w2_range=sigma_w2_range, sigma_b2_range=sigma_b2_range, resolution=resolution
+    )
+    return drive(steps)
+
+
+def phase_diagram_steps(
+    activation: str,
+    *,
+    sigma_w2_range: tuple[float, float] = (0.0, 4.0),
+    sigma_b2_range: tuple[float, float] = (0.0, 0.5),
+    resolution: tuple[int, int] = (41, 26),
+) -> Steps[PhaseDiagram]:
+    """The job of `phase_diagram`: yields `Progress` between stages and row blocks.
 
     `resolution` is (points along sigma_w^2, points along sigma_b^2), each from 2 to 2001.
-    `cancel` is checked (raising `Cancelled`) and `progress` called between stages.
     """
     _check_activation(activation)
     nw, nb = (int(r) for r in resolution)
@@ -217,18 +225,12 @@ def phase_diagram(
     if not (0 <= w0 < w1 <= 1e4 and 0 <= b0 < b1 <= 1e4):
         raise ValueError("ranges must be 0 <= low < high <= 10000 for sigma_w2 and sigma_b2")
 
-    def check(done: float) -> None:
-        if cancel is not None and cancel():
-            raise Cancelled
-        if progress is not None:
-            progress(done)
-
-    check(0.0)
+    yield Progress(0.0)
     sw = np.linspace(w0, w1, nw)
     sb = np.linspace(b0, b1, nb)
     if activation not in LINEAR_FAMILY:
         tables(activation)  # build (cached) before timing-sensitive work
-    check(0.05)
+    yield Progress(0.05)
     S2, B2 = np.meshgrid(sw, sb)
     q = np.empty(S2.shape)
     chi = np.empty(S2.shape)
@@ -239,10 +241,10 @@ def phase_diagram(
         block = slice(start, min(nb, start + rows))
         q[block] = fixed_points(activation, S2[block], B2[block])
         chi[block] = chis(activation, S2[block], q[block])
-        check(0.05 + 0.85 * block.stop / nb)
+        yield Progress(0.05 + 0.85 * block.stop / nb)
     xi = depth_scale(chi)
     crit, div = _boundary_lines(activation, sw, sb, q, chi)
-    check(1.0)
+    yield Progress(1.0)
     return PhaseDiagram(activation, sw, sb, q, chi, xi, crit, div)
 
 

@@ -10,23 +10,17 @@ from g_L = r; each layer maps g_l to g_{l-1} and reports dLoss/dW_l. `run` (the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .config import Settings
+from .jobs import Progress, Steps, drive
 from .layers import Layer, WeightGrad, network
 from .stats import max_abs, rms_and_nonfinite
 from .weights import WeightCache, draw_input, draw_readout
-
-CancelCheck = Callable[[], bool]
-Progress = Callable[[float], None]
-
-
-class Cancelled(Exception):
-    """Raised between layers when the cancellation check returns True."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,22 +96,9 @@ def output_grad(settings: Settings) -> np.ndarray:
     return draw_readout(s.seed, s.batch, s.width).astype(s.dtype)
 
 
-def checker(cancel: CancelCheck | None, progress: Progress | None) -> Callable[[float], None]:
-    """check(done): raise `Cancelled` if `cancel()` is true, else report `progress(done)`."""
-
-    def check(done: float) -> None:
-        if cancel is not None and cancel():
-            raise Cancelled
-        if progress is not None:
-            progress(done)
-
-    return check
-
-
 def forward(
     net: Sequence[Layer],
     a: np.ndarray,
-    before: Callable[[int], None],
     *,
     out: Sequence[np.ndarray] | None = None,
     d_out: Sequence[np.ndarray] | None = None,
@@ -125,12 +106,11 @@ def forward(
 ) -> Iterator[tuple[Layer, np.ndarray, Any]]:
     """Run `net` from `a`, yielding (layer, its output, its ctx) layer by layer.
 
-    `before(i)` is called ahead of `net[i]` (cancellation and progress between layers).
-    `out[i]`, `d_out[i]` are optional buffers of `net[i]`. Without `weight_grad` the
+    Lazy: `net[i]` runs when item i is asked for, so a caller's checkpoints fall between
+    layers. `out[i]`, `d_out[i]` are optional buffers of `net[i]`. Without `weight_grad` the
     contexts keep only what the input gradient needs.
     """
     for i, layer in enumerate(net):
-        before(i)
         a, ctx = layer.forward(
             a, None if out is None else out[i], None if d_out is None else d_out[i], weight_grad=weight_grad
         )
@@ -141,7 +121,6 @@ def backward(
     net: Sequence[Layer],
     ctxs: list[Any],
     g: np.ndarray,
-    before: Callable[[int], None],
     *,
     keep: bool = False,
     weight_grad: bool = True,
@@ -151,11 +130,10 @@ def backward(
     """Back through `net` from g (at its output), last layer first: yields (g at its input, weight gradient).
 
     `ctxs[i]` is `net[i]`'s forward context; without `keep` each is released once used and
-    `g` may be overwritten. `before(i)` is called ahead of `net[i]`. `out` is a pair of
+    `g` may be overwritten. Lazy, like `forward`. `out` is a pair of
     buffers the signal ping-pongs between (a new g must not alias the last one).
     """
     for i in range(len(net) - 1, -1, -1):
-        before(i)
         ctx = ctxs[i]
         if not keep:
             ctxs[i] = None  # free what the rest of the pass no longer needs
@@ -168,16 +146,24 @@ def run(
     settings: Settings,
     cache: WeightCache,
     *,
-    cancel: CancelCheck | None = None,
-    progress: Progress | None = None,
     keep: bool = False,
     workspace: Workspace | None = None,
 ) -> tuple[Measured, Trace | None]:
-    """Run the forward and backward pass; return statistics (and the full trace if `keep`).
+    """Run the forward and backward pass; return statistics (and the full trace if `keep`)."""
+    return drive(run_steps(settings, cache, keep=keep, workspace=workspace))
 
-    `cancel` is checked and `progress(fraction)` called between layers; `Cancelled` is
-    raised when `cancel()` is true. inf/NaN never raise: they are counted. A `workspace`
-    (ignored with `keep`) lets repeated runs reuse their buffers.
+
+def run_steps(
+    settings: Settings,
+    cache: WeightCache,
+    *,
+    keep: bool = False,
+    workspace: Workspace | None = None,
+) -> Steps[tuple[Measured, Trace | None]]:
+    """The job of `run`: yields `Progress` before each layer (forward, then backward) and at the end.
+
+    inf/NaN never raise: they are counted. A `workspace` (ignored with `keep`) lets
+    repeated runs reuse their buffers.
     """
     s = settings
     L, n, B = s.depth, s.width, s.batch
@@ -194,7 +180,6 @@ def run(
     entries_w = np.zeros(L + 1)
 
     net = network(s, cache)
-    check = checker(cancel, progress)
     ws = workspace if (workspace is not None and not keep and workspace.fits(s)) else None
     if ws is not None:
         ws.prepare(s)
@@ -208,11 +193,12 @@ def run(
         steps = forward(
             net,
             a,
-            lambda i: check(0.5 * i / L),
             out=ws.acts[1:] if ws is not None else None,
             d_out=ws.ders[1:] if ws is not None else None,
         )
-        for row, (layer, a, ctx) in enumerate(steps, start=1):
+        for row in range(1, L + 1):
+            yield Progress(0.5 * (row - 1) / L)
+            layer, a, ctx = next(steps)
             act_rms[row], nonfinite_a[row] = rms_and_nonfinite(a)
             act_max[row] = float(a.max()) if layer.nonneg else max_abs(a)
             inactive[row] = layer.inactive(ctx) / size
@@ -235,12 +221,13 @@ def run(
             net,
             ctxs,
             g,
-            lambda i: check(0.5 + 0.5 * (L - 1 - i) / L),
             keep=keep,
             out=ws.g if ws is not None else None,
             dw_out=ws.dw if ws is not None else None,
         )
-        for row, (g, grad) in zip(range(L - 1, -1, -1), back, strict=True):
+        for row in range(L - 1, -1, -1):
+            yield Progress(0.5 + 0.5 * (L - 1 - row) / L)
+            g, grad = next(back)
             if grad is not None:
                 wgrad_rms[row + 1], nonfinite_w[row + 1], entries_w[row + 1] = grad.rms, grad.nonfinite, grad.entries
                 if keep:
@@ -249,7 +236,7 @@ def run(
             grad_rms[row], nonfinite_g[row] = rms_and_nonfinite(g)
             if keep:
                 grads.append(g)
-        check(1.0)
+        yield Progress(1.0)
 
     measured = Measured(
         activation_rms=act_rms,

@@ -9,16 +9,13 @@ Seeds are settings.seed + k for k = 0..K-1 (wrapping past 2^32 - 1 to 0).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .config import MAX_SEED, Settings
 from .engine import Engine
-
-CancelCheck = Callable[[], bool]
-Progress = Callable[[float], None]
+from .jobs import Partial, Steps, drive, rescaled
 
 SPREAD_QUANTITIES: tuple[str, ...] = ("activation_rms", "gradient_rms", "weight_grad_rms")
 PERCENTILES: tuple[float, float, float] = (10.0, 50.0, 90.0)
@@ -101,16 +98,16 @@ def spread(
     *,
     seeds: int = 8,
     engine: Engine | None = None,
-    cancel: CancelCheck | None = None,
-    progress: Progress | None = None,
-    on_seed: Callable[[Spread], None] | None = None,
 ) -> Spread:
-    """Run the network for `seeds` seeds and return the per-layer percentile bands.
+    """Run the network for `seeds` seeds and return the per-layer percentile bands (see `spread_steps`)."""
+    return drive(spread_steps(settings, seeds=seeds, engine=engine))
 
-    After each seed, `on_seed(partial)` receives the `Spread` of the seeds done so far
-    (so a GUI band can grow); `progress(fraction)` is called between layers over the
-    whole job and `cancel` is checked between layers (raising `Cancelled`). Pass the
-    GUI's `engine` to reuse its weight cache and buffers (from the thread that owns it).
+
+def spread_steps(settings: Settings, *, seeds: int = 8, engine: Engine | None = None) -> Steps[Spread]:
+    """The job of `spread`: yields `Progress` between layers and a `Partial` after each seed.
+
+    The partial is the `Spread` of the seeds done so far (so a GUI band can grow).
+    Pass the GUI's `engine` to reuse its weight cache and buffers (from the thread that owns it).
     """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
         raise ValueError(f"seeds must be an integer from 1 to {MAX_SEEDS}, got {seeds!r}")
@@ -121,16 +118,14 @@ def spread(
     result: Spread | None = None
     for k, seed in enumerate(seed_values):
 
-        def sub(frac: float, k: int = k) -> None:
-            if progress is not None:
-                progress((k + frac) / seeds)
+        def overall(frac: float, k: int = k) -> float:  # of the whole job
+            return (k + frac) / seeds
 
-        res = eng.compute(settings.replace(seed=seed), cancel=cancel, progress=sub)
+        res = yield from rescaled(eng.compute_steps(settings.replace(seed=seed)), overall)
         with np.errstate(divide="ignore", invalid="ignore"):
             for i, name in enumerate(SPREAD_QUANTITIES):
                 logs[k, i] = np.log10(np.abs(getattr(res.measured, name)))
         result = _make(settings, seed_values[: k + 1], logs[: k + 1].copy())
-        if on_seed is not None:
-            on_seed(result)
+        yield Partial(result)
     assert result is not None
     return result

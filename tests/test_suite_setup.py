@@ -46,11 +46,21 @@ def test_strict_mode_reraises_a_failing_pacer_update_and_records_it(qtbot, stric
     pacer.stop()
 
 
-def test_strict_mode_records_a_failing_engine_job_and_raises_it_on_the_gui_thread(qtbot, strict_mode):
-    from depthlens.worker import CHART, EngineWorker
+def _boom():
+    raise ValueError("broken engine")
 
-    def boom(cancel, progress):
-        raise ValueError("broken engine")
+
+def _boom_at_a_checkpoint():
+    from depthlens.engine import Partial, Progress
+
+    yield Progress(0.0)
+    yield Partial("so far")
+    raise ValueError("broken engine")
+
+
+@pytest.mark.parametrize("boom", [_boom, _boom_at_a_checkpoint], ids=["plain", "generator"])
+def test_strict_mode_records_a_failing_engine_job_and_raises_it_on_the_gui_thread(qtbot, strict_mode, boom):
+    from depthlens.worker import CHART, EngineWorker
 
     worker = EngineWorker()
     try:
@@ -104,7 +114,7 @@ def test_failing_pacer_update_lenient(qtbot):
 def test_failing_engine_job(qtbot):
     from depthlens.worker import EngineWorker
 
-    def boom(cancel, progress):
+    def boom():
         raise ValueError("broken engine")
 
     worker = EngineWorker()

@@ -2,10 +2,10 @@
 
 The panel keeps its own `Settings` as the source of truth, so values that the widgets
 cannot show exactly (scale = √2, seeds above 2³¹) survive a round trip untouched.
-User changes are forwarded through a throttle: the first change goes out at once, and
-while changes keep coming a single-shot QTimer forwards the *last* value every ~16 ms,
-so a drag follows live but never floods the engine. `set_settings` pushes values in with
-signals blocked (QSignalBlocker), so presets never echo back as user changes.
+Every user change is emitted at once as `settings_changed`; the rate at which a drag
+reaches the engine is the application's business (`app/throttle.py`). `set_settings`
+pushes values in with signals blocked (QSignalBlocker), so presets never echo back as
+user changes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from depthlens.engine import ACTIVATIONS, DTYPES, INITS, INPUTS, LOSSES, PRESETS, Settings
 
-THROTTLE_MS = 16
 SLIDER_STEPS = 1000
 MAX_SPIN_SEED = 2**31 - 1  # QSpinBox is 32-bit signed
 
@@ -179,19 +178,13 @@ TOOLTIPS = {
 
 
 class ControlPanel(QWidget):
-    """Every network setting as a control; emits `settings_changed(Settings)` (throttled)."""
+    """Every network setting as a control; emits `settings_changed(Settings)` on each user change."""
 
     settings_changed = Signal(object)
 
     def __init__(self, settings: Settings | None = None, parent=None) -> None:
         super().__init__(parent)
         self._settings = settings or Settings()
-        self._dirty = False
-        self._timer = QTimer(self)
-        self._timer.setObjectName("depthlens.controls.throttle")
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(THROTTLE_MS)
-        self._timer.timeout.connect(self._on_timer)
 
         depth_spin = QSpinBox()
         depth_spin.setRange(1, 1000)
@@ -299,8 +292,6 @@ class ControlPanel(QWidget):
     def set_settings(self, settings: Settings) -> None:
         """Show `settings` without emitting `settings_changed` (no echo)."""
         self._settings = settings
-        self._dirty = False
-        self._timer.stop()
         self._push(settings)
 
     def control(self, name: str) -> QWidget:
@@ -320,26 +311,6 @@ class ControlPanel(QWidget):
         """True while the user holds a slider down (a drag in progress)."""
         return any(w.slider.isSliderDown() for w in self._numeric.values())
 
-    def set_throttle_ms(self, ms: int) -> None:
-        """Forward at most one change per `ms` while a control moves.
-
-        The window matches this to the engine's recent compute time, so a drag sends
-        requests as fast as the engine can answer them: none is cancelled half-way and
-        the chart follows the slider even for deep networks.
-        """
-        self._timer.setInterval(max(THROTTLE_MS, int(ms)))
-
-    def flush(self) -> None:
-        """Emit a pending throttled change now (used on close and by tests)."""
-        if self._dirty:
-            self._timer.stop()
-            self._on_timer()
-
-    def stop(self) -> None:
-        """Drop any pending change and stop the throttle timer."""
-        self._dirty = False
-        self._timer.stop()
-
     # -- internals -------------------------------------------------------------------
     def _push(self, s: Settings) -> None:
         for name, widget in self._numeric.items():
@@ -356,20 +327,7 @@ class ControlPanel(QWidget):
         if getattr(self._settings, name) == value:
             return
         self._settings = self._settings.replace(**{name: value})
-        # Throttle: send the first change at once, then at most one per THROTTLE_MS,
-        # always the latest value (the timer reads self._settings when it fires).
-        if self._timer.isActive():
-            self._dirty = True
-        else:
-            self._dirty = False
-            self.settings_changed.emit(self._settings)
-            self._timer.start()
-
-    def _on_timer(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.settings_changed.emit(self._settings)
-            self._timer.start()
+        self.settings_changed.emit(self._settings)
 
 
 class PresetBar(QToolBar):

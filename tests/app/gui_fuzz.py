@@ -135,7 +135,7 @@ def main() -> int:
     counts = fuzz(window, ns.events, ns.seed, on_event=sample)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        window.controls.flush()
+        window.throttle.flush()
         QApplication.processEvents()
         r = window.result
         if r is not None and r.settings == window.settings() and not window.worker.is_busy():

@@ -206,7 +206,7 @@ def test_typing_in_a_spin_box_is_not_hijacked(make_room, qtbot):
     assert window.settings().seed == START.seed and window.chart.show_theory and window.chart.view == "both"
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.settings().depth == 37)
-    window.controls.flush()
+    window.throttle.flush()
     # Ctrl shortcuts and the presenter keys still work from the box
     qtbot.keyClick(spin, Qt.Key.Key_Equal, CTRL)
     assert room.user_font == pytest.approx(1.1)

@@ -212,12 +212,13 @@ def test_exported_files_get_the_usual_permissions(tmp_path):
     ],
 )
 def test_streamed_npz_equals_the_in_memory_npz(tmp_path, settings):
-    from depthlens.engine.export import write_network_npz, write_npz
+    from depthlens.engine import drive
+    from depthlens.engine.export import write_network_npz_steps, write_npz
 
     engine = Engine()
     write_npz(engine.network(settings), tmp_path / "mem.npz")
     fractions = []
-    write_network_npz(engine, settings, tmp_path / "stream.npz", progress=fractions.append)
+    drive(write_network_npz_steps(engine, settings, tmp_path / "stream.npz"), progress=fractions.append)
     with np.load(tmp_path / "mem.npz") as a, np.load(tmp_path / "stream.npz") as b:
         assert sorted(a.files) == sorted(b.files) == ["W", "b", "config", "output_grad", "x"]
         for key in a.files:
@@ -227,8 +228,8 @@ def test_streamed_npz_equals_the_in_memory_npz(tmp_path, settings):
 
 
 def test_cancelled_streamed_npz_leaves_nothing(tmp_path):
-    from depthlens.engine import Cancelled
-    from depthlens.engine.export import write_network_npz
+    from depthlens.engine import Cancelled, drive
+    from depthlens.engine.export import write_network_npz_steps
 
     (tmp_path / "net.npz").write_bytes(b"old")  # an existing file is left as it was
     calls = [0]
@@ -238,7 +239,8 @@ def test_cancelled_streamed_npz_leaves_nothing(tmp_path):
         return calls[0] > 3
 
     with pytest.raises(Cancelled):
-        write_network_npz(Engine(), Settings(depth=10, width=8, batch=2), tmp_path / "net.npz", cancel=cancel)
+        steps = write_network_npz_steps(Engine(), Settings(depth=10, width=8, batch=2), tmp_path / "net.npz")
+        drive(steps, cancel=cancel)
     assert os.listdir(tmp_path) == ["net.npz"]
     assert (tmp_path / "net.npz").read_bytes() == b"old"
 

@@ -120,3 +120,90 @@ def test_analysis_duty_cycle():
 def test_the_policy_needs_no_qt():
     code = "import sys, app.scheduler; sys.exit('PySide6' in sys.modules or 'pyqtgraph' in sys.modules)"
     assert subprocess.run([sys.executable, '-c', code], timeout=60).returncode == 0
+
+
+class FakeClock:
+    """A clock the test moves by hand (seconds)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, ms: float) -> None:
+        self.now += ms / 1000
+
+
+def test_partials_are_deliverable_until_their_final_result_or_a_newer_request():
+    s = sch.Scheduler()
+    a, _ = s.submit("spread", job)
+    assert s.deliverable("spread", a.generation, final=False)
+    assert s.deliverable("spread", a.generation, final=False)  # a partial is not remembered ...
+    assert s.deliverable("spread", a.generation)  # ... so the final result still goes out
+    assert not s.deliverable("spread", a.generation, final=False)  # nothing after the final
+    b, _ = s.submit("spread", job)
+    c, _ = s.submit("spread", job)
+    assert not s.deliverable("spread", b.generation, final=False)  # older than the newest
+    assert s.deliverable("spread", c.generation, final=False)
+    s.close()
+    assert not s.deliverable("spread", c.generation, final=False)
+
+
+def test_throttle_sends_the_first_value_at_once_then_the_latest_per_interval():
+    clock = FakeClock()
+    t = sch.Throttle(50, clock=clock)
+    assert t.offer("a")  # the first goes out at once
+    assert not t.pending() and t.wait_ms() == 0
+    clock.advance(10)
+    assert not t.offer("b") and not t.offer("c")  # within the interval: kept, the latest wins
+    assert t.pending() and t.wait_ms() == 40
+    clock.advance(40)
+    assert t.due() == "c"  # the interval is over: the latest goes out, a new interval opens
+    assert not t.pending()
+    clock.advance(20)
+    assert not t.offer("d") and t.wait_ms() == 30
+    assert t.due() == "d"
+    clock.advance(51)
+    assert t.offer("e")  # a pause longer than the interval: at once again
+    with pytest.raises(LookupError):
+        t.due()
+
+
+def test_throttle_interval_has_a_floor_and_reset_drops_the_waiting_value():
+    clock = FakeClock()
+    t = sch.Throttle(clock=clock)
+    assert t.interval_ms == sch.THROTTLE_MIN_MS
+    t.set_interval_ms(1)
+    assert t.interval_ms == sch.THROTTLE_MIN_MS
+    t.set_interval_ms(sch.throttle_ms(0.1))
+    assert t.interval_ms == 125
+    assert t.offer(1) and not t.offer(2)
+    t.reset()  # a value pushed in from elsewhere replaces the waiting edit
+    assert not t.pending()
+    assert t.offer(3)  # and the next edit goes out at once
+    clock.advance(125)
+    assert t.offer(4)
+
+
+def test_throttle_wait_is_at_least_one_ms_when_the_timer_is_late():
+    clock = FakeClock()
+    t = sch.Throttle(20, clock=clock)
+    assert t.offer("a") and not t.offer("b")
+    clock.advance(30)  # the timer fired late: the value waits for it, never lost
+    assert not t.offer("c") and t.wait_ms() == 1
+    assert t.due() == "c"
+
+
+def test_progress_gate_reports_only_long_jobs_and_then_at_a_bounded_rate():
+    clock = FakeClock()
+    gate = sch.ProgressGate(0.1, 0.05, clock=clock)
+    assert not gate.due()
+    clock.advance(99)
+    assert not gate.due()  # a job shorter than the delay never shows progress
+    clock.advance(1)
+    assert gate.due()
+    clock.advance(49)
+    assert not gate.due()
+    clock.advance(1)
+    assert gate.due()

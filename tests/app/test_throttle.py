@@ -17,12 +17,12 @@ def test_worker_is_strict_latest_wins():
 def test_throttle_interval_tracks_compute_time(make_window, qtbot):
     win = make_window(Settings(depth=5, width=4, batch=2))
     wait_shown(qtbot, win, win.settings())
-    fast = win.controls._timer.interval()
+    fast = win.throttle.interval_ms()
     assert fast >= 16
     deep = Settings(depth=1000, width=128, batch=64)
     win.set_settings(deep)
     wait_shown(qtbot, win, deep)
-    slow = win.controls._timer.interval()
+    slow = win.throttle.interval_ms()
     expected = min(300, round(1250 * win.result.seconds))
     assert slow == max(16, expected) == scheduler.throttle_ms(win.result.seconds)
     assert slow > fast or expected <= 16
@@ -39,9 +39,35 @@ def test_a_drag_holds_requests_while_the_engine_works_and_ends_on_the_last(make_
         depth.slider.setValue(depth.slider_pos(t))
         qtbot.wait(5)
     depth.slider.setSliderDown(False)
-    win.controls.flush()
+    win.throttle.flush()
     qtbot.waitUntil(lambda: win.result is not None and win.result.settings.depth == depth.spin.value(), timeout=30000)
     qtbot.waitUntil(lambda: not win.worker.is_busy(), timeout=30000)
     assert win._held is None
     assert shown[-1] == depth.spin.value()
     assert shown == sorted(shown)  # never a stale (older) result after a newer one
+
+
+def test_the_qt_throttle_fires_the_first_value_at_once_and_only_the_latest_after(qtbot):
+    from depthlens.throttle import Throttled
+
+    t = Throttled()
+    fired: list[object] = []
+    t.fired.connect(fired.append)
+    t.set_interval_ms(40)
+    for v in range(5):
+        t.offer(v)
+    assert fired == [0]  # at once, without the event loop
+    qtbot.waitUntil(lambda: fired == [0, 4], timeout=2000)  # the latest, once the interval is over
+    qtbot.wait(80)
+    assert fired == [0, 4]
+    t.offer(5)
+    assert fired == [0, 4, 5]  # the interval passed quietly: at once again
+    t.offer(6)
+    t.reset()  # dropped, and the timer stopped (the leak guard checks no timer runs on)
+    qtbot.wait(80)
+    assert fired == [0, 4, 5]
+    t.offer(7)  # at once after a reset
+    t.offer(8)
+    t.flush()  # sent now, not after the interval
+    assert fired == [0, 4, 5, 7, 8]
+    t.reset()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import wait_shown
 
-from depthlens.engine import COLUMNS, PRESETS, Engine, Settings
+from depthlens.engine import COLUMNS, PRESETS, Engine, Progress, Settings
 from depthlens.engine.numbers import power_label
 from depthlens.worker import CHART
 
@@ -32,7 +32,7 @@ def record_requests(window):
 def drive(qtbot, window, action):
     """Run a UI action and flush the controls' throttle so its request goes out."""
     action()
-    window.controls.flush()
+    window.throttle.flush()
 
 
 @pytest.mark.parametrize(
@@ -243,7 +243,7 @@ def test_huge_range_axis_labels(qtbot, make_window):
 def test_engine_error_goes_to_the_status_bar_and_the_app_keeps_working(qtbot, make_window):
     w = make_window(BASE)
 
-    def boom(cancel, progress):
+    def boom():
         raise RuntimeError("simulated engine failure")
 
     with qtbot.waitSignal(w.worker.error, timeout=5000):
@@ -258,11 +258,11 @@ def test_long_computations_show_progress(qtbot, make_window):
     w = make_window(BASE)
     release = threading.Event()
 
-    def slow(cancel, progress):
+    def slow():
         for i in range(400):
-            if cancel() or release.is_set():
+            if release.is_set():
                 break
-            progress(i / 400)
+            yield Progress(i / 400)
             release.wait(0.005)
         return None
 
@@ -290,7 +290,7 @@ def test_public_api_for_later_features(qtbot, make_window):
     assert w.chart is not None and w.controls is not None and w.worker is not None
     got = []
     w.add_job_handler("extra", got.append)
-    w.worker.submit("extra", lambda cancel, progress: "hello")
+    w.worker.submit("extra", lambda: "hello")
     qtbot.waitUntil(lambda: got == ["hello"], timeout=5000)
     for theme in ("dark", "projector", "light"):
         w.set_theme(theme)

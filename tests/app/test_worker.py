@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from depthlens.engine import Cancelled, Settings
+from depthlens.engine import Cancelled, Partial, Progress, Settings
 from depthlens.worker import CHART, EngineWorker
 
 
@@ -19,15 +19,13 @@ def worker(qtbot):
 
 
 def slow_job(tag, steps=200, step_s=0.005, started=None, ran=None):
-    """A job that checks `cancel` between steps, like the engine does between layers."""
+    """A job with a checkpoint between steps, like the engine's between layers."""
 
-    def job(cancel, progress):
+    def job():
         if started is not None:
             started.set()
         for i in range(steps):
-            if cancel():
-                raise Cancelled
-            progress(i / steps)
+            yield Progress(i / steps)
             time.sleep(step_s)
         if ran is not None:
             ran.append(tag)
@@ -39,7 +37,7 @@ def slow_job(tag, steps=200, step_s=0.005, started=None, ran=None):
 def test_a_job_runs_on_the_worker_thread_and_comes_back(qtbot, worker):
     where = []
 
-    def job(cancel, progress):
+    def job():
         where.append(threading.get_ident())
         return 42
 
@@ -90,7 +88,7 @@ def test_a_result_arriving_after_a_newer_request_is_dropped(qtbot, worker):
     worker.result_ready.connect(lambda kind, r: got.append(r))
     release = threading.Event()
 
-    def uncancellable(cancel, progress):  # ignores cancel: its result must still be dropped
+    def uncancellable():  # no checkpoint: its result must still be dropped
         release.wait(5)
         return "old"
 
@@ -104,7 +102,7 @@ def test_a_result_arriving_after_a_newer_request_is_dropped(qtbot, worker):
 
 @pytest.mark.lenient  # production behaviour: reported, not raised (strict mode would fail the test)
 def test_an_engine_error_is_reported_and_the_worker_keeps_working(qtbot, worker):
-    def boom(cancel, progress):
+    def boom():
         raise ValueError("broken engine")
 
     with qtbot.waitSignal(worker.error, timeout=5000) as blocker:
@@ -168,7 +166,7 @@ def test_every_superseded_job_is_cancelled_and_never_shown(qtbot, worker):
 
 
 def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
-    """A background kind (file export) yields to the other kinds at every cancel() check."""
+    """A background kind (file export) lets the other kinds run at each of its checkpoints."""
     import time
 
     from depthlens.worker import EngineWorker
@@ -178,11 +176,10 @@ def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
     order = []
     started = []
 
-    def slow(cancel, progress):
+    def slow():
         started.append(True)
         for i in range(100):
-            if cancel():
-                return "cancelled"
+            yield Progress(i / 100)
             order.append(f"slow{i}")
             time.sleep(0.01)
         return "slow done"
@@ -191,7 +188,7 @@ def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
     worker.result_ready.connect(lambda kind, r: got.__setitem__(kind, r))
     worker.submit("slow", slow)
     qtbot.waitUntil(lambda: bool(started), timeout=5000)
-    worker.submit("chart", lambda cancel, progress: order.append("chart") or "chart done")
+    worker.submit("chart", lambda: order.append("chart") or "chart done")
     qtbot.waitUntil(lambda: "chart" in got, timeout=5000)
     assert got["chart"] == "chart done"
     assert "slow" not in got  # the chart came back while the export was still running
@@ -199,3 +196,103 @@ def test_background_job_lets_waiting_jobs_run_between_its_steps(qtbot):
     qtbot.waitUntil(lambda: "slow" in got, timeout=10000)
     assert got["slow"] == "slow done"
     assert worker.shutdown()
+
+
+# -- generator jobs: checkpoints, partial results, progress, failures ---------------------
+
+
+def test_a_newer_request_stops_a_generator_job_at_its_next_checkpoint(qtbot, worker):
+    log: list[str] = []
+    at_first = threading.Event()
+    go_on = threading.Event()
+
+    def old():
+        try:
+            yield Progress(0.0)
+            log.append("step 1")
+            at_first.set()
+            go_on.wait(5)
+            yield Progress(0.5)  # the newer request exists by now: stopped here
+            log.append("step 2")
+            return "old"
+        except Cancelled:
+            log.append("cancelled at the checkpoint")
+            raise
+
+    got = []
+    worker.result_ready.connect(lambda kind, r: got.append(r))
+    worker.submit(CHART, old)
+    assert at_first.wait(5)
+    worker.submit(CHART, lambda: "new")
+    go_on.set()
+    qtbot.waitUntil(lambda: got == ["new"], timeout=5000)
+    assert log == ["step 1", "cancelled at the checkpoint"]
+
+
+def test_partials_are_delivered_only_for_the_newest_generation(qtbot, worker):
+    partials: list[object] = []
+    results: list[object] = []
+    worker.partial_ready.connect(lambda kind, v: partials.append((kind, v)))
+    worker.result_ready.connect(lambda kind, r: results.append(r))
+    sent = threading.Event()
+    release = threading.Event()
+
+    def first():
+        yield Partial("first 1")  # sent on, but superseded before the GUI thread sees it
+        sent.set()
+        release.wait(5)
+        yield Partial("first 2")  # stopped here: never sent
+        return "first"
+
+    def second():
+        yield Partial("second 1")
+        yield Progress(0.5)
+        yield Partial("second 2")
+        return "second"
+
+    worker.submit("spread", first)
+    assert sent.wait(5)  # its partial is queued for this thread, not yet delivered
+    worker.submit("spread", second)
+    release.set()
+    qtbot.waitUntil(lambda: results == ["second"], timeout=5000)
+    qtbot.wait(50)
+    assert partials == [("spread", "second 1"), ("spread", "second 2")]
+
+
+def test_progress_goes_out_only_for_jobs_running_longer_than_the_delay(qtbot, worker, monkeypatch):
+    from depthlens import scheduler
+
+    seen: list[float] = []
+    worker.progress.connect(lambda kind, f: seen.append(f))
+
+    def job():
+        for i in range(5):
+            yield Progress(i / 5)
+            time.sleep(0.03)
+        return "done"
+
+    monkeypatch.setattr(scheduler, "PROGRESS_DELAY_S", 60.0)  # the job ends long before
+    with qtbot.waitSignal(worker.result_ready, timeout=5000):
+        worker.submit(CHART, job)
+    qtbot.wait(20)
+    assert seen == []
+    monkeypatch.setattr(scheduler, "PROGRESS_DELAY_S", 0.0)
+    monkeypatch.setattr(scheduler, "PROGRESS_EVERY_S", 0.0)
+    with qtbot.waitSignal(worker.result_ready, timeout=5000):
+        worker.submit(CHART, job)
+    qtbot.waitUntil(lambda: len(seen) == 5, timeout=2000)
+    assert seen == [0.0, 0.2, 0.4, 0.6, 0.8]
+
+
+@pytest.mark.lenient  # production behaviour: reported, not raised
+def test_an_error_inside_a_generator_job_is_reported_as_a_failure(qtbot, worker):
+    def broken():
+        yield Progress(0.0)
+        yield Partial("so far")
+        raise ValueError("broken step")
+
+    with qtbot.waitSignal(worker.error, timeout=5000) as blocker:
+        worker.submit(CHART, broken)
+    assert blocker.args == [CHART, "ValueError: broken step"]
+    assert worker.is_busy() is False
+

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from depthlens.engine import LOSSES, PRESETS, Engine, Settings
-from depthlens.engine.propagate import run
+from depthlens.engine import LOSSES, PRESETS, Engine, Settings, drive
+from depthlens.engine.propagate import run_steps
 from depthlens.engine.weights import WeightCache
 
 LECTURE = {
@@ -112,7 +112,7 @@ def test_run_checks_cancel_and_reports_progress():
 
     seen = []
     st = Settings(depth=20, width=8, batch=2)
-    run(st, WeightCache(), progress=seen.append)
+    drive(run_steps(st, WeightCache()), progress=seen.append)
     assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 40
     calls = []
 
@@ -121,7 +121,7 @@ def test_run_checks_cancel_and_reports_progress():
         return len(calls) > 5
 
     with pytest.raises(Cancelled):
-        run(st, WeightCache(), cancel=cancel)
+        drive(run_steps(st, WeightCache()), cancel=cancel)
     assert len(calls) == 6
 
 

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from depthlens.engine import ACTIVATIONS, INITS, INPUTS, Cancelled, Settings
-from depthlens.engine.analysis import asinh_decades, decades_to_value, distributions
+from depthlens.engine import ACTIVATIONS, INITS, INPUTS, Cancelled, Settings, drive
+from depthlens.engine.analysis import asinh_decades, decades_to_value, distributions, distributions_steps
 from depthlens.engine.propagate import run
 from depthlens.engine.weights import WeightCache
 
@@ -113,11 +113,11 @@ def test_shares_and_bins_per_decade():
 def test_cancel_and_progress():
     s = Settings(depth=10, width=4, batch=2)
     seen: list[float] = []
-    distributions(s, progress=seen.append)
+    drive(distributions_steps(s), progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0 and 0 <= seen[0] < 0.1
     calls = iter(range(100))
     with pytest.raises(Cancelled):
-        distributions(s, cancel=lambda: next(calls) >= 5)
+        drive(distributions_steps(s), cancel=lambda: next(calls) >= 5)
 
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

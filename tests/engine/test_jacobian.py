@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from depthlens.engine import Cancelled, Engine, Settings, SettingsError
+from depthlens.engine import Cancelled, Engine, Settings, SettingsError, drive
 from depthlens.engine.activations import dphi, phi
-from depthlens.engine.analysis import JacobianTooLarge, jacobian_csv_text, jacobian_spectrum
+from depthlens.engine.analysis import JacobianTooLarge, jacobian_csv_text, jacobian_spectrum, jacobian_steps
 from depthlens.engine.theory import mean_field
 
 
@@ -111,10 +111,10 @@ def test_cancel_between_layers_and_progress():
         return len(calls) > 10
 
     with pytest.raises(Cancelled):
-        jacobian_spectrum(s, cancel=cancel)
+        drive(jacobian_steps(s), cancel=cancel)
     assert len(calls) == 11
     seen: list[float] = []
-    jacobian_spectrum(s, progress=seen.append)
+    drive(jacobian_steps(s), progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0
 
 

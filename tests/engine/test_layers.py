@@ -18,10 +18,6 @@ def _settings(activation="tanh", init="gaussian", **kw):
     return Settings(activation=activation, init=init, **{**base, **kw})
 
 
-def _noop(_: int) -> None:
-    pass
-
-
 def test_every_init_has_a_layer_kind():
     assert set(KINDS) == set(INITS)
     assert KINDS["identity"] is ScaledIdentity
@@ -143,12 +139,12 @@ def test_a_residual_kind_runs_through_the_one_loop():
 
     def loss(x0):
         with np.errstate(all="ignore"):
-            outputs = [a for _, a, _ in forward(net, x0.copy(), _noop)]
+            outputs = [a for _, a, _ in forward(net, x0.copy())]
         return outputs[-1].sum()
 
     with np.errstate(all="ignore"):
-        ctxs = [ctx for _, _, ctx in forward(net, x.copy(), _noop)]
-        grads = list(backward(net, ctxs, np.ones((s.batch, s.width)), _noop))
+        ctxs = [ctx for _, _, ctx in forward(net, x.copy())]
+        grads = list(backward(net, ctxs, np.ones((s.batch, s.width))))
     g0 = grads[-1][0]
     h = 1e-6
     num = np.empty_like(x)

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from depthlens.engine import Cancelled
+from depthlens.engine import Cancelled, drive
 from depthlens.engine.analysis import (
     chi_1,
     critical_scale,
     depth_scale,
     fixed_point,
     phase_diagram,
+    phase_diagram_steps,
     point,
 )
 from depthlens.engine.phase import chis, fixed_points
@@ -165,10 +166,10 @@ def test_critical_scale_none_and_max_scale():
 
 def test_phase_diagram_cancel_and_progress():
     seen: list[float] = []
-    phase_diagram("tanh", resolution=(5, 4), progress=seen.append)
+    drive(phase_diagram_steps("tanh", resolution=(5, 4)), progress=seen.append)
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
     with pytest.raises(Cancelled):
-        phase_diagram("tanh", cancel=lambda: True)
+        drive(phase_diagram_steps("tanh"), cancel=lambda: True)
 
 
 @pytest.mark.parametrize("activation", SMOOTH)

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from depthlens.engine import ACTIVATIONS, DTYPES, INITS, INPUTS, LOSSES, Engine, Settings
-from depthlens.engine.analysis import distributions, jacobian_spectrum
-from depthlens.engine.propagate import Workspace, run
+from depthlens.engine import ACTIVATIONS, DTYPES, INITS, INPUTS, LOSSES, Engine, Settings, drive
+from depthlens.engine.analysis import distributions, distributions_steps, jacobian_spectrum, jacobian_steps
+from depthlens.engine.propagate import Workspace, run, run_steps
 from depthlens.engine.weights import WeightCache
 
 GRID = list(itertools.product(ACTIVATIONS, INITS, DTYPES, (0.0, 0.3), LOSSES))
@@ -107,9 +107,9 @@ def test_the_overflow_cases_reach_nan():
 def test_progress_and_cancellation_points_are_unchanged():
     s = Settings(depth=9, width=4, batch=2)
     for new_fn, old_fn in (
-        (lambda **kw: run(s, WeightCache(), **kw), lambda **kw: old.run(s, WeightCache(), **kw)),
-        (lambda **kw: distributions(s, **kw), lambda **kw: old_histograms.distributions(s, **kw)),
-        (lambda **kw: jacobian_spectrum(s, **kw), lambda **kw: old_jacobian.jacobian_spectrum(s, **kw)),
+        (lambda **kw: drive(run_steps(s, WeightCache()), **kw), lambda **kw: old.run(s, WeightCache(), **kw)),
+        (lambda **kw: drive(distributions_steps(s), **kw), lambda **kw: old_histograms.distributions(s, **kw)),
+        (lambda **kw: drive(jacobian_steps(s), **kw), lambda **kw: old_jacobian.jacobian_spectrum(s, **kw)),
     ):
         seen_new: list[float] = []
         seen_old: list[float] = []

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from depthlens.engine import Cancelled, Engine, Settings
-from depthlens.engine.analysis import SPREAD_QUANTITIES, percentiles, seed_list, spread
+from depthlens.engine import Cancelled, Engine, Settings, drive
+from depthlens.engine.analysis import SPREAD_QUANTITIES, percentiles, seed_list, spread, spread_steps
 
 
 def test_band_is_wider_at_small_width_hanin_rolnick():
@@ -30,7 +30,7 @@ def test_band_is_wider_at_small_width_hanin_rolnick():
 def test_per_seed_values_are_the_engine_results_and_progressive():
     s = Settings(depth=6, width=8, batch=4, activation="tanh", scale=1.3, seed=41)
     partials = []
-    sp = spread(s, seeds=5, on_seed=partials.append)
+    sp = drive(spread_steps(s, seeds=5), partial=partials.append)
     assert [p.complete for p in partials] == [1, 2, 3, 4, 5]
     assert partials[-1].seeds == sp.seeds == (41, 42, 43, 44, 45)
     assert sp.log10.shape == (5, 3, 7) and sp.p10.shape == (3, 7)
@@ -79,11 +79,11 @@ def test_overflowing_seeds_give_infinite_percentiles_not_nan():
 def test_cancel_and_progress():
     s = Settings(depth=5, width=4, batch=2)
     seen: list[float] = []
-    spread(s, seeds=3, progress=seen.append)
+    drive(spread_steps(s, seeds=3), progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0) and seen[0] == 0.0
     calls = iter(range(1000))
     with pytest.raises(Cancelled):
-        spread(s, seeds=3, cancel=lambda: next(calls) > 12)
+        drive(spread_steps(s, seeds=3), cancel=lambda: next(calls) > 12)
 
 
 def test_percentiles_with_inf_and_nan():
