@@ -13,6 +13,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .haar import haar
+
 _INIT_CODE = {"gaussian": 1, "orthogonal": 2, "uniform": 3}
 _BIAS_CODE = 11
 _INPUT_CODE = 12
@@ -39,10 +41,7 @@ def draw_matrix(init: str, seed: int, width: int, layer: int) -> np.ndarray:
     if init == "gaussian":
         g *= 1.0 / np.sqrt(width)
         return g
-    q, r = np.linalg.qr(g)
-    # Sign fix makes Q Haar-distributed (Mezzadri 2007).
-    q *= np.where(np.diag(r) < 0, -1.0, 1.0)
-    return q
+    return haar(g)  # Q of g = QR with diag(R) > 0: Haar-distributed (Mezzadri 2007)
 
 
 def draw_bias(seed: int, width: int, layer: int) -> np.ndarray:

@@ -1,0 +1,57 @@
+"""The fast Haar path gives LAPACK's sign-fixed Householder Q to 1e-12, or falls back to it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from depthlens.engine import haar as H
+from depthlens.engine.weights import _INIT_CODE, _rng, draw_matrix
+
+
+@pytest.mark.parametrize("n", [256, 300, 513, 1024])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fast_q_equals_householder_q(n, seed):
+    g = np.random.default_rng(seed).standard_normal((n, n))
+    q = H.haar(g)
+    ref = H.householder(g.copy())
+    assert np.max(np.abs(q - ref)) < 1e-12
+    assert np.max(np.abs(q.T @ q - np.eye(n))) < 1e-13
+
+
+def test_the_fast_path_is_taken_from_its_width_on(monkeypatch):
+    calls = []
+    monkeypatch.setattr(H, "householder", lambda g: calls.append(g.shape) or np.linalg.qr(g)[0])
+    H.haar(np.random.default_rng(0).standard_normal((H.FAST_FROM, H.FAST_FROM)))
+    assert calls == []
+    H.haar(np.random.default_rng(0).standard_normal((H.FAST_FROM - 1, H.FAST_FROM - 1)))
+    assert calls == [(H.FAST_FROM - 1, H.FAST_FROM - 1)]
+
+
+@pytest.mark.parametrize("gap", [1e-9, 0.0])
+def test_ill_conditioned_or_singular_draws_fall_back_to_householder(gap):
+    g = np.random.default_rng(3).standard_normal((300, 300))
+    g[:, 7] = g[:, 3] + gap * g[:, 5]  # cond ~1e10, or exactly singular
+    assert np.array_equal(H.haar(g.copy()), H.householder(g.copy()))
+
+
+def test_orthogonal_weights_are_the_householder_q_of_the_same_draw():
+    n, seed, layer = 384, 5, 2
+    g = _rng(seed, _INIT_CODE["orthogonal"], n, layer).standard_normal((n, n))
+    assert np.max(np.abs(draw_matrix("orthogonal", seed, n, layer) - H.householder(g))) < 1e-12
+
+
+def test_small_widths_keep_todays_bytes():
+    n, seed, layer = 64, 1, 3
+    g = _rng(seed, _INIT_CODE["orthogonal"], n, layer).standard_normal((n, n))
+    assert np.array_equal(draw_matrix("orthogonal", seed, n, layer), H.householder(g))
+
+
+def test_second_pass_exact_and_first_order_agree(monkeypatch):
+    g = np.random.default_rng(8).standard_normal((512, 512))
+    first = H.haar(g)
+    monkeypatch.setattr(H, "_FIRST_ORDER_TOL", 0.0)  # force the exact second factorisation
+    exact = H.haar(g)
+    ref = H.householder(g.copy())
+    assert np.max(np.abs(first - ref)) < 1e-12 and np.max(np.abs(exact - ref)) < 1e-12
+    assert not np.array_equal(first, exact)  # two different routes were taken
