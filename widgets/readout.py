@@ -86,6 +86,14 @@ def _flow_sentence(result: Result, column: str) -> tuple[str, str]:
     return f"{what} = {sci(ratio)} × {ref} — {v}", v
 
 
+def near_one(x: float) -> str:
+    """A factor with enough decimals that one near 1 never prints as 1 (1.005, not 1)."""
+    if not math.isfinite(x) or x <= 0 or x == 1 or abs(x - 1) >= 0.1:
+        return f"{x:.3g}"
+    decimals = min(12, 2 - math.floor(math.log10(abs(x - 1))))
+    return f"{x:.{decimals}f}"
+
+
 def theory_sentence(result: Result) -> str:
     """The theory's per-layer gradient factor chi = s² E[φ'²], or why there is none."""
     th = result.theory
@@ -99,10 +107,10 @@ def theory_sentence(result: Result) -> str:
     if abs(out - 1) < 1e-3:
         grow_text = "gradients keep their size (√χ = 1)"
     else:
-        grow_text = f"gradients {'grow' if out > 1 else 'shrink'} ×{math.sqrt(max(out, 0.0)):.3g} per layer (√χ)"
+        grow_text = f"gradients {'grow' if out > 1 else 'shrink'} ×{near_one(math.sqrt(max(out, 0.0)))} per layer (√χ)"
     label = chi_label(result.settings)
     if hi - lo <= 1e-3 * max(abs(hi), 1e-300):
-        factor = f"χ = {label} = {out:.3g} per layer"
+        factor = f"χ = {label} = {near_one(out)} per layer"
     else:
         factor = f"χ = {label} from {lo:.3g} to {hi:.3g} across layers ({out:.3g} at the output)"
     return f"Theory ({th.kind}): {factor} → {grow_text}{_runaway_clause(result)}"

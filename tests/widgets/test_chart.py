@@ -188,6 +188,17 @@ def test_readout_never_shows_a_near_one_factor_as_one():
     assert caveat_sentence(Engine().compute(PRESETS["xavier-tanh"].settings)) is None
 
 
+def test_theory_sentence_never_says_a_near_one_factor_is_1():
+    from depthlens.engine import Engine, Settings
+    from depthlens.widgets.readout import near_one, theory_sentence
+
+    assert near_one(1.005) == "1.00500" and near_one(0.9996) == "0.999600" and near_one(1.7) == "1.7"
+    scaled = Settings(depth=152, width=32, batch=8, activation="relu", scale=2**0.5, residual=1.0,
+                      residual_scaling="sqrt_depth")  # fmt: skip
+    text = theory_sentence(Engine().compute(scaled))
+    assert "×1 per" not in text and "= 1.01 per" not in text and "×1.00" in text
+
+
 def test_narrow_log_axis_label_has_no_si_prefix(qtbot):
     # he-relu with the random loss spans less than a decade around 10⁰: pyqtgraph's automatic
     # SI prefix would label that axis "(x0.001)".
