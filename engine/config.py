@@ -11,9 +11,12 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .activations import NAMES
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 ACTIVATIONS: tuple[str, ...] = NAMES  # the activation table's, in its order
 # identity W = s*I; gaussian N(0, s^2/n); orthogonal s*Q; uniform U(-s*sqrt(3/n), s*sqrt(3/n))
@@ -93,6 +96,7 @@ def _int(name: str, value: Any) -> int:
 
 
 Ranges = Mapping[str, tuple[Any, ...]]
+_T = TypeVar("_T", bound="DataclassInstance")
 
 
 def check_float(
@@ -120,6 +124,18 @@ def check_word(name: str, value: Any, *, ranges: Ranges = RANGES, words: Callabl
     if not isinstance(value, str) or value not in ranges[name]:
         raise SettingsError(name, f"{name} must be {words(name)}, got {_shown(value)}")
     return value
+
+
+def checked_replace(obj: _T, changes: dict[str, Any], ranges: Ranges, what: str) -> _T:
+    """A copy of the dataclass `obj` with `changes` (validated by its constructor).
+
+    A name not in `ranges` raises `SettingsError("unknown {what} ...")`, the first in sorted order.
+    """
+    unknown = set(changes) - set(ranges)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise SettingsError(name, f"unknown {what} {name!r}")
+    return dataclasses.replace(obj, **changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,11 +191,7 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with `changes` applied (validated)."""
-        unknown = set(changes) - set(RANGES)
-        if unknown:
-            name = sorted(unknown)[0]
-            raise SettingsError(name, f"unknown setting {name!r}")
-        return dataclasses.replace(self, **changes)
+        return checked_replace(self, changes, RANGES, "setting")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of every setting (JSON-safe)."""

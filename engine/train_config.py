@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from .config import SettingsError, check_float, check_word
+from .config import check_float, check_word, checked_replace
 from .optim import OPTIMIZERS
 from .tasks import TASKS
 
@@ -65,11 +65,7 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with `changes` applied (validated)."""
-        unknown = set(changes) - set(TRAIN_RANGES)
-        if unknown:
-            name = sorted(unknown)[0]
-            raise SettingsError(name, f"unknown training setting {name!r}")
-        return dataclasses.replace(self, **changes)
+        return checked_replace(self, changes, TRAIN_RANGES, "training setting")
 
     def to_dict(self) -> dict[str, Any]:
         """Every training setting (JSON-safe)."""

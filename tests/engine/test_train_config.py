@@ -50,3 +50,13 @@ def test_numbers_are_floats_and_the_ends_are_allowed():
         for value in (lo, hi):
             x = getattr(TrainConfig(**{name: int(value) if float(value).is_integer() else value}), name)
             assert x == value and type(x) is float
+
+
+def test_replace_validates_and_names_an_unknown_setting():
+    c = TrainConfig().replace(lr=0.5, optimizer="sgd")
+    assert (c.lr, c.optimizer) == (0.5, "sgd")
+    with pytest.raises(SettingsError) as err:
+        TrainConfig().replace(steps=5, bogus=1)
+    assert err.value.name == "bogus" and str(err.value) == "unknown training setting 'bogus'"
+    with pytest.raises(SettingsError, match="lr must be"):
+        TrainConfig().replace(lr=-1.0)
