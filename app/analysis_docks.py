@@ -31,6 +31,7 @@ from depthlens.engine.analysis import JacobianTooLarge, JacobianUndefined, check
 from depthlens.engine.block_theory import phase_note
 from depthlens.engine.config import RANGES
 from depthlens.widgets.distribution_view import DistributionView
+from depthlens.widgets.dock_tabs import add_bottom_tab
 from depthlens.widgets.jacobian_view import JacobianView
 from depthlens.widgets.phase_view import PhaseView
 from depthlens.widgets.spread_band import SpreadBand
@@ -117,12 +118,7 @@ class AnalysisDocks(QObject):
             dock.setObjectName(f"analysis.{name}")
             dock.setWidget(QWidget())  # the view is built the first time the dock is shown
             dock.visibilityChanged.connect(lambda vis, n=name: self._on_visibility(n, vis))
-            window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            if first is None:
-                first = dock
-            else:
-                window.tabifyDockWidget(first, dock)
-            dock.hide()
+            first = add_bottom_tab(window, dock, first)
             self.docks[name] = dock
 
         # The window paces every result (one widget update per event-loop pass, app/pacer.py).

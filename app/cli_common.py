@@ -1,4 +1,4 @@
-"""What `cli` and `theory_cli` both need: the usage error, strict number parsing, option types, stdout.
+"""What `cli`, `theory_cli` and `train_cli` need: the usage error, strict number parsing, option types, stdout.
 
 A module of its own so that neither command-line module imports the other.
 """
@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from depthlens.engine import RANGES, allowed
 
@@ -63,25 +64,42 @@ def int_type(field: str) -> Callable[[str], int]:
     return conv
 
 
-def float_type(field: str) -> Callable[[str], float]:
-    """An argparse type: a number for setting `field`, else UsageError naming its option and range."""
+def float_type(field: str, words: Callable[[str], str] = allowed) -> Callable[[str], float]:
+    """An argparse type: a number for setting `field`, else UsageError naming its option and `words(field)`."""
 
     def conv(text: str) -> float:
         try:
             return parse_float(text)
         except ValueError:
-            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}") from None
+            raise UsageError(f"{option_name(field)} must be {words(field)}, got {shorten(text)}") from None
 
     return conv
 
 
-def word_type(field: str) -> Callable[[str], str]:
-    """An argparse type: one of the words allowed for setting `field`, else UsageError."""
+def word_type(
+    field: str, ranges: Mapping[str, tuple[Any, ...]] = RANGES, words: Callable[[str], str] = allowed
+) -> Callable[[str], str]:
+    """An argparse type: one of the words `ranges[field]` allows, else UsageError naming its option."""
 
     def conv(text: str) -> str:
-        if text not in RANGES[field]:
-            raise UsageError(f"{option_name(field)} must be {allowed(field)}, got {shorten(text)}")
+        if text not in ranges[field]:
+            raise UsageError(f"{option_name(field)} must be {words(field)}, got {shorten(text)}")
         return text
+
+    return conv
+
+
+def count_type(option: str, most: int) -> Callable[[str], int]:
+    """An argparse type: an integer from 1 to `most` for `option`, else UsageError naming it."""
+
+    def conv(text: str) -> int:
+        try:
+            k = parse_int(text)
+        except ValueError:
+            k = 0
+        if not 1 <= k <= most:
+            raise UsageError(f"{option} must be an integer from 1 to {most}, got {shorten(text)}")
+        return k
 
     return conv
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 
-from depthlens.cli_common import UsageError, float_type, option_name, parse_int, shorten, word_type, write_stdout
+from depthlens.cli_common import (
+    UsageError,
+    count_type,
+    float_type,
+    option_name,
+    parse_int,
+    shorten,
+    word_type,
+    write_stdout,
+)
 from depthlens.engine import Settings, SettingsError, allowed, drive
 from depthlens.engine.analyses import ANALYSES
 from depthlens.engine.analysis import JacobianUndefined
@@ -18,16 +27,6 @@ from depthlens.engine.analysis import JacobianUndefined
 ANALYSIS_OUTPUTS: tuple[str, ...] = tuple(a.dest for a in ANALYSES)
 MAX_SEEDS = 256
 GRID_MAX = 2001
-
-
-def _seeds_type(text: str) -> int:
-    try:
-        k = parse_int(text)
-    except ValueError:
-        k = 0
-    if not 1 <= k <= MAX_SEEDS:
-        raise UsageError(f"--seeds must be an integer from 1 to {MAX_SEEDS}, got {shorten(text)}")
-    return k
 
 
 def _grid_type(text: str) -> tuple[int, int]:
@@ -47,7 +46,11 @@ def add_export_options(ex: argparse.ArgumentParser) -> None:
     for a in ANALYSES:
         g.add_argument(a.option, metavar="PATH", help=a.help)
     g.add_argument(
-        "--seeds", metavar="K", type=_seeds_type, default=8, help=f"seeds for --spread-csv (1 to {MAX_SEEDS})"
+        "--seeds",
+        metavar="K",
+        type=count_type("--seeds", MAX_SEEDS),
+        default=8,
+        help=f"seeds for --spread-csv (1 to {MAX_SEEDS})",
     )
     g.add_argument(
         "--phase-grid",

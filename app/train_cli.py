@@ -12,7 +12,15 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from depthlens.cli_common import UsageError, check_outputs, option_name, parse_float, parse_int, shorten
+from depthlens.cli_common import (
+    UsageError,
+    check_outputs,
+    count_type,
+    float_type,
+    option_name,
+    shorten,
+    word_type,
+)
 from depthlens.engine import Settings, SettingsError
 from depthlens.engine.train_config import TRAIN_RANGES, TrainConfig, train_allowed
 
@@ -25,50 +33,22 @@ TRAIN_OUTPUTS: tuple[tuple[str, str], ...] = (  # (dest, option)
 )
 
 
-def _count_type(option: str) -> Callable[[str], int]:
-    def conv(text: str) -> int:
-        try:
-            k = parse_int(text)
-        except ValueError:
-            k = 0
-        if not 1 <= k <= MAX_STEPS:
-            raise UsageError(f"{option} must be an integer from 1 to {MAX_STEPS}, got {shorten(text)}")
-        return k
-
-    return conv
-
-
-def _train_word(field: str) -> Callable[[str], str]:
-    def conv(text: str) -> str:
-        if text not in TRAIN_RANGES[field]:
-            raise UsageError(f"{option_name(field)} must be {train_allowed(field)}, got {shorten(text)}")
-        return text
-
-    return conv
-
-
-def _train_float(field: str) -> Callable[[str], float]:
-    def conv(text: str) -> float:
-        try:
-            return parse_float(text)
-        except ValueError:
-            raise UsageError(f"{option_name(field)} must be {train_allowed(field)}, got {shorten(text)}") from None
-
-    return conv
-
-
 def add_train_parser(sub: Any, add_settings_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """The `train` sub-command: network settings, training settings, outputs."""
     p = sub.add_parser("train", help="train the network on a task without a display and write CSV/NPZ/PNG")
     add_settings_options(p)
     g = p.add_argument_group("training (see the README's training contract)")
-    g.add_argument("--task", type=_train_word("task"), metavar="T", help=train_allowed("task"))
-    g.add_argument("--optimizer", type=_train_word("optimizer"), metavar="O", help=train_allowed("optimizer"))
+    for field, metavar in (("task", "T"), ("optimizer", "O")):
+        conv = word_type(field, TRAIN_RANGES, train_allowed)
+        g.add_argument(option_name(field), type=conv, metavar=metavar, help=train_allowed(field))
     for field in ("lr", "momentum", "clip", "noise"):
-        g.add_argument(option_name(field), dest=field, type=_train_float(field), metavar="X", help=train_allowed(field))
-    g.add_argument("--steps", type=_count_type("--steps"), default=1000, metavar="N", help=f"1 to {MAX_STEPS}")
+        conv_x = float_type(field, train_allowed)
+        g.add_argument(option_name(field), dest=field, type=conv_x, metavar="X", help=train_allowed(field))
     g.add_argument(
-        "--log-every", type=_count_type("--log-every"), default=1, metavar="K", help="log every K-th step"
+        "--steps", type=count_type("--steps", MAX_STEPS), default=1000, metavar="N", help=f"1 to {MAX_STEPS}"
+    )
+    g.add_argument(
+        "--log-every", type=count_type("--log-every", MAX_STEPS), default=1, metavar="K", help="log every K-th step"
     )
     o = p.add_argument_group("outputs ('-' = standard output, for one of them)")
     o.add_argument("--csv", metavar="PATH", help="one row per logged step: step, loss, accuracy, seconds, diverged")

@@ -34,6 +34,7 @@ from depthlens.engine.train_race import RaceRun, race_steps
 from depthlens.engine.train_snapshot import TrainSnapshot, loss_text, snapshot
 from depthlens.engine.training import TooLarge, Trainer
 from depthlens.widgets.boundary_view import BoundaryView
+from depthlens.widgets.dock_tabs import add_bottom_tab
 from depthlens.widgets.loss_view import Curve, LossView
 from depthlens.widgets.ratio_view import RatioView
 from depthlens.widgets.training_panel import TrainingPanel
@@ -136,12 +137,7 @@ class TrainingLab(QObject):
             d.setObjectName(f"train_{spec.name}")
             d.setToolTip(spec.tip)
             d.setWidget(view)
-            window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, d)
-            if first is None:
-                first = d
-            else:
-                window.tabifyDockWidget(first, d)
-            d.hide()
+            first = add_bottom_tab(window, d, first)
             self.views[spec.name] = view
             self.docks[spec.name] = d
             view.export_png_requested.connect(lambda name=spec.name: self.export_png(name))

@@ -232,13 +232,19 @@ def _row(where: str, v: Any) -> int:
     return int(v)
 
 
+def _object(where: str, spec: Any, what: str, keys: set[str], key: str = "key") -> dict[str, Any]:
+    """`spec` if it is a JSON object with no key outside `keys`; else the error naming `what` or the key."""
+    if not isinstance(spec, dict):
+        raise _fail(where, f"{what} must be an object")
+    unknown = sorted(set(spec) - keys)
+    if unknown:
+        raise _fail(where, f"unknown {key} {unknown[0]!r}")
+    return spec
+
+
 def parse_train(where: str, spec: Any) -> TrainSpec:
     """Validate a step's "train" object."""
-    if not isinstance(spec, dict):
-        raise _fail(where, "train must be an object")
-    unknown = sorted(set(spec) - TRAIN_KEYS)
-    if unknown:
-        raise _fail(where, f"unknown training key {unknown[0]!r}")
+    spec = _object(where, spec, "train", TRAIN_KEYS, "training key")
     steps = spec.get("steps", 1000)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_TRAIN_STEPS:
         raise _fail(where, f"train steps must be an integer from 1 to {MAX_TRAIN_STEPS}, got {_short(steps)}")
@@ -251,11 +257,7 @@ def parse_train(where: str, spec: Any) -> TrainSpec:
 
 def parse_check(where: str, spec: Any) -> Check:
     """Validate one check spec."""
-    if not isinstance(spec, dict):
-        raise _fail(where, "a check must be an object")
-    unknown = sorted(set(spec) - CHECK_KEYS)
-    if unknown:
-        raise _fail(where, f"unknown key {unknown[0]!r}")
+    spec = _object(where, spec, "a check", CHECK_KEYS)
     column = spec.get("column")
     if (column not in COLUMNS or column == "layer") and column not in TRAIN_COLUMNS:
         names = ", ".join((*COLUMNS[1:], *TRAIN_COLUMNS))
@@ -303,11 +305,7 @@ def parse_check(where: str, spec: Any) -> Check:
 
 def parse_step(where: str, spec: Any) -> Step:
     """Validate one step: settings legal, view known, checks well formed."""
-    if not isinstance(spec, dict):
-        raise _fail(where, "a step must be an object")
-    unknown = sorted(set(spec) - STEP_KEYS)
-    if unknown:
-        raise _fail(where, f"unknown key {unknown[0]!r}")
+    spec = _object(where, spec, "a step", STEP_KEYS)
     title, caption = spec.get("title"), spec.get("caption")
     if not isinstance(title, str) or not title.strip():
         raise _fail(where, "title must be non-empty text")

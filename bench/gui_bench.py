@@ -113,6 +113,34 @@ def latency(depth: int, n: int = 64, batch: int = 64, samples: int = 40) -> tupl
     return statistics.median(times), p95
 
 
+class Heartbeat:
+    """A 5 ms QTimer whose beats record the event loop's gaps: `gaps`, in ms, since `start`."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._beat)
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self._last) * 1000.0)
+        self._last = now
+
+    def start(self) -> None:
+        """Forget earlier gaps and beat from now on."""
+        self.gaps.clear()
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Stop beating (the gaps stay)."""
+        self._timer.stop()
+
+
 def drag_stalls(control, lo: float, hi: float, seconds: float, *, integer: bool, settle: tuple[float, float]):
     """Drag `control`'s slider lo -> hi -> lo over `seconds`, one step every 16 ms, held down
     like a mouse drag, while a 5 ms QTimer heartbeat records the event loop's gaps.
@@ -121,17 +149,7 @@ def drag_stalls(control, lo: float, hi: float, seconds: float, *, integer: bool,
     """
     from PySide6.QtCore import QTimer
 
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def beat():
-        now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000.0)
-        last[0] = now
-
-    heart = QTimer()
-    heart.setInterval(5)
-    heart.timeout.connect(beat)
+    heart = Heartbeat()
     steps = [0]
     t_start = [0.0]
 
@@ -155,7 +173,7 @@ def drag_stalls(control, lo: float, hi: float, seconds: float, *, integer: bool,
     try:
         _pump(settle[0])
         heart.start()
-        t_start[0] = last[0] = time.perf_counter()
+        t_start[0] = time.perf_counter()
         control.slider.setSliderDown(True)  # a mouse drag holds the slider down
         drag.start()
         _wait(lambda: not drag.isActive(), seconds + 30)
@@ -165,7 +183,7 @@ def drag_stalls(control, lo: float, hi: float, seconds: float, *, integer: bool,
         drag.stop()
         heart.stop()
         control.slider.setSliderDown(False)
-    gaps.sort()
+    gaps = sorted(heart.gaps)
     return gaps[-1], gaps[int(0.99 * (len(gaps) - 1))], steps[0]
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -85,9 +84,8 @@ def engine_table() -> None:
 def gui_training(seconds: float = 5.0) -> tuple[float, float]:
     """(steps per second, longest event-loop stall ms) while the window trains at (50, 64, 64)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QTimer
 
-    from .gui_bench import _app, _pump, _window
+    from .gui_bench import Heartbeat, _app, _pump, _window
 
     app = _app()
     s = Settings(depth=50, width=64, batch=64, activation="relu", scale=math.sqrt(2.0))
@@ -95,23 +93,11 @@ def gui_training(seconds: float = 5.0) -> tuple[float, float]:
     lab = w.training
     lab.show()
     lab.panel.speed.setCurrentIndex(lab.panel.speed.count() - 1)  # as fast as it goes
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def beat() -> None:
-        now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000.0)
-        last[0] = now
-
-    heart = QTimer()
-    heart.setInterval(5)
-    heart.timeout.connect(beat)
+    heart = Heartbeat()
     try:
         lab.set_running(True)
         _pump(0.5)  # warm up
         first = lab.snapshot.step if lab.snapshot is not None else 0
-        gaps.clear()
-        last[0] = time.perf_counter()
         heart.start()
         _pump(seconds)
         heart.stop()
@@ -121,7 +107,7 @@ def gui_training(seconds: float = 5.0) -> tuple[float, float]:
         heart.stop()
         w.close()
     del app
-    return done / seconds, max(gaps) if gaps else float("nan")
+    return done / seconds, max(heart.gaps) if heart.gaps else float("nan")
 
 
 def main() -> int:

@@ -9,10 +9,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .activations import NAMES
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 ACTIVATIONS: tuple[str, ...] = NAMES  # the activation table's, in its order
 # identity W = s*I; gaussian N(0, s^2/n); orthogonal s*Q; uniform U(-s*sqrt(3/n), s*sqrt(3/n))
@@ -91,24 +95,47 @@ def _int(name: str, value: Any) -> int:
     return int(value)
 
 
-def _float(name: str, value: Any, *, open_low: bool) -> float:
+Ranges = Mapping[str, tuple[Any, ...]]
+_T = TypeVar("_T", bound="DataclassInstance")
+
+
+def check_float(
+    name: str, value: Any, *, open_low: bool = False, ranges: Ranges = RANGES, words: Callable[[str], str] = allowed
+) -> float:
+    """`value` as a finite float within `ranges[name]` (low end excluded if `open_low`).
+
+    Else `SettingsError` naming `name` and `words(name)`. Training settings pass their own table.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SettingsError(name, f"{name} must be {allowed(name)}, got {_shown(value)}")
+        raise SettingsError(name, f"{name} must be {words(name)}, got {_shown(value)}")
     try:
         value = float(value)
     except OverflowError:  # an integer beyond float64
-        raise SettingsError(name, f"{name} must be {allowed(name)}, got a number beyond float64") from None
-    lo, hi = RANGES[name]
+        raise SettingsError(name, f"{name} must be {words(name)}, got a number beyond float64") from None
+    lo, hi = ranges[name]
     ok = math.isfinite(value) and (lo < value if open_low else lo <= value) and value <= hi
     if not ok:
-        raise SettingsError(name, f"{name} must be {allowed(name)}, got {_shown(value)}")
+        raise SettingsError(name, f"{name} must be {words(name)}, got {_shown(value)}")
     return value
 
 
-def _word(name: str, value: Any) -> str:
-    if not isinstance(value, str) or value not in RANGES[name]:
-        raise SettingsError(name, f"{name} must be {allowed(name)}, got {_shown(value)}")
+def check_word(name: str, value: Any, *, ranges: Ranges = RANGES, words: Callable[[str], str] = allowed) -> str:
+    """`value` if it is one of the words `ranges[name]`, else `SettingsError` naming `name`."""
+    if not isinstance(value, str) or value not in ranges[name]:
+        raise SettingsError(name, f"{name} must be {words(name)}, got {_shown(value)}")
     return value
+
+
+def checked_replace(obj: _T, changes: dict[str, Any], ranges: Ranges, what: str) -> _T:
+    """A copy of the dataclass `obj` with `changes` (validated by its constructor).
+
+    A name not in `ranges` raises `SettingsError("unknown {what} ...")`, the first in sorted order.
+    """
+    unknown = set(changes) - set(ranges)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise SettingsError(name, f"unknown {what} {name!r}")
+    return dataclasses.replace(obj, **changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,17 +165,17 @@ class Settings:
         object.__setattr__(self, "depth", _int("depth", self.depth))
         object.__setattr__(self, "width", _int("width", self.width))
         object.__setattr__(self, "batch", _int("batch", self.batch))
-        object.__setattr__(self, "activation", _word("activation", self.activation))
-        object.__setattr__(self, "init", _word("init", self.init))
-        object.__setattr__(self, "scale", _float("scale", self.scale, open_low=True))
-        object.__setattr__(self, "bias_std", _float("bias_std", self.bias_std, open_low=False))
-        object.__setattr__(self, "input", _word("input", self.input))
-        object.__setattr__(self, "loss", _word("loss", self.loss))
+        object.__setattr__(self, "activation", check_word("activation", self.activation))
+        object.__setattr__(self, "init", check_word("init", self.init))
+        object.__setattr__(self, "scale", check_float("scale", self.scale, open_low=True))
+        object.__setattr__(self, "bias_std", check_float("bias_std", self.bias_std))
+        object.__setattr__(self, "input", check_word("input", self.input))
+        object.__setattr__(self, "loss", check_word("loss", self.loss))
         object.__setattr__(self, "seed", _int("seed", self.seed))
-        object.__setattr__(self, "dtype", _word("dtype", self.dtype))
-        object.__setattr__(self, "residual", _float("residual", self.residual, open_low=False))
-        object.__setattr__(self, "residual_scaling", _word("residual_scaling", self.residual_scaling))
-        object.__setattr__(self, "norm", _word("norm", self.norm))
+        object.__setattr__(self, "dtype", check_word("dtype", self.dtype))
+        object.__setattr__(self, "residual", check_float("residual", self.residual))
+        object.__setattr__(self, "residual_scaling", check_word("residual_scaling", self.residual_scaling))
+        object.__setattr__(self, "norm", check_word("norm", self.norm))
 
     @property
     def branch_scale(self) -> float:
@@ -164,11 +191,7 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with `changes` applied (validated)."""
-        unknown = set(changes) - set(RANGES)
-        if unknown:
-            name = sorted(unknown)[0]
-            raise SettingsError(name, f"unknown setting {name!r}")
-        return dataclasses.replace(self, **changes)
+        return checked_replace(self, changes, RANGES, "setting")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of every setting (JSON-safe)."""

@@ -7,11 +7,10 @@ changing the task, noise, optimiser or the network starts training again.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from .config import SettingsError
+from .config import check_float, check_word, checked_replace
 from .optim import OPTIMIZERS
 from .tasks import TASKS
 
@@ -44,25 +43,6 @@ def train_allowed(name: str) -> str:
     return _WORDS[name]
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SettingsError(name, f"{name} must be {train_allowed(name)}, got {value!r:.40}")
-    try:
-        x = float(value)
-    except OverflowError:
-        raise SettingsError(name, f"{name} must be {train_allowed(name)}, got a number beyond float64") from None
-    lo, hi = TRAIN_RANGES[name]
-    if not (math.isfinite(x) and lo <= x <= hi):
-        raise SettingsError(name, f"{name} must be {train_allowed(name)}, got {value!r:.40}")
-    return x
-
-
-def _word(name: str, value: Any) -> str:
-    if not isinstance(value, str) or value not in TRAIN_RANGES[name]:
-        raise SettingsError(name, f"{name} must be {train_allowed(name)}, got {value!r:.40}")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class TrainConfig:
     """How to train: the task, the optimiser and its hyper-parameters (see the README)."""
@@ -75,18 +55,17 @@ class TrainConfig:
     noise: float = 0.0  # spirals: TensorFlow Playground's noise (its slider / 100)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "task", _word("task", self.task))
-        object.__setattr__(self, "optimizer", _word("optimizer", self.optimizer))
-        for name in ("lr", "momentum", "clip", "noise"):
-            object.__setattr__(self, name, _number(name, getattr(self, name)))
+        for name, rng in TRAIN_RANGES.items():  # config's checkers (types, messages) over this table
+            value = getattr(self, name)
+            if isinstance(rng[0], str):
+                value = check_word(name, value, ranges=TRAIN_RANGES, words=train_allowed)
+            else:
+                value = check_float(name, value, ranges=TRAIN_RANGES, words=train_allowed)
+            object.__setattr__(self, name, value)
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with `changes` applied (validated)."""
-        unknown = set(changes) - set(TRAIN_RANGES)
-        if unknown:
-            name = sorted(unknown)[0]
-            raise SettingsError(name, f"unknown training setting {name!r}")
-        return dataclasses.replace(self, **changes)
+        return checked_replace(self, changes, TRAIN_RANGES, "training setting")
 
     def to_dict(self) -> dict[str, Any]:
         """Every training setting (JSON-safe)."""

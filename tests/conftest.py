@@ -207,6 +207,26 @@ def make_window(qtbot):
     return make
 
 
+@pytest.fixture
+def make_chart(qtbot):
+    """Factory: a shown `LayerChart(view=view)` of `size` pixels; each is stopped (its tween) after the test."""
+    from depthlens.widgets.chart import LayerChart
+
+    made = []
+
+    def make(view, size):
+        c = LayerChart(view=view)
+        qtbot.addWidget(c)
+        c.resize(*size)
+        c.show()
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.stop()
+
+
 def wait_shown(qtbot, window, settings, timeout=20000):
     """Wait until the chart holds the result of `settings` and no tween is running."""
 

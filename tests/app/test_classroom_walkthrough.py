@@ -104,6 +104,10 @@ def _steps_json(**step):
         (_steps_json(checks=[{"column": "activation_rms", "row": 0, "op": "~", "value": 1}]), "op must be"),
         (_steps_json(checks=[{"column": "activation_rms", "row": 0, "op": ">", "value": "big"}]), "finite number"),
         (_steps_json(extra=1), "unknown key"),
+        ('{"version": 1, "steps": [3]}', "step 1: a step must be an object"),
+        (_steps_json(checks=[3]), "step 1, check 1: a check must be an object"),
+        (_steps_json(checks=[{"column": "activation_rms", "row": 0, "op": ">", "x": 0}]), "unknown key 'x'"),
+        (_steps_json(train=[]), "step 1, train: train must be an object"),
     ],
 )
 def test_bad_steps_files_are_rejected_in_one_line(text, words):

@@ -203,14 +203,21 @@ def test_lecture_preset_bars_are_powers_of_1_5(qtbot, make_window):
     assert "χ = s²·E[φ'²] = 2.25" in text
 
 
-def test_overflow_shows_the_marker_and_no_exception(qtbot, make_window):
-    s = Settings(
-        depth=300, width=2, batch=1, activation="linear", init="identity", scale=1.5, input="ones", dtype="float32"
-    )
+def _show_identity_net(qtbot, make_window, depth, dtype):
+    """A window opened at BASE, then set to W = 1.5*I (linear, n = 2, B = 1) of `depth` layers in `dtype`.
+
+    Returns the window, the settings and the result shown (activations view).
+    """
+    s = Settings(depth=depth, width=2, batch=1, activation="linear", init="identity", scale=1.5, input="ones",
+                 dtype=dtype)  # fmt: skip
     w = make_window(BASE)
     w.set_view("activations")
     w.set_settings(s)
-    result = wait_shown(qtbot, w, s)
+    return w, s, wait_shown(qtbot, w, s)
+
+
+def test_overflow_shows_the_marker_and_no_exception(qtbot, make_window):
+    w, s, result = _show_identity_net(qtbot, make_window, 300, "float32")
     assert result.first_nonfinite_layer() == 219
     texts = w.chart.marker_texts()
     assert any("overflow" in t and "layer 219" in t for t in texts), texts
@@ -225,13 +232,7 @@ def test_overflow_shows_the_marker_and_no_exception(qtbot, make_window):
 
 
 def test_huge_range_axis_labels(qtbot, make_window):
-    s = Settings(
-        depth=1000, width=2, batch=1, activation="linear", init="identity", scale=1.5, input="ones", dtype="float64"
-    )
-    w = make_window(BASE)
-    w.set_view("activations")
-    w.set_settings(s)
-    wait_shown(qtbot, w, s)
+    w, _, _ = _show_identity_net(qtbot, make_window, 1000, "float64")
     ax = w.chart.plot.getAxis("left")
     lo, hi = w.chart.plot.vb.viewRange()[1]
     assert hi > 176 and lo < 0

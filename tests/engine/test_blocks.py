@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_properties import valid as valid_plain
+from numeric_checks import assert_finite_or_flagged, central_difference
+from settings_strategies import networks
 
 from depthlens.engine import ACTIVATIONS, DTYPES, Engine, Settings, SettingsError
 from depthlens.engine.activations import phi
@@ -84,18 +85,7 @@ def test_gradients_match_finite_differences(activation, residual, norm):
     net = eng.network(s)
     tr = eng.trace(s)
     np.testing.assert_allclose(tr.activations[-1], reference_forward(s, net.x, net.W, net.b), rtol=1e-12, atol=1e-12)
-    h = 1e-6
-
-    def fd(f, arr):
-        num = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            p, m = arr.copy(), arr.copy()
-            p[idx] += h
-            m[idx] -= h
-            num[idx] = (f(p) - f(m)) / (2 * h)
-        return num
-
-    num_x = fd(lambda x: reference_loss(s, x, net.W, net.b), net.x)
+    num_x = central_difference(lambda x: reference_loss(s, x, net.W, net.b), net.x)
     np.testing.assert_allclose(tr.gradients[0] / s.batch, num_x, rtol=1e-5, atol=1e-8)
     for layer in (0, 1):
 
@@ -104,7 +94,7 @@ def test_gradients_match_finite_differences(activation, residual, norm):
             Ws[layer] = w
             return reference_loss(s, net.x, Ws, net.b)
 
-        num_w = fd(with_w, net.W[layer])
+        num_w = central_difference(with_w, net.W[layer])
         np.testing.assert_allclose(tr.weight_grads[layer], num_w, rtol=1e-5, atol=1e-8)
     res = eng.compute(s)
     np.testing.assert_allclose(res.measured.weight_grad_rms[2], np.sqrt(np.mean(num_w**2)), rtol=1e-5)
@@ -243,9 +233,9 @@ def test_distributions_and_spread_work_for_blocks():
         assert sp.p50.shape == (3, s.depth + 1) and np.isfinite(sp.p50[0]).all()
 
 
-# test_properties' valid settings, with any skip connection and normalisation on top.
+# The networks test_properties draws, with any skip connection and normalisation on top.
 valid_blocks = st.tuples(
-    valid_plain,
+    networks(40, 24, 8),
     st.floats(0.0, 2.0),
     st.sampled_from(("none", "sqrt_depth")),
     st.sampled_from(NORMS),
@@ -257,20 +247,7 @@ ENGINE = Engine()
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_blocks)
 def test_any_valid_combination_gives_finite_or_flagged_results(s):
-    res = ENGINE.compute(s)
-    m = res.measured
-    for name, flag in (("activation_rms", m.activation_nonfinite), ("gradient_rms", m.gradient_nonfinite)):
-        col = getattr(m, name)
-        assert np.all(np.isfinite(col) | (flag > 0)), name
-        assert np.all((col >= 0) | np.isnan(col))
-    w = m.weight_grad_rms[1:]
-    assert np.all(np.isfinite(w) | (m.nonfinite_fraction[1:] > 0))
-    assert np.all((m.nonfinite_fraction >= 0) & (m.nonfinite_fraction <= 1))
-    assert np.all((m.inactive_fraction[1:] >= 0) & (m.inactive_fraction[1:] <= 1))
-    if res.theory.defined:
-        assert not np.isnan(res.theory.activation_rms).any()
-    else:
-        assert res.theory.note
+    assert_finite_or_flagged(ENGINE.compute(s))
 
 
 @pytest.mark.parametrize(

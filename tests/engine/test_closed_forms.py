@@ -9,15 +9,16 @@ from depthlens.engine import LOSSES, PRESETS, Engine, Settings, drive
 from depthlens.engine.propagate import run_steps
 from depthlens.engine.weights import WeightCache
 
-LECTURE = {
-    "init": "identity",
-    "activation": "linear",
-    "input": "ones",
-    "depth": 50,
-    "width": 2,
-    "batch": 1,
-    "dtype": "float64",
-}
+# The lecture's net (W = s*I, linear, inputs of ones, L = 50, n = 2, B = 1, float64): the preset's,
+# with the default loss (the random readout) unless a test names one.
+LECTURE = PRESETS["lecture-explode"].settings.replace(loss=Settings().loss)
+
+
+def test_the_lecture_net_is_the_closed_forms_net():
+    s = LECTURE
+    assert (s.init, s.activation, s.input, s.batch, s.dtype) == ("identity", "linear", "ones", 1, "float64")
+    assert (s.depth, s.width, s.scale) == (50, 2, 1.5)
+    assert s.plain and s.bias_std == 0
 
 
 @pytest.mark.parametrize("loss", LOSSES)
@@ -26,7 +27,7 @@ def test_lecture_identity_net_is_exact(s, loss):
     # Both losses: g_L = 1 (sum) or a readout with RMS exactly 1 (random), so
     # gradient_rms_l = s^(L-l) and, with B = 1, weight_grad_rms = s^(L-1) in both.
     L = 50
-    res = Engine().compute(Settings(**LECTURE, scale=s, loss=loss))
+    res = Engine().compute(LECTURE.replace(scale=s, loss=loss))
     layers = np.arange(L + 1)
     act = s**layers
     grad = s ** (L - layers)
@@ -49,16 +50,16 @@ def test_reference_numbers():
     assert a[49] == pytest.approx(1.5**49, rel=1e-12)
     assert a[50] == pytest.approx(1.5**50, rel=1e-12)
     assert f"{a[49]:.2f}" == "425081000.14" and f"{a[50]:.2f}" == "637621500.21"
-    ten = Engine().compute(Settings(**{**LECTURE, "depth": 10}, scale=1.5))
+    ten = Engine().compute(LECTURE.replace(depth=10, scale=1.5))
     assert ten.measured.activation_rms[9] == 38.443359375  # 1.5^9 is exact in binary
-    half = Engine().compute(Settings(**{**LECTURE, "depth": 10}, scale=0.5))
+    half = Engine().compute(LECTURE.replace(depth=10, scale=0.5))
     assert half.measured.activation_rms[9] == 0.001953125
     vanish = Engine().compute(PRESETS["lecture-vanish"].settings)
     assert vanish.measured.activation_rms[50] == 8.881784197001252e-16
 
 
 def test_float32_overflows_exactly_at_219():
-    res = Engine().compute(Settings(**{**LECTURE, "depth": 300, "dtype": "float32"}, scale=1.5))
+    res = Engine().compute(LECTURE.replace(depth=300, dtype="float32", scale=1.5))
     a = res.measured.activation_rms
     assert np.isfinite(a[218]) and a[218] == pytest.approx(1.5**218, rel=1e-5)
     assert np.isinf(a[219])
@@ -84,11 +85,11 @@ def test_orthogonal_linear_preserves_every_sample_norm(s):
 
 def test_tiny_and_huge_values_are_not_lost_to_float32_squares():
     # 0.5^140 ~ 7e-43: its square underflows float32, the RMS must not read 0.
-    st = Settings(**{**LECTURE, "depth": 140, "dtype": "float32"}, scale=0.5)
+    st = LECTURE.replace(depth=140, dtype="float32", scale=0.5)
     res = Engine().compute(st)
     assert res.measured.activation_rms[120] == pytest.approx(0.5**120, rel=1e-6)
     # 1.5^150 ~ 3.5e26: its square overflows float32 but the value does not.
-    st = Settings(**{**LECTURE, "depth": 150, "dtype": "float32"}, scale=1.5)
+    st = LECTURE.replace(depth=150, dtype="float32", scale=1.5)
     res = Engine().compute(st)
     assert res.measured.activation_rms[150] == pytest.approx(1.5**150, rel=1e-5)
     assert res.measured.nonfinite_fraction[150] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numeric_checks import central_difference
 
 from depthlens.engine import ACTIVATIONS, LOSSES, Engine, Settings
 from depthlens.engine.activations import dphi, phi
@@ -23,24 +24,18 @@ def loss(net, activation, x=None, W=None):
 
 def numeric_input_grad(net, activation, h=1e-6):
     """dLoss/dx by central differences of `loss`."""
-    num = np.zeros_like(net.x)
-    for idx in np.ndindex(net.x.shape):
-        xp, xm = net.x.copy(), net.x.copy()
-        xp[idx] += h
-        xm[idx] -= h
-        num[idx] = (loss(net, activation, x=xp) - loss(net, activation, x=xm)) / (2 * h)
-    return num
+    return central_difference(lambda x: loss(net, activation, x=x), net.x, h)
 
 
 def numeric_weight_grad(net, activation, layer, h=1e-6):
     """dLoss/dW of 0-based `layer` by central differences of `loss`."""
-    numw = np.zeros_like(net.W[layer])
-    for idx in np.ndindex(numw.shape):
-        Wp, Wm = net.W.copy(), net.W.copy()
-        Wp[layer][idx] += h
-        Wm[layer][idx] -= h
-        numw[idx] = (loss(net, activation, W=Wp) - loss(net, activation, W=Wm)) / (2 * h)
-    return numw
+
+    def with_w(w):
+        Ws = net.W.copy()
+        Ws[layer] = w
+        return loss(net, activation, W=Ws)
+
+    return central_difference(with_w, net.W[layer], h)
 
 
 @pytest.mark.parametrize("loss_kind", LOSSES)

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from settings_strategies import networks
 
-from depthlens.engine import ACTIVATIONS, INITS, INPUTS, Cancelled, Settings, drive
+from depthlens.engine import Cancelled, Settings, drive
 from depthlens.engine.analysis import asinh_decades, decades_to_value, distributions, distributions_steps
 from depthlens.engine.propagate import run
 from depthlens.engine.weights import WeightCache
@@ -122,26 +123,14 @@ def test_cancel_and_progress():
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    depth=st.integers(1, 6),
-    width=st.integers(1, 8),
-    batch=st.integers(1, 5),
-    activation=st.sampled_from(ACTIVATIONS),
-    init=st.sampled_from(INITS),
-    inp=st.sampled_from(INPUTS),
-    scale=st.floats(0.01, 10.0),
-    bias=st.sampled_from([0.0, 0.3, 1.0]),
-    dtype=st.sampled_from(["float32", "float64"]),
-    seed=st.integers(0, 2**32 - 1),
-    bpd=st.integers(1, 8),
+    networks(6, 8, 5, scale=st.floats(0.01, 10.0), bias_std=st.sampled_from([0.0, 0.3, 1.0])),
+    st.integers(1, 8),
 )
-def test_every_entry_is_counted_exactly_once(depth, width, batch, activation, init, inp, scale, bias, dtype,
-                                             seed, bpd):
-    s = Settings(depth=depth, width=width, batch=batch, activation=activation, init=init, input=inp,
-                 scale=scale, bias_std=bias, dtype=dtype, seed=seed)
+def test_every_entry_is_counted_exactly_once(s, bpd):
     dist = distributions(s, bins_per_decade=bpd)
     for q in ("activation", "gradient"):
         h = dist[q]
-        assert h.counts.shape[0] == depth + 1
+        assert h.counts.shape[0] == s.depth + 1
         assert np.all(h.counts >= 0)
-        np.testing.assert_array_equal(h.counts.sum(axis=1) + h.nonfinite, batch * width)
+        np.testing.assert_array_equal(h.counts.sum(axis=1) + h.nonfinite, s.batch * s.width)
         assert h.edges.size == h.counts.shape[1] + 1 == h.edges_t.size

@@ -26,13 +26,8 @@ def lecture(scale=1.5, depth=50, dtype="float64"):
 
 
 @pytest.fixture
-def chart(qtbot):
-    c = LayerChart(view="activations")
-    qtbot.addWidget(c)
-    c.resize(800, 500)
-    c.show()
-    yield c
-    c.stop()
+def chart(make_chart):
+    return make_chart("activations", (800, 500))
 
 
 def test_power_labels(qapp):
@@ -203,7 +198,6 @@ def test_narrow_log_axis_label_has_no_si_prefix(qtbot):
     # he-relu with the random loss spans less than a decade around 10⁰: pyqtgraph's automatic
     # SI prefix would label that axis "(x0.001)".
     from depthlens.engine import PRESETS, Engine
-    from depthlens.widgets.chart import LayerChart
 
     chart = LayerChart()
     qtbot.addWidget(chart)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from depthlens.engine import PRESETS, Engine, Settings
 from depthlens.headless import offscreen_chart
-from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.health_bars import GAPLESS_PX, device_rects
 
 ENGINE = Engine()
@@ -27,14 +26,10 @@ def lecture(scale=1.0, depth=20):
 
 
 @pytest.fixture
-def chart(qtbot):
-    c = LayerChart(view="both")
-    qtbot.addWidget(c)
-    c.resize(900, 520)
-    c.show()
+def chart(make_chart):
+    c = make_chart("both", (900, 520))
     c.animation_ms = 0
-    yield c
-    c.stop()
+    return c
 
 
 def _axes(chart):
