@@ -550,7 +550,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
         fm = QFontMetricsF(font)
         room = self.plot.vb.height()
         texts = (f"RMS ({scale} scale)", f"RMS ({scale})", "RMS")
-        label = next((t for t in texts if fm.horizontalAdvance(t) <= room), texts[-1])
+        # a line's height to spare at each end: pyqtgraph centres the title on the axis, not the plot
+        label = next((t for t in texts if fm.horizontalAdvance(t) + 2 * fm.height() <= room), texts[-1])
         key = (label, self.theme.foreground, self._pt(12))
         if key != getattr(self, "_left_label", None):  # setLabel relayouts the axis: only on a change
             self._left_label = key

@@ -8,8 +8,10 @@ tabbed with the controls turned presentation mode's caption into a hidden tab.
 
 from __future__ import annotations
 
+import pytest
 from conftest import wait_shown
 from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QStyle, QStyleOptionButton
 
 from depthlens.engine import Settings
 
@@ -118,3 +120,26 @@ def test_controls_fit_their_column_at_1024x768(make_room, qtbot):
     assert scroll.viewport().width() >= panel.minimumSizeHint().width()  # nothing cut at the right
     arch = panel.control("residual").parentWidget()
     assert not arch.isHidden() and QRect(QPoint(0, 0), panel.size()).contains(arch.geometry())
+
+
+@pytest.mark.parametrize("theme", ["projector", "dark"])
+def test_the_skip_check_box_shows_its_state_in_dark_themes(make_room, qtbot, theme):
+    window, _room = make_room(SMALL, theme=theme)
+    box = window.controls.control("residual_scaling")
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    rect = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+
+    def lit() -> int:
+        img = box.grab().toImage()
+        return sum(
+            img.pixelColor(x, y).lightness() > 128
+            for x in range(rect.left(), rect.right() + 1)
+            for y in range(rect.top(), rect.bottom() + 1)
+        )
+
+    off = lit()
+    assert off > 0  # the box's outline, not black on black
+    box.setChecked(True)
+    assert lit() > off  # and filled when on
+    box.setChecked(False)
