@@ -69,8 +69,8 @@ def theme_palette(name: str) -> QPalette:
 def control_style(name: str) -> str:
     """A style sheet that shows every control's state in theme `name` ('' for light: the style's own).
 
-    On the dark and projector palettes the style draws a checked button and a slider handle
-    in the panel colour (black on black in the projector theme): they get the theme's
+    On the dark and projector palettes the style draws a checked button, a slider handle and
+    a check box's box in the panel colour (black on black in the projector theme): they get the theme's
     highlight colour and a light outline instead.
     """
     t = themes.get(name)
@@ -89,6 +89,11 @@ def control_style(name: str) -> str:
         f"QSlider::handle:horizontal {{ background: {fg}; border: 2px solid {bg}; width: 14px; "
         f"margin: -6px 0; border-radius: 8px; }}"
         f"QSlider::handle:horizontal:focus {{ border: 2px solid {hi}; }}"
+        # a check box's box, like the slider handle, is drawn in the panel colour: outlined, filled when on
+        f"QCheckBox::indicator {{ width: 12px; height: 12px; background: {t.panel}; border: 2px solid {fg}; "
+        f"border-radius: 2px; }}"
+        f"QCheckBox::indicator:checked {{ background: {hi}; }}"
+        f"QCheckBox::indicator:disabled {{ border-color: {t.grid}; }}"
     )
 
 

@@ -124,7 +124,13 @@ class Presentation:
         w.statusBar().hide()
         w.set_controls_compact(True)
         w.set_view_selector_visible(False)
-        # the step's caption under the three controls, left
+        # the step's caption under the three controls, left; a dock tabbed with the controls
+        # (the Training panel on a narrow screen) would make it a tab instead: it goes right
+        # (leaving restores the layout saved above)
+        for dock in w.tabifiedDockWidgets(controls_dock):
+            w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            if dock is not self.walk_dock:
+                dock.hide()
         w.splitDockWidget(controls_dock, self.walk_dock, Qt.Orientation.Vertical)
         w.chart.set_pen_scale(max(PRESENT_PEN_SCALE, w.chart.pen_scale))
         self.indicator.show()

@@ -38,6 +38,7 @@ class Walkthrough:
         self._last_dir = str(Path.cwd())
         self.steps: tuple[Step, ...] = ()
         self.step_index = -1
+        self.opened_training = False  # a training step showed the lab: a later step hides it again
         try:
             self.steps = default_steps()
         except (WalkthroughError, OSError) as exc:
@@ -96,15 +97,41 @@ class Walkthrough:
             self.window.select_view(step.view)
             if self.window.settings() != step.settings:
                 self.window.set_settings(step.settings)
-            if step.train is not None:  # a training step: the lab takes its settings
-                self.window.training.use_config(step.train.config)
+            self._show_training(step)
         self.fit_dock()
         self._on_result_shown(self.window.chart.result)
 
+    def _show_training(self, step: Step) -> None:
+        """A training step shows the lab with its settings; the next other step hides what it showed."""
+        lab = getattr(self.window, "training", None)
+        if lab is None:
+            return
+        if step.train is not None:
+            self.opened_training = self.opened_training or not lab.shown()
+            lab.use_config(step.train.config)
+        elif self.opened_training:
+            self.opened_training = False
+            lab.hide()  # paused too: its runs would draw over this step's chart
+
+    def _beside(self) -> list[QDockWidget]:
+        """Other docks shown in the bottom row beside the walkthrough (e.g. the loss curve)."""
+        w = self.window
+        tabbed = w.tabifiedDockWidgets(self.dock)
+        return [
+            d
+            for d in w.docks()
+            if d is not self.dock and d.isVisible() and not d.isFloating() and d not in tabbed
+            and w.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea
+        ]
+
     def fit_dock(self) -> None:
-        """In the bottom dock: as tall as the step's text needs, at most DOCK_SHARE of the window."""
+        """In the bottom dock: as tall as the step's text needs, at most DOCK_SHARE of the window.
+
+        When other docks share the bottom row (a view, the loss curve) the row is theirs too:
+        it keeps the height they were given and the caption scrolls if it needs more.
+        """
         bottom = self.window.dockWidgetArea(self.dock) == Qt.DockWidgetArea.BottomDockWidgetArea
-        if self.presenting() or not bottom or self.dock.isFloating() or self.dock.isHidden():
+        if self.presenting() or not bottom or self.dock.isFloating() or self.dock.isHidden() or self._beside():
             return
         width = self.dock.width() if self.dock.width() > 100 else self.window.width()
         frame = self.dock.height() - self.panel.height() if self.panel.height() > 0 else 0
@@ -129,6 +156,9 @@ class Walkthrough:
         """No step shown, the panel hidden (reset to defaults)."""
         self.step_index = -1
         self.dock.hide()
+        if self.opened_training:
+            self.opened_training = False
+            self.window.training.hide()
 
     def _on_result_shown(self, result: Result | None) -> None:
         step = self.current_step()

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QStyle
 
 from depthlens.engine import Progress, Settings, Steps, fileio
 from depthlens.engine.theory import Theory, predict
@@ -48,6 +48,8 @@ TRAIN_EXPORT = "train_export"
 CHUNK_SECONDS = 0.05  # a chunk job returns after this much training (or its step count)
 CHUNKS_PER_SECOND = 10
 BOUNDARY_EVERY_S = 0.3
+VIEWS_SHARE = 0.27  # the bottom row of the views (and the walkthrough beside them): the chart keeps the most
+VIEWS_MIN_HEIGHT = 180
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +180,47 @@ class TrainingLab(QObject):
     # -- public API --------------------------------------------------------------------
     def show(self) -> None:
         """Show the Training panel and the loss curve."""
+        if self.dock.isHidden() and not self.dock.isFloating():
+            self._place_panel()
         self.dock.show()
+        self.dock.raise_()  # its tab, when it shares the controls' column
         self.docks["loss"].show()
         self.docks["loss"].raise_()
-        height = max(200, self.window.height() // 3)
+        height = max(VIEWS_MIN_HEIGHT, round(VIEWS_SHARE * self.window.height()))
         self.window.resizeDocks([self.docks["loss"]], [height], Qt.Orientation.Vertical)
+
+    def hide(self) -> None:
+        """Pause training and hide the Training panel and its views."""
+        self.set_running(False)
+        for dock in self.docks.values():
+            dock.hide()
+        self._untab_panel()
+
+    def _untab_panel(self) -> None:
+        """A hidden panel leaves the controls' tab group (splitting a tabbed dock only adds a tab)."""
+        w = self.window
+        if self.dock.isHidden() and self.dock in w.tabifiedDockWidgets(w.controls_dock):
+            w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+            self.dock.hide()
+
+    def shown(self) -> bool:
+        """True while the Training panel or one of its views is shown."""
+        return any(d.isVisible() for d in self.docks.values())
+
+    def _place_panel(self) -> None:
+        """Right of the chart when the window has the width, else a tab beside the network controls.
+
+        Beside the controls' column and the chart's least width, a third column would make the
+        window wider than a 1024 px screen (its right part, the panel's buttons, off screen).
+        """
+        w = self.window
+        separator = w.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
+        need = w.minimumSizeHint().width() + self.dock.minimumSizeHint().width() + separator
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        if need > w.width() and not w.controls_dock.isFloating():
+            w.tabifyDockWidget(w.controls_dock, self.dock)
+        elif w.dockWidgetArea(self.dock) != right:
+            w.addDockWidget(right, self.dock)
 
     def running(self) -> bool:
         """True while Train is on."""

@@ -27,7 +27,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QCursor, QFont
+from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem, QToolTip
 
 from depthlens.engine import COLUMNS, Result
@@ -63,6 +63,19 @@ TWEEN_MS = 150
 FRAME_MS = 16
 TOOLTIP_MS = 600_000  # a bar's tooltip stays while the mouse rests on the bar (Qt's default: ~10 s)
 STALE_OPACITY = 0.35  # the bars while a slow computation runs
+NOTE_CHARS = 90  # a longer "no theory line" note shows its first clause in the plot (the readout has it all)
+
+
+def chart_note(note: str) -> str:
+    """The plot's one-line note when there is no theory line: "no theory line" once, short.
+
+    A long note (batch norm's is four lines) drawn in one line over the plot runs off both
+    of its sides; its first clause names the case and the readout says the rest.
+    """
+    if len(note) > NOTE_CHARS:
+        note = note.split(". ")[0].split(": ")[0] + " (see the readout)"
+    return note if note.startswith("no theory line") else f"no theory line: {note}"
+
 
 def format_value(x: float) -> str:
     """A value for tooltips: 4 significant digits, inf/NaN spelled out."""
@@ -128,6 +141,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.plot.showGrid(x=False, y=True)
         self.plot.setLabel("bottom", "layer l")
         self.plot.getAxis("left").setWidth(64)
+        self.plot.vb.sigResized.connect(self._label_left_axis)
 
         # One BarGraphItem per series slot, reused for every result (slot 0 and 1).
         self._bars = [HealthBars(x=[0], height=[0], width=0.8, pen=None) for _ in range(2)]
@@ -489,9 +503,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         k = max(self.font_scale, self.pen_scale)
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setStyle(tickFont=tick_font, tickLength=round(-5 * k), tickTextOffset=round(3 * k))
-        left = self.plot.getAxis("left")
-        label = "RMS (linear scale)" if self.linear else "RMS (log scale)"
-        left.setLabel(label, color=t.foreground, **{"font-size": self._pt(12)})
+        self._label_left_axis()
         self._fit_left_axis()
         self.plot.getAxis("bottom").setLabel("layer l", color=t.foreground, **{"font-size": self._pt(12)})
         self._baseline.setPen(pg.mkPen(t.foreground, width=self.pen_scale))
@@ -529,6 +541,21 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self._update_title()
         self._update_legend()
         self._update_rule()
+
+    def _label_left_axis(self, *_args) -> None:
+        """The y axis title, shorter when the plot is lower than it (it would run into the title and x axis)."""
+        scale = "linear" if self.linear else "log"
+        font = QFont()
+        font.setPointSizeF(12 * self.font_scale)
+        fm = QFontMetricsF(font)
+        room = self.plot.vb.height()
+        texts = (f"RMS ({scale} scale)", f"RMS ({scale})", "RMS")
+        # a line's height to spare at each end: pyqtgraph centres the title on the axis, not the plot
+        label = next((t for t in texts if fm.horizontalAdvance(t) + 2 * fm.height() <= room), texts[-1])
+        key = (label, self.theme.foreground, self._pt(12))
+        if key != getattr(self, "_left_label", None):  # setLabel relayouts the axis: only on a change
+            self._left_label = key
+            self.plot.getAxis("left").setLabel(label, color=key[1], **{"font-size": key[2]})
 
     def _fit_left_axis(self) -> None:
         """Make the y axis as wide as its widest tick label in the target range plus its title."""
@@ -644,7 +671,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
     def _update_note(self) -> None:
         r = self.result
         if r is not None and not r.theory.defined:
-            self._note.setText(f"no theory line: {r.theory.note}")
+            self._note.setText(chart_note(r.theory.note))
             self._note.show()
         else:
             self._note.hide()

@@ -4,12 +4,14 @@ A pyqtgraph `LabelItem` makes its text width the layout's minimum width, and a l
 with `n` columns is as wide as its widest row: both push the plot beyond a narrow
 window (1024x768 with the control panel), cutting off the last layers and legend items.
 `fit_width` wraps long labels at the available width and lowers the legend's column
-count until it fits (at most `max_columns`).
+count until it fits (at most `max_columns`), then gives the layout the view's whole
+rectangle again: the view sized it before the fit, clamped to the wider minimum.
 """
 
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 
 def available_width(view: pg.GraphicsView, layout: pg.GraphicsLayout) -> float:
@@ -36,13 +38,25 @@ def legend_width(legend: pg.LegendItem, columns: int) -> float:
     return sum(widths)
 
 
+def laid_out_width(legend: pg.LegendItem) -> float:
+    """The minimum width of `legend` as laid out now (its grid's spacing and margins included)."""
+    return legend.layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+
+
 def fit_legend(legend: pg.LegendItem, width: float, max_columns: int) -> int:
-    """The most columns up to `max_columns` whose legend fits `width`; applied, and returned."""
+    """The most columns up to `max_columns` whose legend fits `width`; applied, and returned.
+
+    `legend_width` guesses from the items (no relayout); the grid as laid out decides, as
+    it is wider by its spacing and margins.
+    """
     count = max(1, len(legend.items))
     columns = max(1, min(max_columns, count))
     while columns > 1 and legend_width(legend, columns) > width:
         columns -= 1
     if columns != legend.columnCount:
+        legend.setColumnCount(columns)
+    while columns > 1 and laid_out_width(legend) > width:
+        columns -= 1
         legend.setColumnCount(columns)
     return columns
 
@@ -59,3 +73,6 @@ def fit_width(
     for label in labels:
         wrap_label(label, width)
     fit_legend(legend, width, max_columns)
+    rect = view.range  # the view's pixel rectangle, which it gave the layout when it was resized
+    if layout.geometry() != rect:
+        layout.setGeometry(rect)

@@ -323,6 +323,7 @@ class ControlPanel(QWidget):
         lay.addStretch(1)
         self._network_form = form
         self._compact_hidden: tuple[QWidget, ...] = (data, hint)  # gone in compact mode, with SECONDARY rows
+        self._arch = arch  # in compact mode only while the network has a skip connection or a norm
         self._compact = False
 
         named: dict[str, QWidget] = {**self._numeric, **self._combos}
@@ -360,6 +361,8 @@ class ControlPanel(QWidget):
         """Show `settings` without emitting `settings_changed` (no echo)."""
         self._settings = settings
         self._push(settings)
+        if self._compact:
+            self._show_arch()  # not on the user's own edits: the group never vanishes under the mouse
 
     def control(self, name: str) -> QWidget:
         """The widget that shows setting `name` ("depth", "activation", "seed", ...); KeyError if none."""
@@ -370,13 +373,22 @@ class ControlPanel(QWidget):
         return self._numeric[name] if name in self._numeric else self._combos[name]
 
     def set_compact(self, compact: bool) -> None:
-        """Compact: only depth, scale and activation (presentation mode); else every control."""
+        """Compact: only depth, scale and activation (presentation mode); else every control.
+
+        The skip connection and norm stay while the network has one (the walkthrough's last steps).
+        """
         self._compact = bool(compact)
         for name in SECONDARY:
             self._network_form.setRowVisible(self.control(name), not compact)
         for widget in self._compact_hidden:
             widget.setVisible(not compact)
+        self._show_arch()
         self.adjustSize()
+
+    def _show_arch(self) -> None:
+        """The skip and norm group: always, or in compact mode while the network uses one."""
+        s = self._settings
+        self._arch.setVisible(not self._compact or s.residual != 0 or s.norm != "none")
 
     def is_compact(self) -> bool:
         """True after `set_compact(True)`."""
