@@ -61,9 +61,7 @@ class TrainViewSpec:
 
 TRAIN_VIEWS: tuple[TrainViewSpec, ...] = (
     TrainViewSpec("loss", "Loss curve", "The training loss over steps (log scale); pinned and raced runs.", LossView),
-    TrainViewSpec(
-        "ratio", "Update:data", "log10 RMS(ΔW)/RMS(W) per layer and step, with the 1e-3 guide.", RatioView
-    ),
+    TrainViewSpec("ratio", "Update:data", "log10 RMS(ΔW)/RMS(W) per layer and step, with the 1e-3 guide.", RatioView),
     TrainViewSpec(
         "boundary", "Decision boundary", "The network's output over the spirals' plane, with the points.", BoundaryView
     ),
@@ -145,6 +143,8 @@ class TrainingLab(QObject):
             self.views[spec.name] = view
             self.docks[spec.name] = d
             view.export_png_requested.connect(lambda name=spec.name: self.export_png(name))
+            view.export_svg_requested.connect(lambda name=spec.name: self.export_svg(name))
+            view.svg_button.show()
             view.export_csv_requested.connect(lambda name=spec.name: self.export_csv(name))
         self.docks["boundary"].visibilityChanged.connect(self._on_boundary_shown)
 
@@ -360,9 +360,7 @@ class TrainingLab(QObject):
 
     def _show_race(self, result: list, done: bool) -> None:
         self.race_runs = result
-        self.race_curves = [
-            Curve(f"{r.label}: {loss_text(r.final)}", _steps_of(r), r.losses) for r in result
-        ]
+        self.race_curves = [Curve(f"{r.label}: {loss_text(r.final)}", _steps_of(r), r.losses) for r in result]
         self._draw_others()
         if result:
             r0 = result[0]
@@ -383,17 +381,23 @@ class TrainingLab(QObject):
 
     # -- exports -----------------------------------------------------------------------
     def export_png(self, name: str, path: str | None = None) -> bool:
-        """Save view `name` as PNG (asks for a path when none is given)."""
-        from pyqtgraph.exporters import ImageExporter
+        """Save view `name`'s plot as PNG (asks for a path when none is given)."""
+        return self._export_plot(name, "PNG", path)
 
+    def export_svg(self, name: str, path: str | None = None) -> bool:
+        """Save view `name`'s plot as SVG (asks for a path when none is given)."""
+        return self._export_plot(name, "SVG", path)
+
+    def _export_plot(self, name: str, kind: str, path: str | None) -> bool:
         view = self.views[name]
-        path = path or self.window.ask_save_path("Save view as PNG", f"depthlens_train_{name}.png", "PNG (*.png)")
+        ext = kind.lower()
+        path = path or self.window.ask_save_path(
+            f"Save view as {kind}", f"depthlens_train_{name}.{ext}", f"{kind} (*.{ext})"
+        )
         if not path:
             return False
-        exporter = ImageExporter(view.graphics.ci)
-        exporter.parameters()["width"] = max(16, view.graphics.width())
         try:
-            fileio.write_bytes(path, headless.image_png_bytes(exporter.export(toBytes=True)))
+            fileio.write_bytes(path, plot_bytes(view, kind))
         except OSError as exc:
             self.window.show_error("Export failed", f"Could not save {path}: {exc}")
             return False
@@ -432,6 +436,21 @@ class TrainingLab(QObject):
             self.window.statusBar().showMessage(f"Saved {path}", 5000)
 
 
+def plot_bytes(view: AnalysisView, kind: str) -> bytes:
+    """A view's plot (its graphics, without the caption and buttons) as PNG or SVG bytes.
+
+    The SVG keeps pyqtgraph's clip paths: a zoomed-in view must not draw beyond its axes.
+    """
+    from pyqtgraph.exporters import ImageExporter, SVGExporter
+
+    if kind == "SVG":
+        data = SVGExporter(view.graphics.ci).export(toBytes=True)
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    exporter = ImageExporter(view.graphics.ci)
+    exporter.parameters()["width"] = max(16, view.graphics.width())
+    return headless.image_png_bytes(exporter.export(toBytes=True))
+
+
 def _steps_of(run: RaceRun) -> np.ndarray:
     return np.arange(run.losses.size, dtype=np.float64)
 
@@ -441,4 +460,3 @@ def attach(window) -> TrainingLab:
     lab = TrainingLab(window)
     window.training = lab
     return lab
-
