@@ -215,6 +215,7 @@ class TrainingLab(QObject):
         else:  # hidden: nothing to draw; the next Train or Step starts the new run
             self.snapshot = None
             self.panel.show_status("Step 0")
+        self._show_in_readout(None)
 
     def set_config(self, config: TrainConfig) -> None:
         """New training settings: lr, momentum, clip apply from the next step; the rest resets."""
@@ -333,6 +334,7 @@ class TrainingLab(QObject):
         if snap.stride > 1:
             line += f" (history: every {snap.stride}th step kept)"
         self.panel.show_status(line, snap.learning)
+        self._show_in_readout(snap)
         loss_view = self.views["loss"]
         assert isinstance(loss_view, LossView)
         label = run_label(self.window.settings(), snap.config)
@@ -349,6 +351,14 @@ class TrainingLab(QObject):
         elif self.running():
             left = 1.0 / CHUNKS_PER_SECOND - (time.perf_counter() - self._asked_at)
             self._timer.start(max(0, round(1000 * left)))
+
+    def _show_in_readout(self, snap: TrainSnapshot | None) -> None:
+        """The main readout says which layers are learning while the chart shows a training step."""
+        line = None
+        if snap is not None and snap.step and snap.result is not None:
+            line = f"Training, step {snap.step} (the bars show this step's network): {snap.learning}"
+        self.window.readout.set_training(line)
+        self.window.readout_area.refit()
 
     def _on_partial(self, kind: str, value: object) -> None:
         if kind == RACE and isinstance(value, list):  # the inits finished so far

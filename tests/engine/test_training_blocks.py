@@ -5,6 +5,8 @@ Their exact gradients: tests/engine/test_training_gradients.py.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -31,7 +33,7 @@ def test_sgd_steps_reduce_the_loss_of_a_residual_layernorm_net() -> None:
     first = t.evaluate()[0]
     losses = [c.loss for c in t.run(30, chunk=5)]
     assert t.diverged is None
-    assert all(b < a for a, b in zip(losses, losses[1:], strict=False)), losses
+    assert all(b < a for a, b in itertools.pairwise(losses)), losses
     assert t.evaluate()[0] < first - 0.1
     assert np.isfinite(t.params()[0]).all()
 
