@@ -44,6 +44,8 @@ from . import headless
 TRAIN = "train"
 RACE = "race"
 TRAIN_EXPORT = "train_export"
+# The readout's training line says what its other sentences (the chart's result) describe.
+TRAINING_NOTE = "the bars show this step's network; the sentences below, the untrained one"
 CHUNK_SECONDS = 0.05  # a chunk job returns after this much training (or its step count)
 CHUNKS_PER_SECOND = 10
 BOUNDARY_EVERY_S = 0.3
@@ -356,7 +358,7 @@ class TrainingLab(QObject):
         """The main readout says which layers are learning while the chart shows a training step."""
         line = None
         if snap is not None and snap.step and snap.result is not None:
-            line = f"Training, step {snap.step} (the bars show this step's network): {snap.learning}"
+            line = f"Training, step {snap.step} ({TRAINING_NOTE}): {snap.learning}"
         self.window.readout.set_training(line)
         self.window.readout_area.refit()
 

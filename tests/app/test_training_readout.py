@@ -11,6 +11,7 @@ from depthlens.engine import Settings
 from depthlens.engine.train_config import TrainConfig
 from depthlens.engine.train_snapshot import learning_summary
 from depthlens.engine.training import Trainer
+from depthlens.training_lab import TRAINING_NOTE
 
 NET = {"depth": 6, "width": 16, "batch": 32, "activation": "relu", "dtype": "float64"}
 CASES = [
@@ -37,7 +38,8 @@ def test_readout_names_the_learning_layers_of_the_step_shown(qtbot, make_window,
     summary = learning_summary(ref.update_ratio)
     assert words in summary
     first = w.readout.plain_text().splitlines()[0]
-    assert first == f"Training, step 3 (the bars show this step's network): {summary}"
+    assert first == f"Training, step 3 ({TRAINING_NOTE}): {summary}"
+    assert "the untrained one" in TRAINING_NOTE
     assert summary in w.readout.text()  # shown, not only kept
     # The chart's own sentences stay under it.
     assert len(w.readout.plain_text().splitlines()) > 3
