@@ -85,6 +85,9 @@ class NetworkKeys:
         actions.adopt("export_csv", window.csv_action, "Ctrl+Shift+S")
         actions.adopt("copy", window.copy_action, "Ctrl+C")
         actions.adopt("controls", window.controls_dock_toggle(), "C")  # View > Network controls
+        training = getattr(window, "training", None)  # the training lab, when attached
+        if training is not None:
+            actions.adopt("train", training.toggle_action, "Space")  # Training > Train / Pause
 
     def set_setting(self, name: str, value) -> None:
         """Change one setting and compute it."""
@@ -139,6 +142,7 @@ def key_rows() -> list[KeyRow]:
         KeyRow("T", "Theory line on / off", ("theory",)),
         KeyRow("G", "Next quantity shown (" + " → ".join(VIEW_LABELS[v].lower() for v in VIEWS) + ")", ("view",)),
         KeyRow("C", "Network controls: show / hide (more room for the chart)", ("controls",)),
+        KeyRow("Space", "Training lab: train / pause (the chart shows the current step)", ("train",)),
         KeyRow("Page Down / Page Up", "Walkthrough: next / previous step", ("next_step", "previous_step")),
         KeyRow("Ctrl+S", "Export the chart as PNG", ("export_png",)),
         KeyRow("Ctrl+Shift+S", "Export the per-layer numbers as CSV", ("export_csv",)),

@@ -45,6 +45,8 @@ from . import headless
 TRAIN = "train"
 RACE = "race"
 TRAIN_EXPORT = "train_export"
+# The readout's training line says what its other sentences (the chart's result) describe.
+TRAINING_NOTE = "the bars show this step's network; the sentences below, the untrained one"
 CHUNK_SECONDS = 0.05  # a chunk job returns after this much training (or its step count)
 CHUNKS_PER_SECOND = 10
 BOUNDARY_EVERY_S = 0.3
@@ -64,9 +66,7 @@ class TrainViewSpec:
 
 TRAIN_VIEWS: tuple[TrainViewSpec, ...] = (
     TrainViewSpec("loss", "Loss curve", "The training loss over steps (log scale); pinned and raced runs.", LossView),
-    TrainViewSpec(
-        "ratio", "Update:data", "log10 RMS(ΔW)/RMS(W) per layer and step, with the 1e-3 guide.", RatioView
-    ),
+    TrainViewSpec("ratio", "Update:data", "log10 RMS(ΔW)/RMS(W) per layer and step, with the 1e-3 guide.", RatioView),
     TrainViewSpec(
         "boundary", "Decision boundary", "The network's output over the spirals' plane, with the points.", BoundaryView
     ),
@@ -143,6 +143,8 @@ class TrainingLab(QObject):
             self.views[spec.name] = view
             self.docks[spec.name] = d
             view.export_png_requested.connect(lambda name=spec.name: self.export_png(name))
+            view.export_svg_requested.connect(lambda name=spec.name: self.export_svg(name))
+            view.svg_button.show()
             view.export_csv_requested.connect(lambda name=spec.name: self.export_csv(name))
         self.docks["boundary"].visibilityChanged.connect(self._on_boundary_shown)
 
@@ -249,6 +251,7 @@ class TrainingLab(QObject):
         else:  # hidden: nothing to draw; the next Train or Step starts the new run
             self.snapshot = None
             self.panel.show_status("Step 0")
+        self._show_in_readout(None)
 
     def set_config(self, config: TrainConfig) -> None:
         """New training settings: lr, momentum, clip apply from the next step; the rest resets."""
@@ -367,6 +370,7 @@ class TrainingLab(QObject):
         if snap.stride > 1:
             line += f" (history: every {snap.stride}th step kept)"
         self.panel.show_status(line, snap.learning)
+        self._show_in_readout(snap)
         loss_view = self.views["loss"]
         assert isinstance(loss_view, LossView)
         label = run_label(self.window.settings(), snap.config)
@@ -384,6 +388,14 @@ class TrainingLab(QObject):
             left = 1.0 / CHUNKS_PER_SECOND - (time.perf_counter() - self._asked_at)
             self._timer.start(max(0, round(1000 * left)))
 
+    def _show_in_readout(self, snap: TrainSnapshot | None) -> None:
+        """The main readout says which layers are learning while the chart shows a training step."""
+        line = None
+        if snap is not None and snap.step and snap.result is not None:
+            line = f"Training, step {snap.step} ({TRAINING_NOTE}): {snap.learning}"
+        self.window.readout.set_training(line)
+        self.window.readout_area.refit()
+
     def _on_partial(self, kind: str, value: object) -> None:
         if kind == RACE and isinstance(value, list):  # the inits finished so far
             self._show_race(value, done=False)
@@ -394,9 +406,7 @@ class TrainingLab(QObject):
 
     def _show_race(self, result: list, done: bool) -> None:
         self.race_runs = result
-        self.race_curves = [
-            Curve(f"{r.label}: {loss_text(r.final)}", _steps_of(r), r.losses) for r in result
-        ]
+        self.race_curves = [Curve(f"{r.label}: {loss_text(r.final)}", _steps_of(r), r.losses) for r in result]
         self._draw_others()
         if result:
             r0 = result[0]
@@ -417,17 +427,23 @@ class TrainingLab(QObject):
 
     # -- exports -----------------------------------------------------------------------
     def export_png(self, name: str, path: str | None = None) -> bool:
-        """Save view `name` as PNG (asks for a path when none is given)."""
-        from pyqtgraph.exporters import ImageExporter
+        """Save view `name`'s plot as PNG (asks for a path when none is given)."""
+        return self._export_plot(name, "PNG", path)
 
+    def export_svg(self, name: str, path: str | None = None) -> bool:
+        """Save view `name`'s plot as SVG (asks for a path when none is given)."""
+        return self._export_plot(name, "SVG", path)
+
+    def _export_plot(self, name: str, kind: str, path: str | None) -> bool:
         view = self.views[name]
-        path = path or self.window.ask_save_path("Save view as PNG", f"depthlens_train_{name}.png", "PNG (*.png)")
+        ext = kind.lower()
+        path = path or self.window.ask_save_path(
+            f"Save view as {kind}", f"depthlens_train_{name}.{ext}", f"{kind} (*.{ext})"
+        )
         if not path:
             return False
-        exporter = ImageExporter(view.graphics.ci)
-        exporter.parameters()["width"] = max(16, view.graphics.width())
         try:
-            fileio.write_bytes(path, headless.image_png_bytes(exporter.export(toBytes=True)))
+            fileio.write_bytes(path, plot_bytes(view, kind))
         except OSError as exc:
             self.window.show_error("Export failed", f"Could not save {path}: {exc}")
             return False
@@ -466,6 +482,21 @@ class TrainingLab(QObject):
             self.window.statusBar().showMessage(f"Saved {path}", 5000)
 
 
+def plot_bytes(view: AnalysisView, kind: str) -> bytes:
+    """A view's plot (its graphics, without the caption and buttons) as PNG or SVG bytes.
+
+    The SVG keeps pyqtgraph's clip paths: a zoomed-in view must not draw beyond its axes.
+    """
+    from pyqtgraph.exporters import ImageExporter, SVGExporter
+
+    if kind == "SVG":
+        data = SVGExporter(view.graphics.ci).export(toBytes=True)
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    exporter = ImageExporter(view.graphics.ci)
+    exporter.parameters()["width"] = max(16, view.graphics.width())
+    return headless.image_png_bytes(exporter.export(toBytes=True))
+
+
 def _steps_of(run: RaceRun) -> np.ndarray:
     return np.arange(run.losses.size, dtype=np.float64)
 
@@ -475,4 +506,3 @@ def attach(window) -> TrainingLab:
     lab = TrainingLab(window)
     window.training = lab
     return lab
-

@@ -8,6 +8,9 @@ reads one JSON request per line on stdin and answers one JSON line on stdout:
 - ``{"op": "time", "settings": {...}, "budget": s}`` -> ``{"seconds": t}``: the median wall
   time of forward + backward (autograd, input and weight gradients) of that network, on the
   very weights the engine uses (drawn by depthlens' own cache here);
+- ``{"op": "train", "settings": {...}, "optimizer": o, "lr": x, "momentum": m, "budget": s}``
+  -> ``{"seconds": t}``: the median wall time of one full-batch training step in torch
+  eager (`bench.torch_train`), from the engine's starting point;
 - ``{"op": "drop"}``: forget the current network's tensors.
 
 `TorchChild` is the parent's side. Run with `make bench`.
@@ -61,11 +64,11 @@ class TorchChild:
         """torch's float32 1024^3 matmul rate."""
         return float(self.ask(op="gemm")["gflops"])
 
-    def timer(self, settings):
-        """A contender for `interleaved`: budget -> median seconds, timed in the child."""
+    def timer(self, settings, op: str = "time", **extra: Any):
+        """A contender for `interleaved`: budget -> median seconds of request `op`, timed in the child."""
 
         def remote(budget: float) -> float:
-            return float(self.ask(op="time", settings=settings.to_dict(), budget=budget)["seconds"])
+            return float(self.ask(op=op, settings=settings.to_dict(), budget=budget, **extra)["seconds"])
 
         remote.remote = True  # type: ignore[attr-defined]
         return remote
@@ -130,6 +133,15 @@ def _network(torch, settings: dict):
     return go
 
 
+def _contender(torch, req: dict):
+    """The callable a "time" or "train" request times."""
+    if req["op"] == "time":
+        return _network(torch, req["settings"])
+    from bench.torch_train import train_step
+
+    return train_step(torch, req["settings"], req["optimizer"], float(req["lr"]), float(req["momentum"]))
+
+
 def main() -> None:
     """Serve requests until stdin closes."""
     try:
@@ -148,12 +160,13 @@ def main() -> None:
             a = torch.randn(1024, 1024)
             t = median_time(lambda a=a: a @ a, 1.0)
             out: dict[str, Any] = {"gflops": 2 * 1024**3 / t / 1e9}
-        elif req["op"] == "time":
-            key = json.dumps(req["settings"], sort_keys=True)
+        elif req["op"] in ("time", "train"):
+            budget = req.pop("budget")
+            key = json.dumps(req, sort_keys=True)
             if current is None or current[0] != key:
                 current = None  # free the previous network first
-                current = (key, _network(torch, req["settings"]))
-            out = {"seconds": median_time(current[1], float(req["budget"]))}
+                current = (key, _contender(torch, req))
+            out = {"seconds": median_time(current[1], float(budget))}
         else:
             current = None
             out = {}

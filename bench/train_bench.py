@@ -2,8 +2,10 @@
 
 Engine: `Trainer.step_once` (forward, backward, statistics, optimiser step). PyTorch: the
 same network on the same weights and data (float32), forward, `loss.backward()` and
-`torch.optim.SGD` / `torch.optim.Adam` `.step()`, eager. Contenders are interleaved round
-by round so machine load affects both alike; the ratio target is <= 1.0 everywhere.
+`torch.optim.SGD` / `torch.optim.Adam` `.step()`, eager, timed in its own process
+(`bench.torch_child`, `bench.torch_train`): torch is never imported here, so its OpenMP
+threads and numpy's OpenBLAS threads never compete. Contenders are interleaved round by
+round so machine load affects both alike; the ratio target is <= 1.0 everywhere.
 GUI: steps per second and the longest event-loop stall (5 ms heartbeat) while the
 window trains at (L, n, B) = (50, 64, 64) at full speed; the target stall is 50 ms.
 Run with `make bench`.
@@ -21,7 +23,8 @@ from depthlens.engine import Settings
 from depthlens.engine.train_config import TrainConfig
 from depthlens.engine.training import Trainer
 
-from .engine_bench import _torch, interleaved
+from .engine_bench import interleaved
+from .torch_child import TorchChild
 
 CONFIGS = [(10, 64, 256), (50, 64, 64), (20, 256, 256), (100, 256, 64)]
 OPTIMIZERS = ("sgd", "adam")
@@ -29,56 +32,38 @@ BUDGET_S = 1.5
 LR = {"sgd": 0.01, "adam": 0.001}
 
 
-def engine_fn(s: Settings, optimizer: str):
-    """One engine training step per call."""
-    t = Trainer(s, TrainConfig(optimizer=optimizer, lr=LR[optimizer], momentum=0.9 if optimizer == "sgd" else 0.0))
-    return t, t.step_once
+def config_of(optimizer: str) -> TrainConfig:
+    """The benchmark's optimiser settings (SGD with momentum 0.9, Adam)."""
+    return TrainConfig(optimizer=optimizer, lr=LR[optimizer], momentum=0.9 if optimizer == "sgd" else 0.0)
 
 
-def torch_fn(torch, trainer: Trainer, optimizer: str):
-    """The same step in PyTorch eager: forward, backward, torch.optim step."""
-    w0, b0 = trainer.initial_params()
-    ws = [torch.from_numpy(np.ascontiguousarray(w)).requires_grad_(True) for w in w0]
-    bs = [torch.from_numpy(np.ascontiguousarray(b)).requires_grad_(True) for b in b0]
-    x = torch.from_numpy(np.ascontiguousarray(trainer.x))
-    y = torch.from_numpy(trainer.task.y.astype(np.float32))
-    r = torch.from_numpy((trainer.task.readout / math.sqrt(trainer.settings.width)).astype(np.float32))
-    act = {"relu": torch.relu, "tanh": torch.tanh}[trainer.settings.activation]
-    params = [*ws, *bs]
-    if optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=LR["sgd"], momentum=0.9)
-    else:
-        opt = torch.optim.Adam(params, lr=LR["adam"])
-
-    def go():
-        a = x
-        for w, b in zip(ws, bs, strict=True):
-            a = act(a @ w.T + b)
-        loss = torch.nn.functional.softplus(-y * (a @ r)).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    return go
-
-
-def engine_table() -> None:
-    """Print the per-step table, SGD and Adam side by side."""
-    torch = _torch()
-    print("\ndepthlens training benchmark (float32, spirals, relu; ms per full-batch step, medians)")
-    print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}; cores={os.cpu_count()}")
-    print(f"{'L':>4} {'n':>4} {'B':>4} {'opt':>5} | {'engine ms':>9} {'torch ms':>9} | {'eng/torch':>9}")
-    for L, n, B in CONFIGS:
-        for optimizer in OPTIMIZERS:
-            s = Settings(depth=L, width=n, batch=B, activation="relu", scale=math.sqrt(2.0), dtype="float32")
-            trainer, step = engine_fn(s, optimizer)
-            fns = {"engine": step, "torch": torch_fn(torch, trainer, optimizer) if torch else None}
-            t = interleaved(fns, BUDGET_S)
-            print(
-                f"{L:>4} {n:>4} {B:>4} {optimizer:>5} | {t['engine'] * 1e3:>9.2f} {t['torch'] * 1e3:>9.2f} | "
-                f"{t['engine'] / t['torch']:>9.2f}"
-            )
-    print("target: eng/torch <= 1.0 everywhere")
+def engine_table(configs=CONFIGS, budget: float = BUDGET_S) -> None:
+    """Print the per-step table, SGD and Adam side by side; torch is timed in its own process."""
+    child = TorchChild.start()
+    try:
+        print("\ndepthlens training benchmark (float32, spirals, relu; ms per full-batch step, medians)")
+        print(
+            f"numpy {np.__version__}; torch {child.version if child else 'not installed'}; cores={os.cpu_count()}; "
+            "torch in a child process (its own threads), contenders interleaved"
+        )
+        print(f"{'L':>4} {'n':>4} {'B':>4} {'opt':>5} | {'engine ms':>9} {'torch ms':>9} | {'eng/torch':>9}")
+        for L, n, B in configs:
+            for optimizer in OPTIMIZERS:
+                s = Settings(depth=L, width=n, batch=B, activation="relu", scale=math.sqrt(2.0), dtype="float32")
+                config = config_of(optimizer)
+                trainer = Trainer(s, config)
+                torch = None
+                if child:
+                    torch = child.timer(s, "train", optimizer=optimizer, lr=config.lr, momentum=config.momentum)
+                t = interleaved({"engine": trainer.step_once, "torch": torch}, budget)
+                print(
+                    f"{L:>4} {n:>4} {B:>4} {optimizer:>5} | {t['engine'] * 1e3:>9.2f} {t['torch'] * 1e3:>9.2f} | "
+                    f"{t['engine'] / t['torch']:>9.2f}"
+                )
+        print("target: eng/torch <= 1.0 everywhere")
+    finally:
+        if child:
+            child.close()
 
 
 def gui_training(seconds: float = 5.0) -> tuple[float, float]:

@@ -10,6 +10,7 @@ moving the scale or bias slider never redraws anything.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -99,8 +100,12 @@ class _Shared:
     hold: bool  # keep each matrix after its first use (the run's matrices fit the cache anyway)
 
 
-class _Affine:
-    """a -> phi(z), z = s (a W0^T) + b; subclasses say what the map a -> s a W0^T is."""
+class Affine:
+    """a -> phi(z), z = s (a W0^T) + b; subclasses say what the map a -> s a W0^T is.
+
+    The trained layers of `engine.trainable` are subclasses too: one forward and backward
+    pass for the chart and for training.
+    """
 
     __slots__ = ("_c", "_w", "index")
 
@@ -131,12 +136,19 @@ class _Affine:
         self, a: np.ndarray, out: np.ndarray | None = None, d_out: np.ndarray | None = None, *, weight_grad: bool = True
     ) -> tuple[np.ndarray, Ctx]:
         """(phi(z), (a, phi'(z))); the caller holds `np.errstate(all="ignore")`."""
-        c = self._c
         z = self._map(a, out)
-        if c.bias_std is not None:
-            z += c.cache.bias(c.seed, c.width, self.index, c.dtype) * c.bias_std
-        y, d = c.act.forward(z, d_out)
+        b = self._bias()
+        if b is not None:
+            z += b
+        y, d = self._c.act.forward(z, d_out)
         return y, (a if weight_grad else None, d)
+
+    def _bias(self) -> np.ndarray | None:
+        """The bias added to z (None: none)."""
+        c = self._c
+        if c.bias_std is None:
+            return None
+        return c.cache.bias(c.seed, c.width, self.index, c.dtype) * c.bias_std
 
     def backward(
         self,
@@ -163,14 +175,18 @@ class _Affine:
         grad = None
         if weight_grad:
             assert a_in is not None, "forward ran without weight_grad"
-            dw = np.matmul(delta.T, a_in, out=dw_out)
-            rms, bad = rms_and_nonfinite(dw)
-            batch = g.shape[0]
-            if keep:
-                dw /= self._c.dt.type(batch)
-            # tuple.__new__: a NamedTuple's own __new__ costs twice as much, on every layer.
-            grad = tuple.__new__(WeightGrad, (rms / batch, bad, dw.size, dw if keep else None))
+            grad = self._weight_grad(delta, a_in, keep, dw_out)
         return self._map_t(delta, out), grad
+
+    def _weight_grad(self, delta: np.ndarray, a_in: np.ndarray, keep: bool, dw_out: np.ndarray | None) -> WeightGrad:
+        """dLoss/dW = delta^T a_in / B: its statistics, and the array itself with `keep`."""
+        dw = np.matmul(delta.T, a_in, out=dw_out)
+        rms, bad = rms_and_nonfinite(dw)
+        batch = delta.shape[0]
+        if keep:
+            dw /= self._c.dt.type(batch)
+        # tuple.__new__: a NamedTuple's own __new__ costs twice as much, on every layer.
+        return tuple.__new__(WeightGrad, (rms / batch, bad, dw.size, dw if keep else None))
 
     def jvp(self, J: np.ndarray, ctx: Ctx) -> np.ndarray:
         """D W J in float64, D = diag(phi'(z)) of the one sample; J may be overwritten."""
@@ -191,12 +207,8 @@ class _Affine:
 
     def params(self) -> tuple[np.ndarray, np.ndarray]:
         """(W, b) as used: scaled, in the network's dtype."""
-        c = self._c
-        if c.bias_std is not None:
-            b = c.cache.bias(c.seed, c.width, self.index, c.dtype) * c.bias_std
-        else:
-            b = np.zeros(c.width, dtype=c.dt)
-        return self.weight(), b
+        b = self._bias()
+        return self.weight(), np.zeros(self._c.width, dtype=self._c.dt) if b is None else b
 
     @staticmethod
     def multiply_adds(batch: int, width: int) -> float:
@@ -204,7 +216,7 @@ class _Affine:
         raise NotImplementedError
 
 
-class Dense(_Affine):
+class Dense(Affine):
     """W = s W0 with W0 drawn per layer (gaussian, orthogonal or uniform, `Settings.init`)."""
 
     __slots__ = ()
@@ -243,7 +255,7 @@ class Dense(_Affine):
         return 3.0 * batch * width * width
 
 
-class ScaledIdentity(_Affine):
+class ScaledIdentity(Affine):
     """W = s I (the lecture's network): products are elementwise, nothing is drawn."""
 
     __slots__ = ()
@@ -269,7 +281,7 @@ class ScaledIdentity(_Affine):
         return 6.0 * batch * width
 
 
-class Zeros(_Affine):
+class Zeros(Affine):
     """W = 0 (whatever s): z = b, so every unit of a layer computes phi(b_i).
 
     Without a bias all units are equal (the symmetry nothing can break), and
@@ -304,7 +316,7 @@ class Zeros(_Affine):
         return 2.0 * batch * width
 
 
-KINDS: dict[str, type[_Affine]] = {
+KINDS: dict[str, type[Affine]] = {
     "identity": ScaledIdentity,
     "gaussian": Dense,
     "orthogonal": Dense,
@@ -321,22 +333,28 @@ def _shared(settings: Settings, cache: WeightCache, hold: bool) -> _Shared:
     return _Shared(TABLE[s.activation], cache, s.init, s.seed, s.width, s.dtype, dt, scale, float(scale), bias, hold)
 
 
-def network(settings: Settings, cache: WeightCache) -> list[Layer]:
+# Makes layer `index` (1-based) from the shared settings: an affine class, or a trained layer's factory.
+AffineMaker = Callable[[_Shared, int], Affine]
+
+
+def network(settings: Settings, cache: WeightCache, make: AffineMaker | None = None) -> list[Layer]:
     """Layers 1..L of `settings`, drawing their matrices from `cache` as they are used.
 
     Each layer holds its matrix after the first use when the whole run's matrices fit the
     cache's budget anyway; otherwise the backward pass fetches (or redraws) it again.
+    `make` builds the affine layers (default: the init's kind); a residual or normalised
+    network wraps each in an `engine.residual.Block`.
     """
     s = settings
     hold = s.depth * s.width * s.width * np.dtype(s.dtype).itemsize <= cache.budget_bytes
     shared = _shared(s, cache, hold)
-    kind = KINDS[s.init]
+    kind = KINDS[s.init] if make is None else make
     if not s.plain:
         return _blocks(s, shared, kind)
     return [kind(shared, index) for index in range(1, s.depth + 1)]
 
 
-def _blocks(s: Settings, shared: _Shared, kind: type[_Affine]) -> list[Layer]:
+def _blocks(s: Settings, shared: _Shared, kind: AffineMaker) -> list[Layer]:
     """Residual and/or normalised blocks (`engine.residual`) around unit-slope affine layers."""
     affine = dataclasses.replace(shared, act=TABLE["linear"])
     alpha = shared.dt.type(s.branch_scale) if s.residual > 0 else None

@@ -1,101 +1,79 @@
-"""A layer whose W and b are its own arrays (trained in place), for `engine.propagate`'s loop.
+"""Trained layers: affine layers whose W and b are their own arrays, updated in place.
 
-It starts from exactly the parameters the chart's layer uses (`Layer.params()`: the scaled
-matrix, s*I for identity init, and the bias), and implements the same `Layer` protocol, so
-training steps through the one forward/backward loop. Unlike the chart's layers it always
-adds its bias (b starts at 0 when the chart has none) and its backward pass keeps both
-gradients, dLoss/dW and dLoss/db, in its own buffers.
+They start from exactly the parameters the chart's layers use (`Layer.params()`: the scaled
+matrix, s*I for identity init, and the bias) and are `engine.layers.Affine` subclasses, so
+training runs the chart's forward and backward pass; a residual or normalised network wraps
+each in the chart's `engine.residual.Block`. Unlike the chart's layers a trained layer always
+adds its bias (b starts at 0 when the chart has none), and its backward pass keeps both
+gradients, dLoss/dW and dLoss/db, in its own buffers for the optimiser.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .activations import Activation
-from .layers import WeightGrad
+from . import layers
+from .config import Settings
+from .layers import Affine, Layer, WeightGrad
 from .stats import rms_and_nonfinite
-
-# (a_in, phi'(z)) of the forward pass (phi' None: 1 everywhere).
-Ctx = tuple[np.ndarray, np.ndarray | None]
+from .weights import WeightCache
 
 
-class TrainableDense:
-    """a -> phi(a W^T + b) with W (n x n) and b (n) owned and updated in place."""
+class TrainableAffine(Affine):
+    """z = a W^T + b (then phi, or the block's steps) with W (n x n) and b (n) owned."""
 
-    __slots__ = ("act", "b", "db", "dw", "index", "w")
+    __slots__ = ("b", "db", "dw", "w")
 
-    def __init__(self, act: Activation, index: int, w: np.ndarray, b: np.ndarray) -> None:
-        self.act = act
-        self.index = index
+    def __init__(self, shared: layers._Shared, index: int, w: np.ndarray, b: np.ndarray) -> None:
+        super().__init__(shared, index)
         self.w = np.array(w, copy=True)
         self.b = np.array(b, copy=True)
         self.dw = np.zeros_like(self.w)
         self.db = np.zeros_like(self.b)
 
-    @property
-    def nonneg(self) -> bool:
-        """True when every output is >= 0."""
-        return self.act.nonneg
+    def _map(self, a: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        return np.matmul(a, self.w.T, out=out)
 
-    def forward(
-        self, a: np.ndarray, out: np.ndarray | None = None, d_out: np.ndarray | None = None, *, weight_grad: bool = True
-    ) -> tuple[np.ndarray, Ctx]:
-        """(phi(z), (a, phi'(z))) with z = a W^T + b; the caller holds `np.errstate(all="ignore")`."""
-        z = np.matmul(a, self.w.T, out=out)
-        z += self.b
-        y, d = self.act.forward(z, d_out)
-        return y, (a, d)
+    def _map_t(self, delta: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        return np.matmul(delta, self.w, out=out)
 
-    def backward(
-        self,
-        g: np.ndarray,
-        ctx: Ctx,
-        *,
-        keep: bool = False,
-        weight_grad: bool = True,
-        out: np.ndarray | None = None,
-        dw_out: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, WeightGrad | None]:
-        """g_in = delta W; dLoss/dW = delta^T a_in / B and dLoss/db = sum_b delta / B into `dw`, `db`.
+    def _map_jacobian(self, J: np.ndarray) -> np.ndarray:
+        return self.w.astype(np.float64) @ J
 
-        delta = g * phi'(z) is formed in `g` unless `keep`. `dw_out` is ignored: the
-        gradients stay in the layer for the optimiser.
-        """
-        a_in, d = ctx
-        if d is None:
-            delta = g.copy() if keep else g
-        elif keep:
-            delta = g * d
-        else:
-            delta = np.multiply(g, d, out=g)
-        batch = g.dtype.type(g.shape[0])
-        grad = None
-        if weight_grad:
-            np.matmul(delta.T, a_in, out=self.dw)
-            self.dw /= batch
-            np.sum(delta, axis=0, out=self.db)
-            self.db /= batch
-            rms, bad = rms_and_nonfinite(self.dw)
-            grad = WeightGrad(rms, bad, self.dw.size, self.dw)
-        return np.matmul(delta, self.w, out=out), grad
+    def _bias(self) -> np.ndarray:
+        return self.b
 
-    def jvp(self, J: np.ndarray, ctx: Ctx) -> np.ndarray:
-        """D W J in float64 for a one-sample forward."""
-        J = self.w.astype(np.float64) @ J
-        d = ctx[1]
-        if d is not None:
-            J *= d[0].astype(np.float64)[:, None]
-        return J
+    def _weight_grad(self, delta: np.ndarray, a_in: np.ndarray, keep: bool, dw_out: np.ndarray | None) -> WeightGrad:
+        """dLoss/dW = delta^T a_in / B and dLoss/db = sum_b delta / B into `dw`, `db` (`dw_out` ignored)."""
+        batch = delta.dtype.type(delta.shape[0])
+        np.matmul(delta.T, a_in, out=self.dw)
+        self.dw /= batch
+        np.sum(delta, axis=0, out=self.db)
+        self.db /= batch
+        rms, bad = rms_and_nonfinite(self.dw)
+        return WeightGrad(rms, bad, self.dw.size, self.dw)
 
-    def inactive(self, ctx: Ctx) -> int:
-        """Units the activation's rule counts as dead or saturated."""
-        d = ctx[1]
-        return 0 if d is None else self.act.inactive(d)
-
-    def derivative(self, ctx: Ctx) -> np.ndarray | None:
-        """phi'(z) (None: 1 everywhere)."""
-        return ctx[1]
+    def weight(self) -> np.ndarray:
+        """W now."""
+        return self.w
 
     def params(self) -> tuple[np.ndarray, np.ndarray]:
         """(W, b) now."""
         return self.w, self.b
+
+
+def network(settings: Settings, cache: WeightCache) -> tuple[list[Layer], list[TrainableAffine]]:
+    """(the layers to propagate through, their trained affine parts in order) for `settings`.
+
+    Plain networks propagate through the affine layers themselves; residual or normalised
+    ones through `engine.residual.Block`s around them, exactly as the chart builds them.
+    """
+    chart = layers.network(settings, cache)
+    trained: list[TrainableAffine] = []
+
+    def make(shared: layers._Shared, index: int) -> TrainableAffine:
+        lay = TrainableAffine(shared, index, *chart[index - 1].params())
+        trained.append(lay)
+        return lay
+
+    return layers.network(settings, cache, make), trained

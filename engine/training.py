@@ -22,15 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import optim
-from .activations import TABLE
 from .config import Settings
-from .layers import network
 from .propagate import Measured, backward, forward, nonfinite_fraction
 from .stats import max_abs, rms_and_nonfinite
 from .tasks import TaskData, make_task
 from .train_config import MEMORY_LIMIT, TrainConfig
 from .train_history import History
-from .trainable import TrainableDense
+from .trainable import network
 from .weights import WeightCache
 
 
@@ -106,9 +104,9 @@ class Trainer:
         self.task = make_task(config.task, s.seed, s.width, s.batch, config.noise)
         self.x = self.task.x.astype(dt)
         self._readout = (self.task.readout / math.sqrt(s.width)).astype(dt)
-        act = TABLE[s.activation]
-        chart = network(s, cache if cache is not None else WeightCache())
-        self.layers = [TrainableDense(act, lay.index, *lay.params()) for lay in chart]
+        # `net` is what the passes run through (blocks for residual / normalised networks),
+        # `layers` the trained affine parts whose W and b the optimiser updates.
+        self.net, self.layers = network(s, cache if cache is not None else WeightCache())
         self.w0 = [lay.w.copy() for lay in self.layers]
         self.b0 = [lay.b.copy() for lay in self.layers]
         params = [p for lay in self.layers for p in (lay.w, lay.b)]
@@ -146,7 +144,7 @@ class Trainer:
         """y_hat for the rows of a0 (forward only, the current parameters)."""
         a = np.asarray(a0, dtype=self.x.dtype)
         with np.errstate(all="ignore"):
-            for lay in self.layers:
+            for lay in self.net:
                 a, _ = lay.forward(a)
             return np.asarray(a @ self._readout)
 
@@ -158,7 +156,7 @@ class Trainer:
         act_rms[0], bad_a[0] = rms_and_nonfinite(a)
         act_max[0] = max_abs(a)
         ctxs = []
-        for row, (lay, a_l, ctx) in enumerate(forward(self.layers, self.x, out=self._acts, d_out=self._ders), 1):
+        for row, (lay, a_l, ctx) in enumerate(forward(self.net, self.x, out=self._acts, d_out=self._ders), 1):
             a = a_l
             act_rms[row], bad_a[row] = rms_and_nonfinite(a)
             act_max[row] = max_abs(a)
@@ -174,7 +172,7 @@ class Trainer:
         grad_rms, bad_g = np.empty(L + 1), np.zeros(L + 1)
         wgrad, bad_w, entries = np.full(L + 1, np.nan), np.zeros(L + 1), np.zeros(L + 1)
         grad_rms[L], bad_g[L] = rms_and_nonfinite(g)
-        back = backward(self.layers, ctxs, g, out=self._g)
+        back = backward(self.net, ctxs, g, out=self._g)
         for row, (g, grad) in zip(range(L - 1, -1, -1), back, strict=True):
             assert grad is not None
             wgrad[row + 1], bad_w[row + 1], entries[row + 1] = grad.rms, grad.nonfinite, grad.entries

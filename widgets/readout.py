@@ -222,6 +222,7 @@ class Readout(QLabel):
         super().__init__(parent)
         self.theme = themes.get(theme)
         self._lines: list[tuple[str, str | None]] = []
+        self._training: str | None = None
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -246,17 +247,25 @@ class Readout(QLabel):
         self._lines = describe(result)
         self._render()
 
+    def set_training(self, line: str | None) -> None:
+        """While a training run is shown on the chart: its line (which layers learn), first; None clears it."""
+        self._training = line
+        self._render()
+
     def plain_text(self) -> str:
         """The readout without markup, one line per sentence."""
-        return "\n".join(text for text, _ in self._lines)
+        return "\n".join(text for text, _ in self._all_lines())
+
+    def _all_lines(self) -> list[tuple[str, str | None]]:
+        return ([(self._training, None)] if self._training else []) + self._lines
 
     def _render(self) -> None:
         t = self.theme
         colours = {"exploding": t.exploding, "vanishing": t.vanishing, "stable": t.healthy}
         out = []
-        for text, v in self._lines:
+        for text, v in self._all_lines():
             esc = html.escape(text)
             if v is not None:
                 esc = esc.replace(f"— {v}", f"— <b style='color:{colours[v]}'>{v}</b>", 1)
             out.append(esc)
-        self.setText("<br>".join(out))
+        self.setText("<br>".join(out) if out else "Computing…")

@@ -74,10 +74,13 @@ class AnalysisView(QWidget):
 
     Subclasses put their controls into `self.controls_row`, their plots into
     `self.graphics`, and implement `apply_theme()` (called after the theme or font changes).
-    Signals `export_png_requested` / `export_csv_requested` come from the export buttons.
+    Signals `export_png_requested` / `export_svg_requested` / `export_csv_requested` come
+    from the export buttons; the SVG button is hidden until its owner handles it
+    (`svg_button.show()`).
     """
 
     export_png_requested = Signal()
+    export_svg_requested = Signal()
     export_csv_requested = Signal()
 
     CAPTION = ""
@@ -115,10 +118,15 @@ class AnalysisView(QWidget):
         self.png_button = QPushButton("PNG…")
         self.png_button.setToolTip("Save this view as a PNG image.")
         self.png_button.clicked.connect(lambda _=False: self.export_png_requested.emit())
+        self.svg_button = QPushButton("SVG…")
+        self.svg_button.setToolTip("Save this view's plot as a scalable SVG drawing.")
+        self.svg_button.clicked.connect(lambda _=False: self.export_svg_requested.emit())
+        self.svg_button.hide()
         self.csv_button = QPushButton("CSV…")
         self.csv_button.setToolTip("Save the numbers behind this view as CSV (as `depthlens export` writes them).")
         self.csv_button.clicked.connect(lambda _=False: self.export_csv_requested.emit())
         bottom.addWidget(self.png_button)
+        bottom.addWidget(self.svg_button)
         bottom.addWidget(self.csv_button)
         lay.addLayout(bottom)
 

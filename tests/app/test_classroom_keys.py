@@ -73,6 +73,13 @@ def _overlay_shown(window, room, before, tmp_path):
     assert room.overlay.isVisible()
 
 
+def _training(window, room, before, tmp_path):
+    lab = window.training
+    running, label = lab.running(), lab.panel.train_button.text()
+    lab.set_running(False)  # the test ends with no training chunk pending
+    assert running and label == "Pause"
+
+
 def _step(index):
     def check(window, room, before, tmp_path):
         assert room.step_index == index
@@ -102,6 +109,7 @@ CASES = {
     "theory": (None, Qt.Key.Key_T, NONE, _theory_off),
     "view": (None, Qt.Key.Key_G, NONE, _next_view),
     "controls": (None, Qt.Key.Key_C, NONE, lambda w, r, b, t: not (w.controls_dock.isVisible() or w.controls_shown())),
+    "train": (None, Qt.Key.Key_Space, NONE, _training),
     "next_step": (None, Qt.Key.Key_PageDown, NONE, _step(0)),
     "previous_step": (lambda w, r: r.go_to_step(2), Qt.Key.Key_PageUp, NONE, _step(1)),
     "export_png": (None, Qt.Key.Key_S, CTRL, _export_png),
@@ -226,3 +234,21 @@ def test_depth_and_scale_stay_in_range(make_room, qtbot):
     assert window.settings().depth == 1
     qtbot.keyClick(window, Qt.Key.Key_Up, SHIFT)
     assert window.settings().scale == top == 32.0
+
+
+def test_space_pauses_training_too_and_is_left_to_number_boxes(make_room, qtbot):
+    window, room = make_room(START)
+    lab = window.training
+    window.chart.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert lab.running()
+    qtbot.waitUntil(lambda: lab.snapshot is not None and lab.snapshot.step >= 1, timeout=20000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not lab.running()
+    spin = window.controls.depth_control.spin
+    spin.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is spin)
+    qtbot.keyClick(spin, Qt.Key.Key_Space)
+    assert not lab.running()
+    assert any(r.keys == "Space" and r.ids == ("train",) for r in room.key_rows)
+    assert ("Space", next(r.text for r in room.key_rows if r.keys == "Space")) in room.overlay.rows()

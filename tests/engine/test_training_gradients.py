@@ -7,6 +7,7 @@ import pytest
 
 from depthlens.engine import ACTIVATIONS, Settings
 from depthlens.engine.layers import network
+from depthlens.engine.residual import Block
 from depthlens.engine.train_config import TrainConfig
 from depthlens.engine.training import Trainer
 from depthlens.engine.weights import WeightCache
@@ -72,3 +73,31 @@ def test_training_starts_from_the_charts_parameters(init: str) -> None:
         np.testing.assert_array_equal(b0[i], b)
     if init == "identity":
         np.testing.assert_array_equal(w0[0], np.eye(6, dtype=np.float32) * np.float32(1.5))
+
+
+# Residual and normalised networks train through engine.residual.Block around trained affine layers.
+CASES = [
+    {"residual": 0.7},
+    {"residual": 1.0, "residual_scaling": "sqrt_depth"},
+    {"norm": "layer"},
+    {"norm": "batch"},
+    {"residual": 0.5, "norm": "layer", "activation": "relu"},
+    {"residual": 1.2, "residual_scaling": "sqrt_depth", "norm": "batch", "activation": "gelu"},
+]
+
+
+@pytest.mark.parametrize("task", ["spirals", "teacher"])
+@pytest.mark.parametrize("kw", CASES, ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()))
+def test_block_gradient_matches_finite_differences(kw: dict, task: str) -> None:
+    kw = dict(kw)
+    t = Trainer(_small(kw.pop("activation", "tanh"), **kw), TrainConfig(task=task, noise=0.1))
+    assert all(isinstance(lay, Block) for lay in t.net)
+    _fd_check(t)
+
+
+def test_block_gradient_after_some_steps() -> None:
+    # Away from the initial point too (trained W no longer the chart's, biases nonzero).
+    t = Trainer(_small("tanh", residual=0.8, norm="layer"), TrainConfig(task="spirals", optimizer="adam", lr=0.01))
+    for _ in t.run(5, chunk=5):
+        pass
+    _fd_check(t)

@@ -205,3 +205,18 @@ def test_narrow_log_axis_label_has_no_si_prefix(qtbot):
     axis = chart.plot.getAxis("left")
     assert axis.autoSIPrefix is False and axis.autoSIPrefixScale == 1.0
     assert "x0.001" not in axis.labelString()
+
+
+def test_readout_training_line_comes_first_and_goes(qtbot):
+    r = Readout()
+    qtbot.addWidget(r)
+    assert r.text() == "Computing…"
+    r.set_training("Training, step 2: Learning <fast> & well.")
+    assert r.plain_text() == "Training, step 2: Learning <fast> & well."
+    assert "&lt;fast&gt; &amp; well" in r.text()  # plain text, escaped
+    r.set_result(lecture(1.5))
+    lines = r.plain_text().splitlines()
+    assert lines[0] == "Training, step 2: Learning <fast> & well."
+    assert "exploding" in lines[1]
+    r.set_training(None)
+    assert "Training" not in r.plain_text() and "exploding" in r.plain_text()
