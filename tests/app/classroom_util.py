@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from conftest import wait_shown
+from PySide6.QtCore import QPoint, QRect
 
 
 def ini_store(path):
@@ -27,3 +29,20 @@ def make_room(make_window, qtbot, tmp_path):
 
     return make
 
+
+def sized(window, qtbot, size):
+    """The window at `size` (the offscreen screen is 800x800: as on a projector of that size)."""
+    window.setMinimumSize(*size)
+    window.resize(*size)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == size)
+
+
+def inside(widget, window) -> QRect:
+    """`widget`'s rectangle in window coordinates."""
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+def settle(qtbot, window, step):
+    """Wait for `step`'s result, then for the docks and fitted fonts to follow the last layout pass."""
+    wait_shown(qtbot, window, step.settings, timeout=60000)
+    qtbot.wait(50)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from classroom_util import inside, settle, sized
 from conftest import wait_shown
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QColor
@@ -18,23 +19,6 @@ from depthlens.widgets.readout import describe
 pytest_plugins = ("classroom_util",)
 
 SMALL = Settings(depth=12, width=8, batch=4)
-
-
-def sized(window, qtbot, size):
-    """The window at `size` (the offscreen screen is 800x800: as on a projector of that size)."""
-    window.setMinimumSize(*size)
-    window.resize(*size)
-    qtbot.waitUntil(lambda: (window.width(), window.height()) == size)
-
-
-def inside(widget, window) -> QRect:
-    """`widget`'s rectangle in window coordinates."""
-    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
-
-
-def settle(qtbot, window, step):
-    wait_shown(qtbot, window, step.settings, timeout=60000)
-    qtbot.wait(50)  # docks and fitted fonts follow the last layout pass
 
 
 @pytest.mark.parametrize("index", [0, 4])

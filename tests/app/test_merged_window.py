@@ -9,7 +9,7 @@ tabbed with the controls turned presentation mode's caption into a hidden tab.
 from __future__ import annotations
 
 import pytest
-from conftest import wait_shown
+from classroom_util import inside, settle, sized
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QStyle, QStyleOptionButton
 
@@ -19,23 +19,6 @@ pytest_plugins = ("classroom_util",)
 
 SMALL = Settings(depth=12, width=8, batch=4)
 TRAIN_STEP = 9  # step 10: "Training: He init learns the two spirals"
-
-
-def sized(window, qtbot, size):
-    """The window at `size` (the offscreen screen is 800x800: as on a projector of that size)."""
-    window.setMinimumSize(*size)
-    window.resize(*size)
-    qtbot.waitUntil(lambda: (window.width(), window.height()) == size)
-
-
-def inside(widget, window) -> QRect:
-    """`widget`'s rectangle in window coordinates."""
-    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
-
-
-def settle(qtbot, window, step):
-    wait_shown(qtbot, window, step.settings, timeout=60000)
-    qtbot.wait(50)
 
 
 def chart_whole(window):
