@@ -39,6 +39,7 @@ class FitScroll(QScrollArea):
     def __init__(self, content: QWidget, share: float = 0.3, parent=None) -> None:
         super().__init__(parent)
         self._watched: QWidget | None = None
+        self._hint = QSize()  # the size hint last given to the layout
         self.share = share
         self.setWidgetResizable(False)  # the content is sized here, at its height for the width
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -68,11 +69,21 @@ class FitScroll(QScrollArea):
         return room
 
     def refit(self) -> None:
-        """The content changed (new text): size it again and ask the layout for the new height."""
+        """The content changed (new text): size it again and ask the layout for the new height.
+
+        Only a real change resizes or asks the layout again: resizing is what triggers the
+        next refit (parent resize, content layout request), so an unconditional refit keeps
+        the event loop busy forever (a window idling at 60 % CPU).
+        """
         content = self.content
         w = max(1, self.viewport().width())
-        content.resize(w, self.content_height(w))
-        self.updateGeometry()
+        size = QSize(w, self.content_height(w))
+        if content.size() != size:
+            content.resize(size)
+        hint = self.sizeHint()
+        if hint != self._hint:
+            self._hint = hint
+            self.updateGeometry()
 
     def sizeHint(self) -> QSize:  # Qt override
         """As tall as the content, up to the cap."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from classroom_util import inside, settle, sized
+from conftest import wait_shown
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QStyle, QStyleOptionButton
 
@@ -126,3 +127,22 @@ def test_the_skip_check_box_shows_its_state_in_dark_themes(make_room, qtbot, the
     box.setChecked(True)
     assert lit() > off  # and filled when on
     box.setChecked(False)
+
+
+def test_an_idle_window_does_no_layout_work(make_window, qtbot, monkeypatch):
+    """The readout's fitted scroll area settles: a refit that changes nothing asks nothing again.
+
+    It used to re-request its layout on every refit, which refit it again: an idle window spun
+    the event loop at ~60 % CPU.
+    """
+    from depthlens.widgets.fit_scroll import FitScroll
+
+    w = make_window(SMALL)
+    w.resize(1024, 768)
+    wait_shown(qtbot, w, SMALL)
+    qtbot.wait(500)  # the first layout passes
+    calls = []
+    original = FitScroll.refit
+    monkeypatch.setattr(FitScroll, "refit", lambda self: calls.append(1) or original(self))
+    qtbot.wait(1000)
+    assert len(calls) < 5
