@@ -31,6 +31,9 @@ def make_app():
     from .identity import apply as set_identity
 
     set_identity(app)  # desktop file name, version, window icon
+    from . import gui_gc
+
+    gui_gc.install(app)  # cyclic garbage is collected on this thread, never on the engine's
     return app
 
 

@@ -25,6 +25,26 @@ for _var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
 _LIBRARY_DIRS = tuple({sysconfig.get_path(name) + os.sep for name in ("stdlib", "platstdlib", "purelib", "platlib")})
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_gc(qapp):
+    """Cyclic garbage is collected on the GUI thread only (`depthlens.gui_gc`), as in the app.
+
+    Installed once for the session, before any test, so no test's timer guard sees its timer.
+    """
+    from depthlens import gui_gc
+
+    return gui_gc.install(qapp)
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after():
+    """After each test, collect what is due here: tests that never run an event loop pile none up."""
+    yield
+    from depthlens import gui_gc
+
+    gui_gc.collect_due()
+
+
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path, monkeypatch):
     """Every test has its own configuration, state and data directories, and QSettings paths.
