@@ -393,8 +393,8 @@ class TrainingLab(QObject):
         line = None
         if snap is not None and snap.step and snap.result is not None:
             line = f"Training, step {snap.step} ({TRAINING_NOTE}): {snap.learning}"
-        self.window.readout.set_training(line)
-        self.window.readout_area.refit()
+        if self.window.readout.set_training(line):
+            self.window.readout_area.refit()
 
     def _on_partial(self, kind: str, value: object) -> None:
         if kind == RACE and isinstance(value, list):  # the inits finished so far

@@ -563,6 +563,10 @@ class LayerChart(pg.GraphicsLayoutWidget):
         font = left.style.get("tickFont") or QFont()
         _, _, y0, y1 = self._range_to
         height = max(100.0, self.plot.vb.height())
+        key = (y0, y1, height, self.font_scale, font.key(), left.label.toHtml() if left.label else "")
+        if key == getattr(self, "_left_fit", None):
+            return  # same range, height and fonts: same labels, same width
+        self._left_fit = key
         labels = [t for _, vals in left.tickValues(y0, y1, height) for t in left.tickStrings(vals, 1.0, 1.0)]
         left.setWidth(fit_axis_width(font, 12 * self.font_scale, labels, left))
 
@@ -688,7 +692,11 @@ class LayerChart(pg.GraphicsLayoutWidget):
                 f"{s.activation}, {s.init} init, "
                 f"s = {s.scale:.3g}, L = {s.depth}, n = {s.width}, B = {s.batch}, {s.dtype}"
             )
-        self.title.setText(text, color=t.foreground, size=self._pt(12))
+        key = (text, t.foreground, self._pt(12))
+        if key == getattr(self, "_title_key", None):
+            return  # the same title: no relayout (a result at another scale changes it, a tween frame not)
+        self._title_key = key
+        self.title.setText(text, color=key[1], size=key[2])
         self.fit_width()
 
     def fit_width(self) -> None:
@@ -787,11 +795,11 @@ class LayerChart(pg.GraphicsLayoutWidget):
         start = "0" if self.linear else baseline_label(self.baseline)
         where = "" if self.linear else " (below every value shown)"
         bars = f" Bars rise from {start}{where}." if self.result is not None else ""
-        self.rule.setText(
-            f"Colour: each bar compared with {ref}.{bars}",
-            color=t.foreground,
-            size=self._pt(9),
-        )
+        key = (f"Colour: each bar compared with {ref}.{bars}", t.foreground, self._pt(9))
+        if key == getattr(self, "_rule_key", None):
+            return  # unchanged: no relayout
+        self._rule_key = key
+        self.rule.setText(key[0], color=key[1], size=key[2])
         self.fit_width()
 
     # -- hover -------------------------------------------------------------------------

@@ -47,14 +47,39 @@ class FitScroll(QScrollArea):
         self.setWidget(content)
         self.content = content
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        # Measuring a label lays its text out (a millisecond or more); the layout asks for the
+        # size hint several times per change, so the measures of a few recent texts are kept.
+        self._measures: dict[tuple, int | list[float]] = {}
         content.installEventFilter(self)
+
+    def _key(self, what: str, width: int) -> tuple | None:
+        """What a measure of a label depends on; None for other content (measured each time)."""
+        content = self.content
+        if not isinstance(content, QLabel):
+            return None
+        m = content.contentsMargins()
+        return (what, width, content.text(), content.font().key(), m.left(), m.top(), m.right(), m.bottom())
+
+    def _measured(self, what: str, width: int, measure):
+        key = self._key(what, width)
+        if key is None:
+            return measure()
+        if key not in self._measures:
+            if len(self._measures) >= 16:
+                self._measures.clear()
+            self._measures[key] = measure()
+        return self._measures[key]
 
     def content_height(self, width: int | None = None) -> int:
         """The content's height at `width` (default: the viewport's), all of its text shown."""
         content = self.content
         w = max(1, self.viewport().width() if width is None else width)
-        h = content.heightForWidth(w) if content.hasHeightForWidth() else content.sizeHint().height()
-        return max(h, content.minimumSizeHint().height())
+
+        def measure() -> int:
+            h = content.heightForWidth(w) if content.hasHeightForWidth() else content.sizeHint().height()
+            return max(h, content.minimumSizeHint().height())
+
+        return self._measured("height", w, measure)
 
     def cap(self) -> int:
         """The most height this area takes: a share of the parent's height, in whole lines of text."""
@@ -62,7 +87,8 @@ class FitScroll(QScrollArea):
         if parent is None:
             return 10_000
         room = max(1, int(self.share * parent.height()))
-        bottoms = line_bottoms(self.content, max(1, self.viewport().width()))
+        w = max(1, self.viewport().width())
+        bottoms = self._measured("lines", w, lambda: line_bottoms(self.content, w))
         fitting = [b for b in bottoms if b <= room]
         if fitting and bottoms and bottoms[-1] > room:  # whole lines only: none cut in half
             return int(fitting[-1]) + 1

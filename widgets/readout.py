@@ -247,10 +247,16 @@ class Readout(QLabel):
         self._lines = describe(result)
         self._render()
 
-    def set_training(self, line: str | None) -> None:
-        """While a training run is shown on the chart: its line (which layers learn), first; None clears it."""
+    def set_training(self, line: str | None) -> bool:
+        """While a training run is shown on the chart: its line (which layers learn), first; None clears it.
+
+        Returns True if the text changed (then the caller refits the area around it).
+        """
+        if line == self._training:
+            return False
         self._training = line
         self._render()
+        return True
 
     def plain_text(self) -> str:
         """The readout without markup, one line per sentence."""
