@@ -715,15 +715,21 @@ class LayerChart(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         self.fit_width()
 
-    def _update_legend(self) -> None:
-        t = self.theme
+    def _legend_state(self) -> tuple:
+        """What the legend shows: rebuilt only when this changes."""
         shows_bad = any((s.codes >= NONFINITE).any() for s in self._series.values())
         pinned = pin_label(self.pinned) if self.pinned is not None else ""
         extra = tuple(text for _, text in self._extra_legend)
-        key = (t.name, self.view, shows_bad, bool(self._theory_targets), self.pen_scale, self.font_scale, pinned, extra)
+        looks = (self.theme.name, self.view, self.pen_scale, self.font_scale)
+        return (*looks, shows_bad, bool(self._theory_targets), pinned, extra)
+
+    def _update_legend(self) -> None:
+        t = self.theme
+        key = self._legend_state()
         if key == self._legend_key:
             return  # rebuilding the legend costs ~30 ms: only when its content changes
         self._legend_key = key
+        shows_bad, pinned = key[4], key[6]
         self.legend.clear()
         k = self.pen_scale  # sample lines grow with an export's scale like the plot's do
         self.legend.setLabelTextColor(t.foreground)
@@ -778,7 +784,18 @@ class LayerChart(pg.GraphicsLayoutWidget):
 
     def set_extra_legend(self, entries: list[tuple[object, str]]) -> None:
         """Legend entries of items drawn over the chart by others: (sample item, text)."""
-        if [t for _, t in entries] == [t for _, t in self._extra_legend]:
+        texts, old = [t for _, t in entries], [t for _, t in self._extra_legend]
+        if texts == old:
+            return
+        rows = self.legend.items
+        if old and len(texts) == len(old) and len(rows) >= len(old) and self._legend_key == self._legend_state():
+            # Only the words changed (a spread's seed count as its seeds come in): relabel
+            # those rows in place; a rebuild would stall the event loop ~30 ms per partial.
+            self._extra_legend = [(sample, text) for (sample, _), text in zip(self._extra_legend, texts, strict=True)]
+            for (_, label), text in zip(rows[-len(texts) :], texts, strict=True):
+                label.setText(text)
+            self._legend_key = self._legend_state()
+            self.fit_width()
             return
         self._extra_legend = list(entries)
         self._update_legend()

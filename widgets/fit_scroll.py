@@ -76,8 +76,9 @@ class FitScroll(QScrollArea):
         w = max(1, self.viewport().width() if width is None else width)
 
         def measure() -> int:
-            h = content.heightForWidth(w) if content.hasHeightForWidth() else content.sizeHint().height()
-            return max(h, content.minimumSizeHint().height())
+            if content.hasHeightForWidth():  # a word-wrapped label: its height at w is the whole answer
+                return content.heightForWidth(w)
+            return max(content.sizeHint().height(), content.minimumSizeHint().height())
 
         return self._measured("height", w, measure)
 
@@ -88,6 +89,8 @@ class FitScroll(QScrollArea):
             return 10_000
         room = max(1, int(self.share * parent.height()))
         w = max(1, self.viewport().width())
+        if self.content_height(w) <= room:
+            return room  # all of it fits: no line is cut, so none needs finding
         bottoms = self._measured("lines", w, lambda: line_bottoms(self.content, w))
         fitting = [b for b in bottoms if b <= room]
         if fitting and bottoms and bottoms[-1] > room:  # whole lines only: none cut in half

@@ -12,10 +12,12 @@ chart's view (which series, side by side or not) and the theme.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen, QPolygonF
 
 from depthlens.engine.analysis import Spread
 from depthlens.engine.views import VIEW_SERIES
@@ -78,6 +80,7 @@ class SpreadBand:
         self.boxes = [pg.BarGraphItem(x=[0], y0=[0], height=[0], width=0.3) for _ in range(2)]
         self.medians = [pg.ScatterPlotItem(symbol="d", size=7) for _ in range(2)]
         self.bands = [BandItem() for _ in range(2)]
+        self._style: _Style | None = None
         for item in (*self.boxes, *self.medians, *self.bands):
             item.setZValue(2.5)  # above the bars (1), below theory lines (3)
             item.hide()
@@ -124,15 +127,13 @@ class SpreadBand:
         if sp is None or res is None or sp.settings.depth != res.depth:
             for item in (*self.boxes, *self.medians, *self.bands):
                 item.hide()
-            self.chart.set_extra_legend([])
+            if sp is None or res is None:  # a depth being recomputed keeps its legend rows (no rebuild)
+                self.chart.set_extra_legend([])
             return
-        t = self.theme
         columns = VIEW_SERIES[self.chart.view]
         k = len(columns)
-        fill = QColor(t.foreground)
-        fill.setAlpha(70 if not t.dark else 90)
-        pen = pg.mkPen(t.foreground, width=max(1.0, 0.6 * t.line_width))
         continuous = res.depth > BOXES_UP_TO
+        style = self._styled(continuous)
         for slot, (box, med, band) in enumerate(zip(self.boxes, self.medians, self.bands, strict=True)):
             if slot >= k:
                 box.hide()
@@ -143,28 +144,57 @@ class SpreadBand:
             ok = np.isfinite(lo) & np.isfinite(hi)
             x = np.arange(lo.size, dtype=np.float64)[ok] + OFFSETS[k][slot]
             if continuous:
-                band.set_data(x, lo[ok], hi[ok], pg.mkBrush(fill))
+                band.set_data(x, lo[ok], hi[ok], style.fill)
                 band.show()
                 box.hide()
             else:
-                box.setOpts(x=x, y0=lo[ok], height=hi[ok] - lo[ok], width=BOX_WIDTH[k], brush=pg.mkBrush(fill), pen=pen)
+                box.setOpts(x=x, y0=lo[ok], height=hi[ok] - lo[ok], width=BOX_WIDTH[k], brush=style.fill, pen=style.pen)
                 box.show()
                 band.hide()
             mid_ok = ok & np.isfinite(mid)
             if not mid_ok.any():  # nothing finite to mark (an overflowed net): no empty item
                 med.hide()
                 continue
-            med.setData(
-                x=np.arange(mid.size, dtype=np.float64)[mid_ok] + OFFSETS[k][slot],
-                y=mid[mid_ok],
-                symbol="d",
-                size=7 if not continuous else 5,
-                pen=pg.mkPen(t.foreground, width=1.5),
-                brush=pg.mkBrush(t.background),
-            )
+            med.setData(x=np.arange(mid.size, dtype=np.float64)[mid_ok] + OFFSETS[k][slot], y=mid[mid_ok])
             med.show()
-        sample_box = pg.BarGraphItem(x=[0], height=[1], width=1, brush=pg.mkBrush(fill), pen=pen)
-        sample_med = pg.ScatterPlotItem(symbol="d", size=7, pen=pg.mkPen(t.foreground, width=1.5), brush=t.background)
-        self.chart.set_extra_legend(
-            [(sample_box, f"10–90 % over {sp.complete} seeds"), (sample_med, f"median of {sp.complete} seeds")]
+        n = sp.complete
+        box_text, med_text = f"10–90 % over {n} seeds", f"median of {n} seeds"
+        self.chart.set_extra_legend([(style.sample_box, box_text), (style.sample_med, med_text)])
+
+    def _styled(self, continuous: bool) -> _Style:
+        """The brushes, pens and legend samples of the theme, made once per theme.
+
+        A partial result then only moves the boxes and diamonds: well under a millisecond.
+        """
+        key = (self.theme.name, continuous)
+        if self._style is not None and self._style.key == key:
+            return self._style
+        t = self.theme
+        fill = QColor(t.foreground)
+        fill.setAlpha(70 if not t.dark else 90)
+        pen = pg.mkPen(t.foreground, width=max(1.0, 0.6 * t.line_width))
+        med_pen, med_brush = pg.mkPen(t.foreground, width=1.5), pg.mkBrush(t.background)
+        for med in self.medians:  # the diamonds' look: the points' defaults
+            med.setSymbol("d")
+            med.setSize(5 if continuous else 7)
+            med.setPen(med_pen)
+            med.setBrush(med_brush)
+        self._style = _Style(
+            key=key,
+            fill=pg.mkBrush(fill),
+            pen=pen,
+            sample_box=pg.BarGraphItem(x=[0], height=[1], width=1, brush=pg.mkBrush(fill), pen=pen),
+            sample_med=pg.ScatterPlotItem(symbol="d", size=7, pen=med_pen, brush=t.background),
         )
+        return self._style
+
+
+@dataclass(frozen=True)
+class _Style:
+    """How the band looks in one theme: its brushes, pens and legend samples."""
+
+    key: tuple
+    fill: QBrush
+    pen: QPen
+    sample_box: pg.BarGraphItem
+    sample_med: pg.ScatterPlotItem
