@@ -112,6 +112,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self._series: dict[str, SeriesData] = {}
         self._theory_targets: dict[str, np.ndarray] = {}
         self._legend_key: tuple | None = None
+        self._theory_styles: dict[int, tuple] = {}  # slot -> the look last given to its line
 
         self.ci.setContentsMargins(8, 8, 16, 8)
         self.title = self.addLabel("", row=0, col=0)
@@ -394,14 +395,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
             # Points without a finite start jump straight to the target.
             start = np.where(np.isfinite(start), start, t)
             self._theory_from[slot] = start
-            style = Qt.PenStyle.DashLine if grouped and slot == 1 else Qt.PenStyle.SolidLine
-            pen = pg.mkPen(self.theme.theory, width=self.theme.line_width * self.pen_scale, style=style)
-            symbol = "o" if depth <= 120 else None
-            line.setPen(pen)
-            line.setSymbol(symbol)
-            line.setSymbolSize(6 if grouped else 7)
-            line.setSymbolPen(pg.mkPen(self.theme.theory, width=1))
-            line.setSymbolBrush(pg.mkBrush(self.theme.background if slot == 1 else self.theme.theory))
+            self._style_theory_line(slot, line, grouped, depth <= 120)
             line.show()
 
         self._range_from = self._range_shown
@@ -556,6 +550,20 @@ class LayerChart(pg.GraphicsLayoutWidget):
         if key != getattr(self, "_left_label", None):  # setLabel relayouts the axis: only on a change
             self._left_label = key
             self.plot.getAxis("left").setLabel(label, color=key[1], **{"font-size": key[2]})
+
+    def _style_theory_line(self, slot: int, line: pg.PlotDataItem, grouped: bool, dots: bool) -> None:
+        """Pen and dots of theory line `slot`; set only when they change (setPen redraws the line)."""
+        t = self.theme
+        key = (t.name, t.theory, t.background, t.line_width, self.pen_scale, grouped, dots)
+        if self._theory_styles.get(slot) == key:
+            return
+        self._theory_styles[slot] = key
+        style = Qt.PenStyle.DashLine if grouped and slot == 1 else Qt.PenStyle.SolidLine
+        line.setPen(pg.mkPen(t.theory, width=t.line_width * self.pen_scale, style=style))
+        line.setSymbol("o" if dots else None)
+        line.setSymbolSize(6 if grouped else 7)
+        line.setSymbolPen(pg.mkPen(t.theory, width=1))
+        line.setSymbolBrush(pg.mkBrush(t.background if slot == 1 else t.theory))
 
     def _fit_left_axis(self) -> None:
         """Make the y axis as wide as its widest tick label in the target range plus its title."""
@@ -792,10 +800,13 @@ class LayerChart(pg.GraphicsLayoutWidget):
             # Only the words changed (a spread's seed count as its seeds come in): relabel
             # those rows in place; a rebuild would stall the event loop ~30 ms per partial.
             self._extra_legend = [(sample, text) for (sample, _), text in zip(self._extra_legend, texts, strict=True)]
-            for (_, label), text in zip(rows[-len(texts) :], texts, strict=True):
+            labels = [label for _, label in rows[-len(texts) :]]
+            widths = [label.itemRect().width() for label in labels]
+            for label, text in zip(labels, texts, strict=True):
                 label.setText(text)
             self._legend_key = self._legend_state()
-            self.fit_width()
+            if widths != [label.itemRect().width() for label in labels]:
+                self.fit_width()  # only a wider or narrower row can change the legend's columns
             return
         self._extra_legend = list(entries)
         self._update_legend()

@@ -81,6 +81,7 @@ class SpreadBand:
         self.medians = [pg.ScatterPlotItem(symbol="d", size=7) for _ in range(2)]
         self.bands = [BandItem() for _ in range(2)]
         self._style: _Style | None = None
+        self._drawn: tuple | None = None  # (spread, (view, linear, theme)) as last drawn
         for item in (*self.boxes, *self.medians, *self.bands):
             item.setZValue(2.5)  # above the bars (1), below theory lines (3)
             item.hide()
@@ -125,11 +126,18 @@ class SpreadBand:
         sp = self.spread
         res = self.chart.result
         if sp is None or res is None or sp.settings.depth != res.depth:
+            self._drawn = None
             for item in (*self.boxes, *self.medians, *self.bands):
                 item.hide()
             if sp is None or res is None:  # a depth being recomputed keeps its legend rows (no rebuild)
                 self.chart.set_extra_legend([])
             return
+        # The band depends on the spread and on how the chart maps values, not on its bars:
+        # a new result of the same depth (a scale drag) leaves it as drawn.
+        looks = (self.chart.view, self.chart.linear, self.theme.name)
+        if self._drawn is not None and self._drawn[0] is sp and self._drawn[1] == looks and self.visible:
+            return
+        self._drawn = (sp, looks)
         columns = VIEW_SERIES[self.chart.view]
         k = len(columns)
         continuous = res.depth > BOXES_UP_TO
