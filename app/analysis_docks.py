@@ -533,6 +533,7 @@ class AnalysisDocks(QObject):
         self.show_view("distributions")
         self.distributions_view.select_layer(layer)
 
+
 def attach(window) -> AnalysisDocks:
     """Add the analysis docks, spread toggle, menu entries and toolbar to `window`."""
     docks = AnalysisDocks(window)

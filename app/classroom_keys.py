@@ -132,10 +132,14 @@ def key_rows() -> list[KeyRow]:
     """The shortcut overlay's rows, each naming the action ids it documents."""
     acts = " · ".join(f"{i} {n}" for i, n in enumerate(ACTIVATIONS, start=1))
     return [
-        KeyRow("← / →", "Depth −1 / +1 (with Shift: −10 / +10)",
-               ("depth_down", "depth_up", "depth_down10", "depth_up10")),
-        KeyRow("↑ / ↓", "Scale ×1.05 / ÷1.05 (with Shift: ×1.25 / ÷1.25)",
-               ("scale_up", "scale_down", "scale_up25", "scale_down25")),
+        KeyRow(
+            "← / →", "Depth −1 / +1 (with Shift: −10 / +10)", ("depth_down", "depth_up", "depth_down10", "depth_up10")
+        ),
+        KeyRow(
+            "↑ / ↓",
+            "Scale ×1.05 / ÷1.05 (with Shift: ×1.25 / ÷1.25)",
+            ("scale_up", "scale_down", "scale_up25", "scale_down25"),
+        ),
         KeyRow("1 … 8", f"Activation: {acts}", tuple(f"activation{i}" for i in range(1, 9))),
         KeyRow("I", "Next initialisation (" + " → ".join(INITS) + ")", ("init",)),
         KeyRow("R", "New random seed", ("seed",)),

@@ -120,7 +120,10 @@ class Walkthrough:
         return [
             d
             for d in w.docks()
-            if d is not self.dock and d.isVisible() and not d.isFloating() and d not in tabbed
+            if d is not self.dock
+            and d.isVisible()
+            and not d.isFloating()
+            and d not in tabbed
             and w.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea
         ]
 

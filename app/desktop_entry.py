@@ -24,7 +24,7 @@ from . import identity
 COMMANDS = {"install-desktop": "add depthlens to the desktop's launcher", "uninstall-desktop": "remove that entry"}
 MARKER = "X-Depthlens-Version"  # our entries carry it; uninstall leaves other files alone
 PNG_SIZE = 256
-RESERVED = ' \t\n"\'\\><~|&;$*?#()`'  # Exec arguments holding one of these are quoted
+RESERVED = " \t\n\"'\\><~|&;$*?#()`"  # Exec arguments holding one of these are quoted
 
 
 def data_home() -> Path:

@@ -189,9 +189,7 @@ def parse_session(data: bytes | str, defaults: Session | None = None) -> Session
             raise SessionError(_clip(f"settings: {_one_line(exc)}")) from None
     theme = _word("theme", obj["theme"], THEMES) if "theme" in obj else base.theme
     view = _word("view", obj["view"], VIEWS) if "view" in obj else base.view
-    font_scale = (
-        _number("font_scale", obj["font_scale"], *FONT_SCALE_RANGE) if "font_scale" in obj else base.font_scale
-    )
+    font_scale = _number("font_scale", obj["font_scale"], *FONT_SCALE_RANGE) if "font_scale" in obj else base.font_scale
     window = _window(obj["window"]) if "window" in obj else base.window
     step = base.step
     if "step" in obj:

@@ -105,12 +105,20 @@ def add_theory_parser(sub) -> None:
         "theory",
         help="mean-field fixed point q*, chi_1 and depth scale xi (key=value lines)",
     )
-    th.add_argument("--activation", type=word_type("activation"), default="tanh", metavar="A",
-                    help=allowed("activation"))
-    th.add_argument("--scale", type=float_type("scale"), default=1.0, metavar="S",
-                    help=allowed("scale") + " (sigma_w = S)")
-    th.add_argument("--bias-std", dest="bias_std", type=float_type("bias_std"), default=0.0, metavar="B",
-                    help=allowed("bias_std") + " (sigma_b = B)")
+    th.add_argument(
+        "--activation", type=word_type("activation"), default="tanh", metavar="A", help=allowed("activation")
+    )
+    th.add_argument(
+        "--scale", type=float_type("scale"), default=1.0, metavar="S", help=allowed("scale") + " (sigma_w = S)"
+    )
+    th.add_argument(
+        "--bias-std",
+        dest="bias_std",
+        type=float_type("bias_std"),
+        default=0.0,
+        metavar="B",
+        help=allowed("bias_std") + " (sigma_b = B)",
+    )
     th.add_argument(
         "--critical",
         action="store_true",

@@ -116,6 +116,7 @@ class TrainingLab(QObject):
         self.message = ""
         self._holder = _Holder()
         self._epoch = 0  # Reset makes a new run: jobs carry the epoch they belong to
+        self._chart_trained = False  # the chart shows a training step's bars (not the network's own)
         self._target = 0  # the step the newest request trains up to
         self._asked_at = 0.0
         self._last_boundary = 0.0
@@ -243,9 +244,16 @@ class TrainingLab(QObject):
         self._submit(self._target)
 
     def reset(self) -> None:
-        """Back to step 0 of the current network and training settings."""
+        """Back to step 0 of the current network and training settings.
+
+        A chart showing a trained step goes back to the untrained network (a step-0
+        snapshot has no result of its own).
+        """
         self._epoch += 1
         self._target = 0
+        if self._chart_trained:
+            self._chart_trained = False
+            self.window.request_compute()
         if self.dock.isVisible() or self.running():
             self._submit(0)
         else:  # hidden: nothing to draw; the next Train or Step starts the new run
@@ -363,6 +371,7 @@ class TrainingLab(QObject):
         self.message = snap.diverged or ""
         if snap.result is not None:
             self.window.chart.set_result(snap.result, animate=False)
+            self._chart_trained = True
         acc = "" if math.isnan(snap.accuracy) else f", accuracy {100 * snap.accuracy:.1f} %"
         line = f"Step {snap.step}: loss {loss_text(snap.loss)}{acc}" if snap.step else "Step 0"
         if snap.diverged:

@@ -75,7 +75,7 @@ def test_strict_mode_records_a_failing_engine_job_and_raises_it_on_the_gui_threa
     strict_mode.FAILURES.clear()  # provoked on purpose
 
 
-INNER_TESTS = '''
+INNER_TESTS = """
 import pytest
 from PySide6.QtCore import QTimer
 
@@ -143,7 +143,7 @@ def test_app_timer_left_running(qtbot):
     owner = QWidget()  # not given to qtbot: nobody closes it
     KEEP.append(owner)
     Pacer(owner, interval_ms=60000).post("view", lambda: None)
-'''
+"""
 
 
 def test_the_conftest_fails_broken_updates_and_jobs_and_leaked_threads_and_timers(pytester):

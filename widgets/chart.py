@@ -63,6 +63,7 @@ TWEEN_MS = 150
 FRAME_MS = 16
 TOOLTIP_MS = 600_000  # a bar's tooltip stays while the mouse rests on the bar (Qt's default: ~10 s)
 STALE_OPACITY = 0.35  # the bars while a slow computation runs
+SHRINK_AFTER = 3  # results in a row that ask for a narrower y axis before it narrows
 NOTE_CHARS = 90  # a longer "no theory line" note shows its first clause in the plot (the readout has it all)
 
 
@@ -113,9 +114,11 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self._theory_targets: dict[str, np.ndarray] = {}
         self._legend_key: tuple | None = None
         self._theory_styles: dict[int, tuple] = {}  # slot -> the look last given to its line
+        self._narrower = 0  # results in a row whose y labels need a narrower axis
 
         self.ci.setContentsMargins(8, 8, 16, 8)
-        self.title = self.addLabel("", row=0, col=0)
+        self.title = chart_fit.StableLabel("")
+        self.addItem(self.title, row=0, col=0)
         self.plot = self.addPlot(
             row=1,
             col=0,
@@ -128,7 +131,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self.legend.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, False)
         self.addItem(self.legend, row=2, col=0)
         self.legend.setToolTip(COLOUR_RULE)
-        self.rule = self.addLabel("", row=3, col=0)
+        self.rule = chart_fit.StableLabel("")
+        self.addItem(self.rule, row=3, col=0)
         for row in (0, 2, 3):  # spare height goes to the plot, not around the title and legend
             self.ci.layout.setRowStretchFactor(row, 0)
         self.ci.layout.setRowStretchFactor(1, 1)
@@ -572,11 +576,27 @@ class LayerChart(pg.GraphicsLayoutWidget):
         _, _, y0, y1 = self._range_to
         height = max(100.0, self.plot.vb.height())
         key = (y0, y1, height, self.font_scale, font.key(), left.label.toHtml() if left.label else "")
-        if key == getattr(self, "_left_fit", None):
-            return  # same range, height and fonts: same labels, same width
-        self._left_fit = key
-        labels = [t for _, vals in left.tickValues(y0, y1, height) for t in left.tickStrings(vals, 1.0, 1.0)]
-        left.setWidth(fit_axis_width(font, 12 * self.font_scale, labels, left))
+        cached = getattr(self, "_left_fit", None)
+        if cached is not None and cached[0] == key:
+            width = cached[1]  # same range, height and fonts: same labels, same width
+        else:
+            labels = [t for _, vals in left.tickValues(y0, y1, height) for t in left.tickStrings(vals, 1.0, 1.0)]
+            width = fit_axis_width(font, 12 * self.font_scale, labels, left)
+            self._left_fit = (key, width)
+        current = left.fixedWidth
+        # A new width relayouts the whole chart (milliseconds). Wider at once, so no label is
+        # cut; narrower only once SHRINK_AFTER results in a row asked for less, so a drag
+        # whose range swings between 10¹ and 10¹⁵ does not relayout on every result.
+        if current is None or width > current:
+            self._narrower = 0
+            left.setWidth(width)
+        elif width < current:
+            self._narrower += 1
+            if self._narrower >= SHRINK_AFTER:
+                self._narrower = 0
+                left.setWidth(width)
+        else:
+            self._narrower = 0
 
     def _heights(self, s: SeriesData, floor: float, marker: float) -> np.ndarray:
         level = self.level(s.logs)

@@ -14,6 +14,31 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 
+class StableLabel(pg.LabelItem):
+    """A LabelItem whose new text relayouts the layout only when the label's height changes.
+
+    pyqtgraph's LabelItem asks its layout to run again on every `setText`; the chart's
+    title changes with each result of a drag (s = 1.23, ...), and each relayout of the
+    chart's grid cost milliseconds of event-loop time. Its width is the layout's column
+    (the text is wrapped to it, `wrap_label`), so only a new height needs a relayout.
+    """
+
+    _laid_out_height: float | None = None
+
+    def updateGeometry(self) -> None:  # Qt override
+        """Tell the layout only of a new height."""
+        height = self.itemRect().height()
+        if height == self._laid_out_height:
+            return
+        self._laid_out_height = height
+        super().updateGeometry()
+
+    def updateMin(self) -> None:  # pyqtgraph override
+        """As pyqtgraph's, but no minimum width: the column's width is the label's."""
+        super().updateMin()
+        self.setMinimumWidth(0)
+
+
 def available_width(view: pg.GraphicsView, layout: pg.GraphicsLayout) -> float:
     """The width the layout's items may use inside `view` (its contents margins removed)."""
     left, _top, right, _bottom = layout.layout.getContentsMargins()

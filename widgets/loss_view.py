@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from . import theme as themes
+from .axes import PowerAxis
 from .view_base import AnalysisView
 
 CURVE_COLOURS = ("#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#E69F00", "#0072B2", "#F0E442")  # Okabe-Ito
@@ -42,12 +43,16 @@ class LossView(AnalysisView):
 
     def __init__(self, parent: QWidget | None = None, *, theme: str = themes.DEFAULT_THEME) -> None:
         super().__init__(parent, theme=theme)
-        self.plot = self.graphics.addPlot()
-        self.plot.setLogMode(x=False, y=True)
+        # log10 of the loss on a decade axis (10ᵏ labels, minor ticks only where there is room:
+        # pyqtgraph's log mode labelled every 2..9 x 10ᵏ and crowded a 200 px tall view).
+        self.plot = self.graphics.addPlot(axisItems={"left": PowerAxis("left")})
         for name in ("left", "bottom"):
-            self.plot.getAxis(name).enableAutoSIPrefix(False)  # log axes: no "(x1e+24)"
+            self.plot.getAxis(name).enableAutoSIPrefix(False)  # no "(x1e+24)"
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        # Below the plot, never over a curve.
+        self.graphics.nextRow()
+        self.legend = pg.LegendItem(colCount=2)
+        self.graphics.addItem(self.legend)
         self.csv_button.setToolTip("Save the loss curves shown as CSV (label, step, loss).")
         self.current: Curve | None = None
         self.others: list[Curve] = []
@@ -71,17 +76,14 @@ class LossView(AnalysisView):
     def apply_theme(self) -> None:
         """Recolour axes and curves."""
         self.style_plot(self.plot, left="loss", bottom="step")
-        if self.legend is not None:
-            self.legend.setLabelTextColor(self.theme.foreground)
-            self.legend.setBrush(pg.mkBrush(self.theme.background))
+        self.legend.setLabelTextColor(self.theme.foreground)
         self._redraw()
 
     def _redraw(self) -> None:
         for item in self._items:
             self.plot.removeItem(item)
         self._items.clear()
-        if self.legend is not None:
-            self.legend.clear()
+        self.legend.clear()
         width = self.theme.line_width
         for i, c in enumerate(self.others):
             self._add(c, CURVE_COLOURS[i % len(CURVE_COLOURS)], width)
@@ -105,10 +107,11 @@ class LossView(AnalysisView):
 
     def _add(self, c: Curve, colour: str, width: float) -> None:
         y = np.asarray(c.losses, dtype=np.float64)
-        y = np.where(np.isfinite(y), np.maximum(y, FLOOR), np.nan)
-        item = self.plot.plot(
-            np.asarray(c.steps, dtype=np.float64), y, pen=pg.mkPen(colour, width=width), name=c.label, connect="finite"
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.where(np.isfinite(y), np.log10(np.maximum(y, FLOOR)), np.nan)
+        x = np.asarray(c.steps, dtype=np.float64)
+        item = self.plot.plot(x, y, pen=pg.mkPen(colour, width=width), connect="finite")
+        self.legend.addItem(item, c.label)
         self._items.append(item)
 
 

@@ -27,7 +27,7 @@ def _settings_check(**expected):
         for name, value in expected.items():
             want = value(before) if callable(value) else value
             got = getattr(s, name)
-            assert (math.isclose(got, want, rel_tol=1e-12) if isinstance(want, float) else got == want), name
+            assert math.isclose(got, want, rel_tol=1e-12) if isinstance(want, float) else got == want, name
         # the controls show it too
         assert window.controls.settings() == s
 

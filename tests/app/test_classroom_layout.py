@@ -163,12 +163,7 @@ def test_dark_themes_show_every_control_state(make_room, qtbot, name):
     assert centre(checked) == QColor(t.vanishing) and centre(other) != QColor(t.vanishing)
     # the slider handle is drawn in the text colour, not in the panel's (black on black)
     img = window.controls.control("depth").slider.grab().toImage()
-    light = sum(
-        1
-        for x in range(img.width())
-        for y in range(img.height())
-        if img.pixelColor(x, y).lightness() > 200
-    )
+    light = sum(1 for x in range(img.width()) for y in range(img.height()) if img.pixelColor(x, y).lightness() > 200)
     assert light > 40
     room.apply_theme("light")
     assert window.styleSheet() == ""

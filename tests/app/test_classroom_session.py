@@ -23,6 +23,7 @@ from depthlens.session import (
 
 pytest_plugins = ("classroom_util",)
 
+
 def ini_store(path) -> Store:
     return Store(path)
 

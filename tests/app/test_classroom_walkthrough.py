@@ -203,11 +203,29 @@ def test_training_steps_state_checked_trends_on_the_run():
 def test_training_checks_are_validated():
     base = {"title": "t", "caption": "a = b. c = d.", "settings": {"depth": 2}}
     with pytest.raises(WalkthroughError, match="needs the step's train object"):
-        parse_steps(json.dumps({"version": 1, "steps": [{**base, "checks": [
-            {"column": "train_loss", "row": -1, "op": "<", "value": 1}]}]}))
+        parse_steps(
+            json.dumps(
+                {
+                    "version": 1,
+                    "steps": [{**base, "checks": [{"column": "train_loss", "row": -1, "op": "<", "value": 1}]}],
+                }
+            )
+        )
     with pytest.raises(WalkthroughError, match="outside the run's steps"):
-        parse_steps(json.dumps({"version": 1, "steps": [{**base, "train": {"steps": 5}, "checks": [
-            {"column": "train_loss", "row": 5, "op": "<", "value": 1}]}]}))
+        parse_steps(
+            json.dumps(
+                {
+                    "version": 1,
+                    "steps": [
+                        {
+                            **base,
+                            "train": {"steps": 5},
+                            "checks": [{"column": "train_loss", "row": 5, "op": "<", "value": 1}],
+                        }
+                    ],
+                }
+            )
+        )
     with pytest.raises(WalkthroughError, match="lr must be"):
         parse_steps(json.dumps({"version": 1, "steps": [{**base, "train": {"lr": 0}}]}))
     with pytest.raises(WalkthroughError, match="unknown training key"):

@@ -266,8 +266,25 @@ def test_exports_keep_the_process_umask(tmp_path):
 def test_loss_option_reaches_csv_header_and_npz_which_replays_the_backward_pass(tmp_path, capsys):
     # The NPZ holds g_L as used (output_grad), so a notebook can replay the backward pass.
     npz, csv_path = tmp_path / "net.npz", tmp_path / "a.csv"
-    args = ["export", "--activation", "tanh", "--depth", "5", "--width", "6", "--batch", "3", "--bias-std", "0.2",
-            "--dtype", "float64", "--npz", str(npz), "--csv", str(csv_path)]
+    args = [
+        "export",
+        "--activation",
+        "tanh",
+        "--depth",
+        "5",
+        "--width",
+        "6",
+        "--batch",
+        "3",
+        "--bias-std",
+        "0.2",
+        "--dtype",
+        "float64",
+        "--npz",
+        str(npz),
+        "--csv",
+        str(csv_path),
+    ]
     for loss in ("random", "sum"):
         assert run_cli([*args, "--loss", loss], capsys)[0] == 0
         assert f" loss={loss} " in csv_path.read_text().splitlines()[1]

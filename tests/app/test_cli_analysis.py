@@ -144,8 +144,16 @@ def parse(out):
 
 def test_theory_tanh_reference(capsys):
     code, out, err = run_cli(
-        ["theory", "--activation", "tanh", "--scale", str(math.sqrt(1.76)), "--bias-std", str(math.sqrt(0.05)),
-         "--critical"],
+        [
+            "theory",
+            "--activation",
+            "tanh",
+            "--scale",
+            str(math.sqrt(1.76)),
+            "--bias-std",
+            str(math.sqrt(0.05)),
+            "--critical",
+        ],
         capsys,
     )
     assert code == 0, err
@@ -195,21 +203,47 @@ def test_subprocess_theory_and_export(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     r = subprocess.run(
         [sys.executable, "-m", "depthlens", "theory", "--activation", "tanh", "--scale", "1.2", "--critical"],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
     )
     assert r.returncode == 0, r.stderr
     keys, kv = parse(r.stdout)
     assert keys == ["q_star", "chi_1", "xi", "critical_scale"] and float(kv["critical_scale"]) == pytest.approx(1.0)
     p = tmp_path / "s.csv"
     r = subprocess.run(
-        [sys.executable, "-m", "depthlens", "export", "--depth", "4", "--width", "4", "--seeds", "2",
-         "--spread-csv", str(p)],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "depthlens",
+            "export",
+            "--depth",
+            "4",
+            "--width",
+            "4",
+            "--seeds",
+            "2",
+            "--spread-csv",
+            str(p),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
     )
     assert r.returncode == 0, r.stderr
     assert len(pd.read_csv(p, comment="#")) == 3 * 5
-    r = subprocess.run([sys.executable, "-m", "depthlens", "theory", "--scale", "-1"], capture_output=True, text=True,
-                       env=env, cwd=ROOT, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "depthlens", "theory", "--scale", "-1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--scale" in r.stderr
 
 
@@ -244,8 +278,24 @@ def test_theory_tiny_scale_prints_key_values(capsys, activation, scale):
 
 
 def test_export_tiny_scale_csv(capsys):
-    code, out, err = run_cli(["export", "--activation", "relu", "--scale", "1e-300", "--depth", "4", "--width", "3",
-                              "--dtype", "float64", "--csv", "-"], capsys)
+    code, out, err = run_cli(
+        [
+            "export",
+            "--activation",
+            "relu",
+            "--scale",
+            "1e-300",
+            "--depth",
+            "4",
+            "--width",
+            "3",
+            "--dtype",
+            "float64",
+            "--csv",
+            "-",
+        ],
+        capsys,
+    )
     assert code == 0 and err == ""
     df = pd.read_csv(io.StringIO(out), comment="#")
     assert df["theory_activation_rms"][1] == pytest.approx(1e-300 * math.sqrt(0.5), rel=1e-12)

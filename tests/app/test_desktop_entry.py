@@ -24,9 +24,7 @@ needs_validator = pytest.mark.skipif(
 
 def tree(root: pathlib.Path) -> dict[str, bytes | None]:
     """Every file (with its bytes) and folder under root."""
-    return {
-        str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))
-    }
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
 
 
 def read_entry(path: pathlib.Path) -> dict[str, str]:

@@ -99,7 +99,7 @@ def test_uninstall_restores_the_previous_hooks(make_window):
     assert (sys.excepthook, threading.excepthook) == before
 
 
-INNER_TESTS = '''
+INNER_TESTS = """
 import threading
 import pytest
 from PySide6.QtCore import QTimer
@@ -130,7 +130,7 @@ def test_thread():
 
 def test_clean():
     errors.install().uninstall()
-'''
+"""
 
 
 def test_under_pytest_the_hooks_fail_the_test_instead_of_opening_a_dialog(tmp_path):

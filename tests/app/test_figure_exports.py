@@ -120,8 +120,23 @@ def test_pinned_ghost_is_exported_to_png_and_svg():
 
 def test_cli_exports_a_pinned_linear_figure_with_caption(tmp_path, capsys):
     png, svg = tmp_path / "a.png", tmp_path / "a.svg"
-    code = cli_main(["export", "--preset", "he-relu", "--pin", "xavier-relu", "--linear", "--caption",
-                     "--png", str(png), "--svg", str(svg), "--size", "1280x720"])
+    code = cli_main(
+        [
+            "export",
+            "--preset",
+            "he-relu",
+            "--pin",
+            "xavier-relu",
+            "--linear",
+            "--caption",
+            "--png",
+            str(png),
+            "--svg",
+            str(svg),
+            "--size",
+            "1280x720",
+        ]
+    )
     assert code == 0
     img = QImage(str(png))
     assert (img.width(), img.height()) == SIZE

@@ -382,9 +382,7 @@ def test_npz_to_a_pipe_loads(tmp_path):
 )
 def test_a_full_disk_on_stdout_exits_1_with_one_line(tmp_path, args):
     with open("/dev/full", "wb") as full:
-        proc = subprocess.run(
-            [*CMD, *args], stdout=full, stderr=subprocess.PIPE, env=env(tmp_path), timeout=60
-        )
+        proc = subprocess.run([*CMD, *args], stdout=full, stderr=subprocess.PIPE, env=env(tmp_path), timeout=60)
     err = proc.stderr.decode()
     assert proc.returncode == 1 and err.count("\n") == 1 and "standard output" in err, err
     assert "Traceback" not in err and "Exception ignored" not in err
@@ -393,8 +391,12 @@ def test_a_full_disk_on_stdout_exits_1_with_one_line(tmp_path, args):
 @pytest.mark.parametrize("args", [["theory"], ["presets"], ["export", "--depth", "2", "--csv", "-"]])
 def test_a_closed_stdout_exits_1_with_one_line(tmp_path, args):
     proc = subprocess.run(
-        [*CMD, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env(tmp_path),
-        timeout=60, preexec_fn=lambda: os.close(1),
+        [*CMD, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env(tmp_path),
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
     )
     err = proc.stderr.decode()
     assert proc.returncode == 1 and err.count("\n") == 1 and "standard output" in err, err
@@ -404,7 +406,9 @@ def test_sigterm_mid_export_leaves_no_part_file(tmp_path):
     out = tmp_path / "big.npz"
     proc = subprocess.Popen(
         [*CMD, "export", "--depth", "300", "--width", "1024", "--npz", str(out)],
-        env=env(tmp_path), stderr=subprocess.PIPE, cwd=tmp_path,
+        env=env(tmp_path),
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -558,8 +562,12 @@ def test_long_jobs_show_progress_on_a_terminal_only(tmp_path):
         os.close(master)
     tty_err = seen.decode("utf-8", "replace")
     assert "phase diagram:" in tty_err and "%" in tty_err and "left" in tty_err
-    piped = subprocess.run([*CMD, "export", "--phase-grid", "401x401", "--phase-csv", str(tmp_path / "q.csv")],
-                           capture_output=True, env=env(tmp_path), timeout=300)
+    piped = subprocess.run(
+        [*CMD, "export", "--phase-grid", "401x401", "--phase-csv", str(tmp_path / "q.csv")],
+        capture_output=True,
+        env=env(tmp_path),
+        timeout=300,
+    )
     assert piped.returncode == 0 and piped.stderr == b""  # nothing when stderr is not a terminal
 
 
@@ -581,16 +589,25 @@ def test_npz_to_stdout_opened_for_append_loads(tmp_path):
     out = tmp_path / "a.npz"
     out.write_bytes(b"")
     with open(out, "ab") as fh:
-        proc = subprocess.run([*CMD, "export", "--depth", "3", "--width", "4", "--batch", "2", "--npz", "-"],
-                              stdout=fh, stderr=subprocess.PIPE, env=env(tmp_path), timeout=60)
+        proc = subprocess.run(
+            [*CMD, "export", "--depth", "3", "--width", "4", "--batch", "2", "--npz", "-"],
+            stdout=fh,
+            stderr=subprocess.PIPE,
+            env=env(tmp_path),
+            timeout=60,
+        )
     assert proc.returncode == 0, proc.stderr
     with np.load(io.BytesIO(out.read_bytes()), allow_pickle=False) as z:
         assert z["W"].shape == (3, 4, 4)
 
 
 def test_npz_into_a_pipe_closed_early_is_one_line(tmp_path):
-    proc = subprocess.Popen([*CMD, "export", "--depth", "300", "--width", "256", "--batch", "2", "--npz", "-"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(tmp_path))
+    proc = subprocess.Popen(
+        [*CMD, "export", "--depth", "300", "--width", "256", "--batch", "2", "--npz", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(tmp_path),
+    )
     proc.stdout.read(1000)
     proc.stdout.close()
     err = proc.communicate(timeout=60)[1].decode()
@@ -635,8 +652,9 @@ def test_a_fifo_with_no_reader_fails_before_the_computation(tmp_path):
     fifo = tmp_path / "f"
     os.mkfifo(fifo)
     t0 = time.monotonic()
-    code, _, err = depthlens(["export", "--depth", "1000", "--width", "512", "--batch", "256", "--csv", str(fifo)],
-                             tmp_path)
+    code, _, err = depthlens(
+        ["export", "--depth", "1000", "--width", "512", "--batch", "256", "--csv", str(fifo)], tmp_path
+    )
     assert code == 1 and "no reader" in err and time.monotonic() - t0 < 10
 
 
@@ -701,10 +719,17 @@ def test_a_bad_session_option_keeps_the_remembered_session(tmp_path):
         ({"settings": {"scale": 10**400}}, "scale"),
         ({"checks": [{"column": "activation_rms", "row": 1, "op": ">", "value": 10**400}]}, "finite number"),
         ({"checks": [{"column": "activation_rms", "row": 1, "op": "close", "value": 1, "rtol": 10**400}]}, "finite"),
-        ({"settings": {"depth": 5}, "checks": [{"column": "activation_rms", "row": 900, "op": ">", "value": 1}]},
-         "outside the network"),
-        ({"settings": {"depth": 5}, "checks": [{"column": "activation_rms", "ratio": [0, 9], "op": ">", "value": 1}]},
-         "outside the network"),
+        (
+            {"settings": {"depth": 5}, "checks": [{"column": "activation_rms", "row": 900, "op": ">", "value": 1}]},
+            "outside the network",
+        ),
+        (
+            {
+                "settings": {"depth": 5},
+                "checks": [{"column": "activation_rms", "ratio": [0, 9], "op": ">", "value": 1}],
+            },
+            "outside the network",
+        ),
         ({"caption": "x\n" * 999}, "line breaks"),
     ],
 )
@@ -746,9 +771,12 @@ def test_a_linear_net_reports_its_finite_gradients_above_an_activation_overflow(
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_stops_a_long_phase_grid_promptly(tmp_path, sig):
-    proc = subprocess.Popen([*CMD, "export", "--phase-grid", "2001x2001", "--phase-csv", str(tmp_path / "p.csv")],
-                            env=env(tmp_path), stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [*CMD, "export", "--phase-grid", "2001x2001", "--phase-csv", str(tmp_path / "p.csv")],
+        env=env(tmp_path),
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     time.sleep(3)  # well into the grid
     t0 = time.monotonic()
     proc.send_signal(sig)

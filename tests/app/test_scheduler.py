@@ -119,7 +119,7 @@ def test_analysis_duty_cycle():
 
 def test_the_policy_needs_no_qt():
     code = "import sys, app.scheduler; sys.exit('PySide6' in sys.modules or 'pyqtgraph' in sys.modules)"
-    assert subprocess.run([sys.executable, '-c', code], timeout=60).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 
 class FakeClock:

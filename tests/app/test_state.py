@@ -20,8 +20,13 @@ def test_each_setter_emits_once_and_only_on_a_change(qapp):
         state.set_theme("dark")
         state.set_font_scale(1.5)
         state.set_theory_shown(False)
-    assert seen == [("settings", s), ("view", "gradients"), ("theme", "dark"), ("font_scale", 1.5),
-                    ("theory_shown", False)]
+    assert seen == [
+        ("settings", s),
+        ("view", "gradients"),
+        ("theme", "dark"),
+        ("font_scale", 1.5),
+        ("theory_shown", False),
+    ]
 
 
 def test_values_are_validated_or_clamped(qapp):

@@ -211,3 +211,19 @@ def test_hidden_lab_submits_nothing_when_the_network_changes(qtbot, make_window)
     w.training.step()  # the next Step trains the new network
     snap = _wait_step(qtbot, w.training, 1)
     assert snap.result.settings.depth == 5
+
+
+def test_reset_puts_the_untrained_network_back_on_the_chart(qtbot, make_window):
+    from depthlens.engine import Engine
+
+    w, lab = _lab(qtbot, make_window)
+    for _ in range(3):
+        lab.step()
+    snap = _wait_step(qtbot, lab, 3)
+    qtbot.waitUntil(lambda: w.chart.result is snap.result, timeout=5000)
+    fresh = Engine().compute(SMALL)
+    assert not np.array_equal(w.chart.result.column("gradient_rms"), fresh.column("gradient_rms"))  # trained bars
+    qtbot.mouseClick(lab.panel.reset_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.chart.result is not snap.result and not w.worker.is_busy(), timeout=10000)
+    for column in ("activation_rms", "gradient_rms", "weight_grad_rms"):
+        np.testing.assert_array_equal(w.chart.result.column(column), fresh.column(column))

@@ -116,4 +116,3 @@ def test_help_about_shows_the_info_lines_and_copies_them(make_window, qtbot):
     act.trigger()  # opened again: the same dialog, read again
     assert window.about_dialog is dialog and dialog.isVisible()
     dialog.close()
-

@@ -38,8 +38,13 @@ def x_server(request):
     w, h = request.param
     n = free_display()
     display = f":{n}"
-    procs = [subprocess.Popen(["Xvfb", display, "-screen", "0", f"{w}x{h}x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs = [
+        subprocess.Popen(
+            ["Xvfb", display, "-screen", "0", f"{w}x{h}x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
     try:
         deadline = time.monotonic() + 10
         while not Path(f"/tmp/.X11-unix/X{n}").exists():
@@ -49,8 +54,12 @@ def x_server(request):
         env = {**os.environ, "DISPLAY": display}
         procs.append(subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.monotonic() + 10
-        while "window id" not in subprocess.run(["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env,
-                                                capture_output=True, text=True).stdout:
+        while (
+            "window id"
+            not in subprocess.run(
+                ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env, capture_output=True, text=True
+            ).stdout
+        ):
             if time.monotonic() > deadline:
                 pytest.skip("openbox did not start")
             time.sleep(0.05)
@@ -70,8 +79,9 @@ def test_presentation_restores_the_exact_geometry_under_a_window_manager(x_serve
     display, (w, h) = x_server
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=str(tmp_path), HOME=str(tmp_path))
-    done = subprocess.run([sys.executable, str(HERE / "wm_restore.py")], env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(HERE / "wm_restore.py")], env=env, capture_output=True, text=True, timeout=120
+    )
     if done.returncode != 0 and "platform plugin" in done.stderr:
         pytest.skip("Qt's xcb platform cannot load here (make syslibs-window)")
     assert done.returncode == 0, done.stderr[-2000:]

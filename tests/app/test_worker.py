@@ -295,4 +295,3 @@ def test_an_error_inside_a_generator_job_is_reported_as_a_failure(qtbot, worker)
         worker.submit(CHART, broken)
     assert blocker.args == [CHART, "ValueError: broken step"]
     assert worker.is_busy() is False
-

@@ -83,8 +83,18 @@ def test_uniform_follows_the_same_mean_field_line_as_gaussian():
 @pytest.mark.parametrize("loss_kind", LOSSES)
 @pytest.mark.parametrize(("init", "activation"), [("uniform", "tanh"), ("uniform", "relu"), ("zeros", "sigmoid")])
 def test_new_inits_match_central_finite_differences(init, activation, loss_kind):
-    st = Settings(depth=4, width=5, batch=3, activation=activation, init=init, scale=1.2, bias_std=0.3, seed=5,
-                  dtype="float64", loss=loss_kind)
+    st = Settings(
+        depth=4,
+        width=5,
+        batch=3,
+        activation=activation,
+        init=init,
+        scale=1.2,
+        bias_std=0.3,
+        seed=5,
+        dtype="float64",
+        loss=loss_kind,
+    )
     eng = Engine()
     net = eng.network(st)
     tr = eng.trace(st)

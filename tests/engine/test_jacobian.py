@@ -22,16 +22,16 @@ def test_orthogonal_linear_gives_every_singular_value_s_to_the_L(scale, depth):
 
 
 def test_identity_linear_too():
-    js = jacobian_spectrum(Settings(depth=40, width=8, activation="linear", init="identity", scale=1.1,
-                                    dtype="float64"))
+    js = jacobian_spectrum(
+        Settings(depth=40, width=8, activation="linear", init="identity", scale=1.1, dtype="float64")
+    )
     np.testing.assert_allclose(js.singular_values, 1.1**40, rtol=1e-12)
 
 
 def test_gaussian_linear_spreads_out_with_depth():
     spreads = []
     for depth in (2, 10, 50):
-        js = jacobian_spectrum(Settings(depth=depth, width=128, activation="linear", init="gaussian",
-                                        dtype="float64"))
+        js = jacobian_spectrum(Settings(depth=depth, width=128, activation="linear", init="gaussian", dtype="float64"))
         spreads.append(np.std(js.log10_singular_values))
         assert np.all(np.diff(js.singular_values) <= 0)  # sorted, decreasing
     assert spreads[0] < spreads[1] < spreads[2]
@@ -53,8 +53,9 @@ def test_mean_squared_singular_value_matches_theory_for_a_wide_linear_net():
 def test_mean_squared_singular_value_matches_theory_for_a_wide_relu_net():
     # He init: prod chi_l = 1. Average over seeds (theory is the expectation over weights).
     ms = [
-        jacobian_spectrum(Settings(depth=8, width=512, batch=1, activation="relu", scale=math.sqrt(2),
-                                   seed=seed, dtype="float64")).mean_squared
+        jacobian_spectrum(
+            Settings(depth=8, width=512, batch=1, activation="relu", scale=math.sqrt(2), seed=seed, dtype="float64")
+        ).mean_squared
         for seed in range(6)
     ]
     assert np.mean(ms) == pytest.approx(_theory("relu", math.sqrt(2), 0.0, 8), rel=0.2)
@@ -88,8 +89,9 @@ def test_spectrum_equals_finite_difference_jacobian():
         z = W @ a + b
         P = dphi("tanh", z)[:, None] * (W @ P)
         a = phi("tanh", z)
-    np.testing.assert_allclose(jacobian_spectrum(s).singular_values, np.linalg.svd(P, compute_uv=False),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        jacobian_spectrum(s).singular_values, np.linalg.svd(P, compute_uv=False), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_size_limits_raise_a_settings_error_naming_the_setting():
@@ -121,8 +123,9 @@ def test_cancel_between_layers_and_progress():
 def test_overflow_gives_nan_with_a_note_and_huge_scales_stay_in_log10():
     js = jacobian_spectrum(Settings(width=16, depth=200, activation="gelu", scale=10.0, dtype="float32"))
     assert not js.finite and js.note
-    big = jacobian_spectrum(Settings(width=8, depth=200, activation="linear", init="orthogonal", scale=10.0,
-                                     dtype="float64"))
+    big = jacobian_spectrum(
+        Settings(width=8, depth=200, activation="linear", init="orthogonal", scale=10.0, dtype="float64")
+    )
     np.testing.assert_allclose(big.log10_singular_values, 200.0, rtol=1e-12)
 
 

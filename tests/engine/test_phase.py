@@ -98,12 +98,18 @@ def test_chi_against_scipy_quadrature():
         s2, b2 = 1.7, 0.2
         q = fixed_point(act, s2, b2)
         if f is None:
+
             def f(x):
                 sg = 1 / (1 + np.exp(-x))
                 return (sg * (1 - sg)) ** 2
+
         ref, _ = integrate.quad(
-            lambda u, f=f, q=q: f(math.sqrt(q) * u) * math.exp(-u * u / 2) / math.sqrt(2 * math.pi), -40, 40,
-            epsabs=1e-14, epsrel=1e-12, limit=200,
+            lambda u, f=f, q=q: f(math.sqrt(q) * u) * math.exp(-u * u / 2) / math.sqrt(2 * math.pi),
+            -40,
+            40,
+            epsabs=1e-14,
+            epsrel=1e-12,
+            limit=200,
         )
         assert chi_1(act, s2, b2) == pytest.approx(s2 * ref, rel=1e-9)
 

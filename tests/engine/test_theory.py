@@ -103,10 +103,16 @@ RANDOM_CASES = [
 
 
 def _wide_settings():
-    out = {("sum", "gaussian", a, s): Settings(**WIDE, activation=a, init="gaussian", scale=s, loss="sum")
-           for a, s in SUM_CASES}
-    out.update({("random", i, a, s): Settings(**WIDE, activation=a, init=i, scale=s, loss="random")
-                for a, i, s in RANDOM_CASES})
+    out = {
+        ("sum", "gaussian", a, s): Settings(**WIDE, activation=a, init="gaussian", scale=s, loss="sum")
+        for a, s in SUM_CASES
+    }
+    out.update(
+        {
+            ("random", i, a, s): Settings(**WIDE, activation=a, init=i, scale=s, loss="random")
+            for a, i, s in RANDOM_CASES
+        }
+    )
     return out
 
 

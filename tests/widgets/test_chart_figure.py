@@ -20,8 +20,16 @@ ENGINE = Engine()
 
 def lecture(scale=1.0, depth=20):
     return ENGINE.compute(
-        Settings(depth=depth, width=2, batch=1, activation="linear", init="identity", scale=scale, input="ones",
-                 dtype="float64")
+        Settings(
+            depth=depth,
+            width=2,
+            batch=1,
+            activation="linear",
+            init="identity",
+            scale=scale,
+            input="ones",
+            dtype="float64",
+        )
     )
 
 
@@ -64,8 +72,11 @@ def test_y_axis_is_wide_enough_for_its_tick_labels_and_title(chart):
             QApplication.processEvents()
             left = chart.plot.getAxis("left")
             _, _, y0, y1 = chart._range_to
-            strings = [t for _, vals in left.tickValues(y0, y1, chart.plot.vb.height()) for t in
-                       left.tickStrings(vals, 1.0, 1.0)]
+            strings = [
+                t
+                for _, vals in left.tickValues(y0, y1, chart.plot.vb.height())
+                for t in left.tickStrings(vals, 1.0, 1.0)
+            ]
             fm = QFontMetricsF(left.style["tickFont"])
             widest = max(fm.horizontalAdvance(t) for t in strings)
             title_h = QFontMetricsF(left.label.font()).height()
@@ -171,8 +182,11 @@ def test_narrow_bars_fill_their_columns_on_whole_pixels():
 
 
 def test_exact_zeros_are_a_stub_on_the_baseline_not_a_value(chart):
-    r = ENGINE.compute(Settings(depth=300, width=2, batch=1, activation="linear", init="identity", scale=0.05,
-                                input="ones", dtype="float32"))
+    r = ENGINE.compute(
+        Settings(
+            depth=300, width=2, batch=1, activation="linear", init="identity", scale=0.05, input="ones", dtype="float32"
+        )
+    )
     chart.set_result(r, animate=False)
     s = chart.series("activation_rms")
     zero = s.codes == 4  # ZERO
@@ -182,3 +196,39 @@ def test_exact_zeros_are_a_stub_on_the_baseline_not_a_value(chart):
     assert np.all(h[zero] - y0 <= 0.05 * (y1 - y0))  # a stub, far below the smallest real value
     assert np.all(h[zero] < np.nanmin(s.logs))
     assert any("underflow to 0" in t for t in chart.marker_texts())
+
+
+def test_extra_legend_words_change_in_place_and_a_new_row_rebuilds(chart):
+    chart.set_result(lecture(), animate=False)
+    box, dot = pg.BarGraphItem(x=[0], height=[1], width=1), pg.ScatterPlotItem()
+    chart.set_extra_legend([(box, "10–90 % over 1 seeds"), (dot, "median of 1 seeds")])
+    rows = list(chart.legend.items)
+    assert [label.text for _, label in rows[-2:]] == ["10–90 % over 1 seeds", "median of 1 seeds"]
+    fresh = pg.BarGraphItem(x=[0], height=[1], width=1)
+    chart.set_extra_legend([(fresh, "10–90 % over 5 seeds"), (dot, "median of 5 seeds")])
+    assert chart.legend.items == rows  # the same rows (no rebuild), relabelled
+    assert [label.text for _, label in chart.legend.items[-2:]] == ["10–90 % over 5 seeds", "median of 5 seeds"]
+    chart.set_view("gradients")  # the rest of the legend is rebuilt with the extra rows' new words
+    assert [label.text for _, label in chart.legend.items[-2:]] == ["10–90 % over 5 seeds", "median of 5 seeds"]
+    chart.set_extra_legend([(box, "a third entry")])
+    assert [label.text for _, label in chart.legend.items][-1] == "a third entry"
+    assert not any("seeds" in label.text for _, label in chart.legend.items)
+    chart.set_extra_legend([])
+    assert not any("third" in label.text for _, label in chart.legend.items)
+
+
+def test_y_axis_widens_at_once_and_narrows_after_a_few_narrow_results(chart):
+    from depthlens.widgets.chart import SHRINK_AFTER
+
+    left = chart.plot.getAxis("left")
+    wide, narrow = lecture(1.0, 20), lecture(2.0, 50)  # labels 2·10⁰ .. (minor ticks), or decades only
+    chart.set_result(wide, animate=False)
+    w_wide = left.fixedWidth
+    chart.set_result(narrow, animate=False)
+    assert left.fixedWidth == w_wide  # kept: a drag swinging between the two does not relayout
+    for _ in range(SHRINK_AFTER - 1):
+        chart.set_result(narrow, animate=False)
+    w_narrow = left.fixedWidth
+    assert w_narrow < w_wide
+    chart.set_result(wide, animate=False)
+    assert left.fixedWidth == w_wide  # wider at once: no label is ever cut
