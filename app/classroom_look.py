@@ -27,7 +27,7 @@ FONT_STEP = 1.1
 
 
 def system_theme() -> str:
-    """ "dark" if the desktop prefers a dark colour scheme, else "light"."""
+    """The desktop's colour scheme: "dark" if it prefers a dark one, else "light"."""
     try:
         scheme = QGuiApplication.styleHints().colorScheme()
     except AttributeError:  # Qt < 6.5

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,22 +132,18 @@ class TrainingLab(QObject):
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
         self.dock = dock
-        self.views: dict[str, AnalysisView] = {}
         self.docks: dict[str, QDockWidget] = {"panel": dock}
         first: QDockWidget | None = None
         for spec in TRAIN_VIEWS:
-            view = spec.widget(theme=window.theme_name)
+            # The docks exist from the start (a saved window layout names them); their views
+            # are built when first shown or asked for (`views`): ~60 ms less at start-up.
             d = QDockWidget(spec.title, window)
             d.setObjectName(f"train_{spec.name}")
             d.setToolTip(spec.tip)
-            d.setWidget(view)
             first = add_bottom_tab(window, d, first)
-            self.views[spec.name] = view
             self.docks[spec.name] = d
-            view.export_png_requested.connect(lambda name=spec.name: self.export_png(name))
-            view.export_svg_requested.connect(lambda name=spec.name: self.export_svg(name))
-            view.svg_button.show()
-            view.export_csv_requested.connect(lambda name=spec.name: self.export_csv(name))
+            d.visibilityChanged.connect(lambda on, name=spec.name: self._on_dock_shown(name, on))
+        self.views = _LazyViews(self._build_view)
         self.docks["boundary"].visibilityChanged.connect(self._on_boundary_shown)
 
         menu = window.menuBar().addMenu("&Training")
@@ -179,6 +176,20 @@ class TrainingLab(QObject):
         self.worker.partial_ready.connect(self._on_partial)
         window.state.settings_changed.connect(self._on_network_changed)
         window.state.theme_changed.connect(self._apply_theme)
+
+    def _on_dock_shown(self, name: str, on: bool) -> None:
+        if on:
+            self.views[name]  # built now, if not yet
+
+    def _build_view(self, name: str) -> AnalysisView:
+        spec = next(spec for spec in TRAIN_VIEWS if spec.name == name)
+        view = spec.widget(theme=self.window.theme_name)
+        self.docks[name].setWidget(view)
+        view.export_png_requested.connect(lambda: self.export_png(name))
+        view.export_svg_requested.connect(lambda: self.export_svg(name))
+        view.svg_button.show()
+        view.export_csv_requested.connect(lambda: self.export_csv(name))
+        return view
 
     # -- public API --------------------------------------------------------------------
     def show(self) -> None:
@@ -431,7 +442,7 @@ class TrainingLab(QObject):
         self.reset()
 
     def _apply_theme(self, name: str) -> None:
-        for view in self.views.values():
+        for view in self.views.built():  # one built later takes the theme then
             view.set_theme(name)
 
     # -- exports -----------------------------------------------------------------------
@@ -515,3 +526,32 @@ def attach(window) -> TrainingLab:
     lab = TrainingLab(window)
     window.training = lab
     return lab
+
+
+class _LazyViews(Mapping[str, AnalysisView]):
+    """The lab's views by name, each built by `build(name)` when first asked for."""
+
+    def __init__(self, build: Callable[[str], AnalysisView]) -> None:
+        self._build = build
+        self._built: dict[str, AnalysisView] = {}
+
+    def __getitem__(self, name: str) -> AnalysisView:
+        view = self._built.get(name)
+        if view is None:
+            if name not in _VIEW_NAMES:
+                raise KeyError(name)
+            view = self._built[name] = self._build(name)
+        return view
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_VIEW_NAMES)
+
+    def __len__(self) -> int:
+        return len(_VIEW_NAMES)
+
+    def built(self) -> list[AnalysisView]:
+        """The views built so far."""
+        return list(self._built.values())
+
+
+_VIEW_NAMES = tuple(spec.name for spec in TRAIN_VIEWS)

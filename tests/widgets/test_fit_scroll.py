@@ -26,7 +26,7 @@ def _area(qtbot, width=300, height=800):
 
 
 def test_height_follows_the_width_the_text_and_the_font(qtbot):
-    host, label, area = _area(qtbot)
+    _, label, area = _area(qtbot)
     narrow = area.content_height(200)
     wide = area.content_height(600)
     assert narrow > wide > 0
