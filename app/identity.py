@@ -28,15 +28,25 @@ def icon_svg_bytes() -> bytes:
     return resources.files("depthlens.resources").joinpath(ICON_FILE).read_bytes()
 
 
-def icon_image(size: int):
-    """The icon rendered to a square QImage of `size` pixels (QtSvg; needs no QApplication)."""
-    from PySide6.QtCore import QByteArray, Qt
-    from PySide6.QtGui import QImage, QPainter
+def _renderer():
+    from PySide6.QtCore import QByteArray
     from PySide6.QtSvg import QSvgRenderer
 
     renderer = QSvgRenderer(QByteArray(icon_svg_bytes()))
     if not renderer.isValid():
         raise ValueError(f"{ICON_FILE} is not a valid SVG")
+    return renderer
+
+
+def icon_image(size: int, renderer=None):
+    """The icon rendered to a square QImage of `size` pixels (QtSvg; needs no QApplication).
+
+    `renderer` (from one SVG parse) renders several sizes without parsing the file again.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage, QPainter
+
+    renderer = renderer or _renderer()
     img = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
     img.fill(Qt.GlobalColor.transparent)
     painter = QPainter(img)
@@ -51,8 +61,9 @@ def app_icon():
     from PySide6.QtGui import QIcon, QPixmap
 
     icon = QIcon()
+    renderer = _renderer()
     for size in ICON_SIZES:
-        icon.addPixmap(QPixmap.fromImage(icon_image(size)))
+        icon.addPixmap(QPixmap.fromImage(icon_image(size, renderer)))
     return icon
 
 

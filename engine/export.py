@@ -22,14 +22,14 @@ from .propagate import input_batch, output_grad
 BLANK_ROW0 = {"weight_grad_rms", "inactive_fraction"}
 
 
-def version() -> str:
-    """The installed depthlens version, or 0+unknown when run from a bare tree."""
-    try:
-        from importlib.metadata import version as _v
+# The project's version, as in pyproject.toml (tests/test_architecture.py checks the two and
+# the installed metadata agree). A constant: reading the metadata costs ~30 ms at start-up.
+VERSION = "0.1.0"
 
-        return _v("depthlens")
-    except Exception:
-        return "0+unknown"
+
+def version() -> str:
+    """The depthlens version (what `depthlens --version` prints and files record)."""
+    return VERSION
 
 
 fmt = full  # 17 significant digits; inf/-inf/nan spelled so (see engine.numbers)
