@@ -1,3 +1,6 @@
+"""engine.export: the version every file records."""
+
+from __future__ import annotations
 
 
 def test_version_constant_is_the_projects_and_the_installed_one():
