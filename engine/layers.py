@@ -20,7 +20,7 @@ from .activations import TABLE, Activation
 from .config import Settings
 from .norm import make as make_norm
 from .residual import Block
-from .stats import rms_and_nonfinite
+from .stats import gram_is_cheaper, gram_rms, rms_and_nonfinite
 from .weights import WeightCache
 
 # What an affine layer's backward pass keeps from its forward pass: (a_in, d), the layer's
@@ -179,7 +179,18 @@ class Affine:
         return self._map_t(delta, out), grad
 
     def _weight_grad(self, delta: np.ndarray, a_in: np.ndarray, keep: bool, dw_out: np.ndarray | None) -> WeightGrad:
-        """dLoss/dW = delta^T a_in / B: its statistics, and the array itself with `keep`."""
+        """dLoss/dW = delta^T a_in / B: its statistics, and the array itself with `keep`.
+
+        Without `keep`, where B is small against n, the RMS comes from the two B x B Gram
+        matrices (`stats.gram_rms`, the same value to float rounding); it falls back to the
+        product wherever that form could lose digits or meets inf/NaN (counted per entry).
+        """
+        batch, n_out = delta.shape
+        n_in = a_in.shape[1]
+        if not keep and gram_is_cheaper(batch, n_out, n_in):
+            rms_g = gram_rms(delta, a_in)
+            if rms_g is not None:
+                return tuple.__new__(WeightGrad, (rms_g / batch, 0, n_out * n_in, None))
         dw = np.matmul(delta.T, a_in, out=dw_out)
         rms, bad = rms_and_nonfinite(dw)
         batch = delta.shape[0]

@@ -48,3 +48,42 @@ def max_abs(x: np.ndarray) -> float:
     if x.size == 0:
         return 0.0
     return float(max(x.max(), -x.min()))
+
+
+# The Gram form of ||d^T a||_F^2 is used only where it cannot lose digits: no cancellation
+# beyond this share of its absolute sum, and each Gram matrix's largest entry (a row's
+# squared norm) well inside float32's normal range, so no product underflows or overflows.
+GRAM_CANCEL = 1e-2
+GRAM_RANGE = (1e-20, 1e20)
+
+
+GRAM_MIN_ENTRIES = 128 * 128  # below this the product is a few microseconds: not worth the Gram's extra calls
+
+
+def gram_is_cheaper(batch: int, n_out: int, n_in: int) -> bool:
+    """True when two B x B Gram matrices cost clearly less than the n_out x n_in product."""
+    return n_out * n_in >= GRAM_MIN_ENTRIES and batch * (n_out + n_in) <= 0.75 * n_out * n_in
+
+
+def gram_rms(d: np.ndarray, a: np.ndarray) -> float | None:
+    """RMS of the product d^T a (n_out x n_in) without forming it, or None where unsafe.
+
+    ||d^T a||_F^2 = sum_bc (d d^T)_bc (a a^T)_bc: two B x B Gram matrices instead of the
+    n_out x n_in product (B^2 (n_out + n_in) multiply-adds instead of B n_out n_in). None
+    (the caller forms the product) when an entry is not finite, when the sum cancels
+    (its terms have mixed signs), or near the dtype's range: the two forms then agree to
+    float rounding, never more apart.
+    """
+    lo, hi = GRAM_RANGE
+    with np.errstate(all="ignore"):
+        gd = np.matmul(d, d.T)
+        ga = np.matmul(a, a.T)
+        top_d, top_a = float(gd.diagonal().max()), float(ga.diagonal().max())
+        if not (lo < top_d < hi and lo < top_a < hi):  # also False for inf/NaN
+            return None
+        gd64, ga64 = gd.astype(np.float64), ga.astype(np.float64)
+        total = float(np.vdot(gd64, ga64))
+        gross = float(np.vdot(np.abs(gd64), np.abs(ga64)))
+    if not (math.isfinite(total) and math.isfinite(gross)) or total < GRAM_CANCEL * gross:
+        return None
+    return math.sqrt(total / (d.shape[1] * a.shape[1]))
