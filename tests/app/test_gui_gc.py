@@ -49,7 +49,9 @@ def test_another_thread_allocating_past_every_threshold_collects_nothing():
 
 def test_the_timer_collects_a_cycle_without_being_asked(qtbot):
     ref = _cycle_garbage()
-    kept = [[i] for i in range(5_000)]  # past generation 0's threshold
+    # Far past generation 0's threshold: the count is allocations minus frees, and the
+    # event loop may free thousands of a previous test's objects while we wait.
+    kept = [[i] for i in range(100_000)]
     assert ref() is not None and kept
     qtbot.waitUntil(lambda: ref() is None, timeout=3 * gui_gc.INTERVAL_MS)
 
