@@ -49,10 +49,10 @@ class LossView(AnalysisView):
         for name in ("left", "bottom"):
             self.plot.getAxis(name).enableAutoSIPrefix(False)  # no "(x1e+24)"
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        # Below the plot, never over a curve.
-        self.graphics.nextRow()
-        self.legend = pg.LegendItem(colCount=2)
-        self.graphics.addItem(self.legend)
+        # Beside the plot, never over a curve, and not below it: the dock is short at
+        # 1024x768 and a legend row there left the curves ~30 px of height.
+        self.legend = pg.LegendItem(colCount=1)
+        self.graphics.addItem(self.legend, row=0, col=1)
         self.csv_button.setToolTip("Save the loss curves shown as CSV (label, step, loss).")
         self.current: Curve | None = None
         self.others: list[Curve] = []
