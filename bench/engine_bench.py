@@ -178,9 +178,7 @@ def block_rows(eng: Engine, child: TorchChild | None, configs, budget: float) ->
 def _theory_uncached(s: Settings) -> None:
     from depthlens.engine import theory
 
-    theory._mean_field_layers.cache_clear()
-    theory._identity_layers.cache_clear()
-    theory.residual_layers.cache_clear()
+    theory.clear_recursions()
     theory.predict(s)
 
 
