@@ -46,12 +46,12 @@ from depthlens.engine.health import (
 from depthlens.engine.numbers import sig
 from depthlens.engine.views import COLUMN_WORDS, SERIES_LABELS, THEORY_COLUMN, VIEW_LABELS, VIEW_SERIES, VIEWS
 
-from . import chart_fit
+from . import chart_fit, chart_legend
 from . import theme as themes
 from .axes import IntAxis, PowerAxis, baseline_label, fit_axis_width, y_limits
 from .caption_item import CaptionItem
 from .health_bars import HealthBars
-from .pin import Ghost, blend, pin_label
+from .pin import Ghost, pin_label
 
 COLOUR_RULE = (
     "Bar colour: healthy within ×10 of the reference layer (layer 0 for activations, the "
@@ -762,50 +762,19 @@ class LayerChart(pg.GraphicsLayoutWidget):
         k = self.pen_scale  # sample lines grow with an export's scale like the plot's do
         self.legend.setLabelTextColor(t.foreground)
         self.legend.setLabelTextSize(self._pt(11))
-        solid = self._brush_sets[0]
-        entries = [
-            (EXPLODING, "exploding (&gt;10×)"),
-            (HEALTHY, "healthy (within 10×)"),
-            (VANISHING, "vanishing (&lt;1/10)"),
-        ]
-        for code, text in entries:
-            self.legend.addItem(pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[code], pen=None), text)
-        if shows_bad:
-            self.legend.addItem(
-                pg.BarGraphItem(x=[0], height=[1], width=1, brush=solid[NONFINITE], pen=pg.mkPen(t.overflow, width=k)),
-                "inf/NaN or 0",
-            )
-        if self.view == "both":
-            self.legend.addItem(
-                pg.BarGraphItem(
-                    x=[0],
-                    height=[1],
-                    width=1,
-                    brush=self._brush_sets[1][HEALTHY],
-                    pen=pg.mkPen(t.gradient_tint, width=k),
-                ),
-                "gradient (outlined)",
-            )
-        if self._theory_targets:
-            sample = pg.PlotDataItem(
-                [0, 1],
-                [0, 1],
-                pen=pg.mkPen(t.theory, width=t.line_width * k),
-                symbol="o",
-                symbolBrush=t.theory,
-                symbolPen=t.theory,
-                symbolSize=6,
-            )
-            self.legend.addItem(sample, "theory")
-        if pinned:
-            ghost = pg.BarGraphItem(
-                x=[0],
-                height=[1],
-                width=1,
-                brush=blend(t.foreground, t.background, 0.28),
-                pen=self._ghost.pen(t.foreground, max(1.0, t.line_width * 0.75) * k),
-            )
-            self.legend.addItem(ghost, pinned + " (ghost)")
+        own = chart_legend.rows(
+            t,
+            solid=self._brush_sets[0],
+            outlined=self._brush_sets[1],
+            shows_bad=shows_bad,
+            both=self.view == "both",
+            theory=bool(self._theory_targets),
+            pinned=pinned,
+            ghost_pen=self._ghost.pen(t.foreground, max(1.0, t.line_width * 0.75) * k) if pinned else None,
+            k=k,
+        )
+        for sample, text in own:
+            self.legend.addItem(sample, text)
         for sample_item, text in self._extra_legend:
             self.legend.addItem(sample_item, text)
         self.fit_width()
