@@ -310,3 +310,40 @@ def test_loss_option_reaches_csv_header_and_npz_which_replays_the_backward_pass(
     assert " loss=random " in csv_path.read_text().splitlines()[1]
     assert run_cli(["export", "--preset", "lecture-explode", "--csv", str(csv_path)], capsys)[0] == 0
     assert " loss=sum " in csv_path.read_text().splitlines()[1]
+
+
+def _stderr_of(args, *, tty: bool, tmp_path) -> bytes:
+    """Run `depthlens args` with stderr on a pseudo-terminal (`tty`) or a pipe; what it wrote there."""
+    cmd = [sys.executable, "-m", "depthlens", *args]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    if not tty:
+        done = subprocess.run(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+    master, slave = os.openpty()
+    try:
+        p = subprocess.Popen(cmd, stderr=slave, stdout=subprocess.DEVNULL, env=env)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert p.wait(timeout=120) == 0, b"".join(chunks)
+    finally:
+        os.close(master)
+    return b"".join(chunks)
+
+
+def test_a_long_export_shows_its_progress_on_a_terminal_and_nothing_on_a_pipe(tmp_path):
+    # ~3 s on this machine: well past the progress line's 1 s delay.
+    args = ["export", "--csv", str(tmp_path / "big.csv"), "--depth", "600", "--width", "512", "--batch", "256"]
+    shown = _stderr_of(args, tty=True, tmp_path=tmp_path)
+    assert b"depthlens: computing the network:" in shown and b"%" in shown and b"s left" in shown, shown
+    assert shown.endswith(b"\r\x1b[K")  # the line is cleared at the end
+    assert (tmp_path / "big.csv").stat().st_size > 0
+    assert _stderr_of(args, tty=False, tmp_path=tmp_path) == b""
