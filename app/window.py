@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from depthlens.engine import PRESETS, Cancelled, Result, Settings, Steps
 from depthlens.engine.export import csv_text, probe_writable, write_network_npz_steps
 from depthlens.engine.views import VIEW_LABELS, VIEWS
+from depthlens.engine.weights import network_bytes
 from depthlens.widgets import theme as themes
 from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.controls import ControlPanel, PresetBar
@@ -305,7 +306,15 @@ class MainWindow(QMainWindow):
 
     def _computed_text(self) -> str:
         r = self.result
-        return f"Computed {r.depth} layers in {r.seconds * 1000:.0f} ms" if r is not None else ""
+        if r is None:
+            return ""
+        text = f"Computed {r.depth} layers in {r.seconds * 1000:.0f} ms"
+        cache = self.worker.engine.cache  # only read here (the budget and a size): no lock needed
+        if not cache.fits(r.settings):
+            need, budget = network_bytes(r.settings) / 2**20, cache.budget_bytes / 2**20
+            text += f" — its weights ({need:,.0f} MB) exceed the {budget:,.0f} MB weight cache"
+            text += ": redrawn on every compute"
+        return text
 
     # -- building --------------------------------------------------------------------
     def _build_view_selector(self) -> QWidget:

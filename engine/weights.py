@@ -72,6 +72,17 @@ def draw_readout(seed: int, batch: int, width: int) -> np.ndarray:
     return r / rms
 
 
+DRAWN_INITS = ("gaussian", "orthogonal", "uniform")  # identity and zeros draw no matrix
+
+
+def network_bytes(settings) -> int:
+    """Bytes of the matrices and biases `settings` draws into the weight cache."""
+    s = settings
+    item = np.dtype(s.dtype).itemsize
+    per_layer = (s.width * s.width if s.init in DRAWN_INITS else 0) + (s.width if s.bias_std > 0 else 0)
+    return s.depth * per_layer * item
+
+
 class WeightCache:
     """LRU cache of unscaled layer matrices and biases within a byte budget.
 
@@ -116,6 +127,14 @@ class WeightCache:
                     _, old = self._items.popitem(last=False)
                     self._bytes -= old.nbytes
         return arr
+
+    def fits(self, settings) -> bool:
+        """True if the drawn weights (and biases) of `settings` fit the budget together.
+
+        When they do not, a recompute draws most of them again (the cache keeps the last
+        ones used): the window says so, as that is what makes a large net slow.
+        """
+        return network_bytes(settings) <= self.budget_bytes
 
     def matrix(self, init: str, seed: int, width: int, layer: int, dtype: str) -> np.ndarray:
         """Unscaled matrix of `layer` in `dtype` (read-only)."""

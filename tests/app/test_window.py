@@ -323,3 +323,15 @@ def test_loss_control_follows_presets_and_a_tiny_scale_computes(qtbot, make_wind
     wait_shown(qtbot, w, tiny)
     assert "error" not in w._status.text().lower()
     assert w.chart.result.theory.activation_rms[1] == pytest.approx(1e-300 * 0.5**0.5, rel=1e-12)
+
+
+def test_status_bar_says_when_the_weights_exceed_the_weight_cache(qtbot, make_window):
+    from depthlens.engine.weights import network_bytes
+
+    s = Settings(depth=12, width=8, batch=4)
+    w = make_window(s)
+    assert "weight cache" not in w._status.text()
+    w.worker.engine.cache.budget_bytes = network_bytes(s) - 1  # one byte short
+    w.request_compute(s)
+    qtbot.waitUntil(lambda: "weight cache" in w._status.text(), timeout=10000)
+    assert "redrawn on every compute" in w._status.text()

@@ -163,3 +163,15 @@ def test_new_inits_in_csv_npz_and_sessions(tmp_path):
             assert not w.any()
         else:
             assert np.abs(w).max() <= 0.5 * math.sqrt(3 / 4) + 1e-7 and w.std() > 0
+
+
+def test_network_bytes_counts_what_is_drawn_into_the_cache():
+    from depthlens.engine import Engine, Settings
+    from depthlens.engine.weights import WeightCache, network_bytes
+
+    for init, bias in (("gaussian", 0.0), ("orthogonal", 0.1), ("uniform", 0.0), ("identity", 0.0), ("zeros", 0.2)):
+        s = Settings(depth=7, width=12, batch=3, init=init, bias_std=bias, dtype="float32")
+        e = Engine()
+        e.compute(s)
+        assert e.cache.nbytes == network_bytes(s), init
+        assert e.cache.fits(s) and not WeightCache(network_bytes(s) - 1).fits(s)
