@@ -10,6 +10,7 @@ from g_L = r; each layer maps g_l to g_{l-1} and reports dLoss/dW_l. `run` (the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,11 +48,39 @@ class Trace:
     weight_grads: tuple[np.ndarray, ...]  # dLoss/dW_l for l = 1..L, each n x n
 
 
+@dataclass(slots=True)
+class _Forward:
+    """A finished forward pass kept in a workspace: layer l's context and output, its statistics."""
+
+    key: Settings
+    ctxs: list[Any]  # layers 1..depth
+    outputs: list[np.ndarray]  # a_1..a_depth (in the workspace's buffers)
+    act_rms: np.ndarray  # rows 0..depth, as in `Measured`
+    act_max: np.ndarray
+    inactive: np.ndarray
+    nonfinite_a: np.ndarray
+
+
+def forward_key(settings: Settings) -> Settings | None:
+    """What a forward pass depends on besides the depth, or None when it depends on the depth too.
+
+    Layer l's weights, bias and input never depend on L, except through a skip scaled by
+    alpha / sqrt(L).
+    """
+    s = settings
+    if s.residual > 0 and s.residual_scaling == "sqrt_depth":
+        return None
+    return dataclasses.replace(s, depth=1)
+
+
 class Workspace:
     """Reusable buffers for `run`, so repeated runs of one shape allocate nothing.
 
     Fresh arrays cost page faults on every layer; reusing them keeps the engine close to
-    the bare matrix products. Not thread-safe: one workspace per engine thread.
+    the bare matrix products. It also keeps the last finished forward pass: a run that
+    differs in depth only starts from it (a depth drag computes only the new layers
+    forward; the backward pass is always redone). Not thread-safe: one workspace per
+    engine thread.
     """
 
     def __init__(self, max_bytes: int = 256 * 2**20) -> None:
@@ -61,6 +90,24 @@ class Workspace:
         self.ders: list[np.ndarray] = []
         self.g: tuple[np.ndarray, np.ndarray] | None = None
         self.dw: np.ndarray | None = None
+        self._forward: _Forward | None = None
+        self.reused_layers = 0  # how many layers the last run took from the one before (tests, benchmarks)
+
+    def take_forward(self, settings: Settings) -> _Forward | None:
+        """The kept forward pass if `settings` can start from it; forgotten here either way.
+
+        A run that starts overwrites the buffers: until its own forward pass is done (it
+        may be cancelled half-way) nothing in them is kept.
+        """
+        kept, self._forward = self._forward, None
+        key = forward_key(settings)
+        if kept is None or key is None or kept.key != key:
+            return None
+        return kept
+
+    def keep_forward(self, forward: _Forward) -> None:
+        """Keep a finished forward pass for the next run."""
+        self._forward = forward
 
     def fits(self, settings: Settings) -> bool:
         """True if buffers for `settings` stay within the byte limit."""
@@ -75,6 +122,7 @@ class Workspace:
         key = (s.batch, s.width, s.dtype)
         if key != self._key:
             self._key = key
+            self._forward = None
             self.acts, self.ders = [], []
             self.g = (np.empty((s.batch, s.width), s.dtype), np.empty((s.batch, s.width), s.dtype))
             self.dw = np.empty((s.width, s.width), s.dtype)
@@ -181,31 +229,54 @@ def run_steps(
 
     net = network(s, cache)
     ws = workspace if (workspace is not None and not keep and workspace.fits(s)) else None
+    kept = None
     if ws is not None:
         ws.prepare(s)
+        kept = ws.take_forward(s)
     a = input_batch(s)
     acts = [a]
     act_rms[0], nonfinite_a[0] = rms_and_nonfinite(a)
     act_max[0] = max_abs(a)
     ctxs: list[Any] = []
+    outputs: list[np.ndarray] = []
+    # Layers 1..reused come from the last run's forward pass (the same settings but the
+    # depth): the same arrays and statistics a fresh run would compute, bit for bit.
+    reused = min(L, len(kept.ctxs)) if kept is not None else 0
+    if kept is not None and reused:
+        rows = slice(1, reused + 1)
+        act_rms[rows], act_max[rows] = kept.act_rms[rows], kept.act_max[rows]
+        inactive[rows], nonfinite_a[rows] = kept.inactive[rows], kept.nonfinite_a[rows]
+        ctxs, outputs = list(kept.ctxs[:reused]), list(kept.outputs[:reused])
+        a = outputs[-1]
+    if ws is not None:
+        ws.reused_layers = reused
 
     with np.errstate(all="ignore"):
         steps = forward(
-            net,
+            net[reused:],
             a,
-            out=ws.acts[1:] if ws is not None else None,
-            d_out=ws.ders[1:] if ws is not None else None,
+            out=ws.acts[reused + 1 :] if ws is not None else None,
+            d_out=ws.ders[reused + 1 :] if ws is not None else None,
         )
-        for row in range(1, L + 1):
+        for row in range(reused + 1, L + 1):
             yield Progress(0.5 * (row - 1) / L)
             layer, a, ctx = next(steps)
             act_rms[row], nonfinite_a[row] = rms_and_nonfinite(a)
             act_max[row] = float(a.max()) if layer.nonneg else max_abs(a)
             inactive[row] = layer.inactive(ctx) / size
             ctxs.append(ctx)
+            if ws is not None:
+                outputs.append(a)
             if keep:
                 acts.append(a)
         del a
+        if ws is not None:
+            key = forward_key(s)
+            if kept is not None and len(kept.ctxs) > L:
+                ws.keep_forward(kept)  # a shallower run: the deeper pass stays (its buffers are untouched)
+            elif key is not None:
+                stats = (act_rms.copy(), act_max.copy(), inactive.copy(), nonfinite_a.copy())
+                ws.keep_forward(_Forward(key, list(ctxs), outputs, *stats))
 
         # Backward pass, from g_L = r (ones for the sum loss) down to g_0.
         g = output_grad(s)
