@@ -32,7 +32,9 @@ def _same(a, b, what):
     activation=st.sampled_from(["tanh", "relu", "linear", "gelu", "sigmoid"]),
     init=st.sampled_from(["gaussian", "orthogonal", "uniform", "identity", "zeros"]),
     bias=st.sampled_from([0.0, 0.3]),
-    block=st.sampled_from([{}, {"residual": 1.0}, {"norm": "layer"}, {"norm": "batch"}, {"residual": 0.5, "norm": "layer"}]),
+    block=st.sampled_from(
+        [{}, {"residual": 1.0}, {"norm": "layer"}, {"norm": "batch"}, {"residual": 0.5, "norm": "layer"}]
+    ),
     dtype=st.sampled_from(["float32", "float64"]),
     scale=st.floats(0.5, 2.0),
 )
