@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import cast
 
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -47,24 +47,12 @@ from depthlens.widgets.controls import ControlPanel, PresetBar
 from depthlens.widgets.fit_scroll import FitScroll
 from depthlens.widgets.readout import Readout
 
-from . import analysis_docks, analysis_exports, headless, scheduler, training_lab
+from . import analysis_docks, analysis_exports, headless, scheduler, training_lab, window_menus
 from .pacer import Pacer
 from .state import AppState
 from .throttle import Throttled
+from .window_menus import VIEW_TOOLTIPS
 from .worker import CHART, EngineWorker
-
-PNG_SIZES: dict[str, tuple[int, int] | None] = {
-    "Window size": None,
-    "1920 × 1080": (1920, 1080),
-    "3840 × 2160": (3840, 2160),
-}
-
-VIEW_TOOLTIPS = {
-    "activations": "Show the RMS of each layer's activations a_l (the forward signal).",
-    "gradients": "Show the RMS of the loss gradient with respect to each layer's activations (the backward signal).",
-    "weight_gradients": "Show the RMS of the gradient of each layer's weight matrix (what training would use).",
-    "both": "Show activations (solid) and gradients (outlined) side by side for every layer.",
-}
 
 
 def default_name(settings: Settings, ext: str) -> str:
@@ -82,6 +70,22 @@ class MainWindow(QMainWindow):
     """The depthlens window."""
 
     npz_saved = Signal(str)  # path: the network export is in place
+
+    # Made by `window_menus.build`:
+    file_menu: QMenu
+    view_menu: QMenu
+    png_actions: dict[str, QAction]
+    svg_action: QAction
+    screenshot_action: QAction
+    csv_action: QAction
+    npz_action: QAction
+    copy_action: QAction
+    caption_action: QAction
+    pin_action: QAction
+    unpin_action: QAction
+    linear_action: QAction
+    export_toolbar: QToolBar
+    _view_actions: dict[str, QAction]
 
     def __init__(self, settings: Settings | None = None, theme: str = themes.DEFAULT_THEME) -> None:
         super().__init__()
@@ -151,7 +155,7 @@ class MainWindow(QMainWindow):
 
         self.presets = PresetBar(self)
         self.presets.preset_chosen.connect(self.apply_preset)
-        self._build_menus()
+        window_menus.build(self)  # File, View and Presets menus; the export toolbar
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.presets)
 
         self._status = QLabel("")
@@ -403,126 +407,6 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange and hasattr(self, "controls_scroll"):
             self._fit_controls_width()
-
-    def _action(
-        self, text: str, slot, tip: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
-    ) -> QAction:
-        act = QAction(text, self)
-        act.setToolTip(tip)
-        act.setStatusTip(tip)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
-        act.triggered.connect(lambda _=False: slot())
-        return act
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        self.file_menu = bar.addMenu("&File")
-        png_menu = self.file_menu.addMenu("Export chart as &PNG")
-        png_menu.setToolTip("Save the chart as a PNG image at the chosen resolution.")
-        self.png_actions: dict[str, QAction] = {}
-        for label, size in PNG_SIZES.items():
-            act = self._action(
-                label, lambda s=size: self.export_chart_png(size=s), f"Save the chart as a PNG image ({label})."
-            )
-            png_menu.addAction(act)
-            self.png_actions[label] = act
-        self.svg_action = self._action(
-            "Export chart as &SVG…", self.export_chart_svg, "Save the chart as a scalable SVG drawing."
-        )
-        self.screenshot_action = self._action(
-            "Export &window screenshot as PNG…", self.export_screenshot, "Save a PNG of the whole window."
-        )
-        self.csv_action = self._action(
-            "Export &CSV…", self.export_csv, "Save the per-layer numbers as CSV (same format as depthlens export)."
-        )
-        self.npz_action = self._action(
-            "Export &network (NPZ)…", self.export_npz, "Save the exact weights, biases and inputs as a NumPy NPZ file."
-        )
-        self.copy_action = self._action(
-            "Cop&y chart image",
-            self.copy_chart,
-            "Copy the chart as an image to the clipboard.",
-            QKeySequence.StandardKey.Copy,
-        )
-        quit_action = self._action("&Quit", self.close, "Close depthlens.", QKeySequence.StandardKey.Quit)
-        self.caption_action = QAction("Chart exports &with the readout (figure with caption)", self, checkable=True)
-        self.caption_action.setToolTip("PNG, SVG and Copy put the readout's sentences under the chart, for slides.")
-        self.caption_action.setStatusTip(self.caption_action.toolTip())
-        for act in (self.svg_action, self.screenshot_action, self.csv_action, self.npz_action):
-            self.file_menu.addAction(act)
-        self.file_menu.addAction(self.caption_action)
-        self.file_menu.addSeparator()
-        self.file_menu.addAction(self.copy_action)
-        self.file_menu.addSeparator()
-        self.file_menu.addAction(quit_action)
-
-        self.view_menu = bar.addMenu("&View")
-        group = QActionGroup(self)
-        self._view_actions: dict[str, QAction] = {}
-        for view in VIEWS:
-            act = QAction(VIEW_LABELS[view], self, checkable=True)
-            act.setToolTip(VIEW_TOOLTIPS[view])
-            act.setChecked(view == self.chart.view)
-            act.triggered.connect(lambda _=False, v=view: self.set_view(v))
-            group.addAction(act)
-            self.view_menu.addAction(act)
-            self._view_actions[view] = act
-        self.view_menu.addSeparator()
-        self.pin_action = self._action(
-            "&Pin these bars",
-            self.pin_chart,
-            "Keep the bars shown now as a faded ghost under the next ones (e.g. Xavier, then He), exported too.",
-        )
-        self.unpin_action = self._action("&Remove the pin", self.chart_unpin, "Remove the pinned ghost bars.")
-        self.unpin_action.setEnabled(False)
-        self.linear_action = QAction("&Linear y axis", self, checkable=True)
-        self.linear_action.setToolTip("Plot the RMS itself from 0 instead of its log (how small 1e-15 really is).")
-        self.linear_action.setStatusTip(self.linear_action.toolTip())
-        self.linear_action.toggled.connect(self.chart.set_linear)
-        for act in (self.pin_action, self.unpin_action, self.linear_action):
-            self.view_menu.addAction(act)
-        self.view_menu.setToolTipsVisible(True)
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(self.controls_dock_toggle())
-
-        presets_menu = bar.addMenu("&Presets")
-        for name, preset in PRESETS.items():
-            act = QAction(name, self)
-            act.setToolTip(preset.description)
-            act.setStatusTip(preset.description)
-            act.triggered.connect(lambda _=False, n=name: self.apply_preset(n))
-            presets_menu.addAction(act)
-        presets_menu.setToolTipsVisible(True)
-        self.file_menu.setToolTipsVisible(True)
-
-        tools = self.addToolBar("Export")
-        tools.setObjectName("export")
-        png_button = QToolButton()
-        png_button.setText("PNG")
-        png_button.setToolTip("Export the chart as PNG (click: window size; arrow: choose a resolution).")
-        png_button.setMenu(png_menu)
-        png_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        buttons = [(png_button, self.png_actions["Window size"], "PNG")]
-        for act, text in ((self.svg_action, "SVG"), (self.csv_action, "CSV"), (self.copy_action, "Copy")):
-            buttons.append((QToolButton(), act, text))
-        for b, act, text in buttons:
-            b.setDefaultAction(act)
-            b.setText(text)
-            # A QToolButton copies its action's text whenever the action changes (e.g. a
-            # shortcut is added later): keep the short toolbar label.
-            act.changed.connect(lambda b=b, text=text: b.setText(text))
-            tools.addWidget(b)
-        self.export_toolbar = tools
-        # In the toolbar, not beside the view buttons: a toolbar folds what does not fit into
-        # its extension menu, a row of buttons would widen the window's minimum width.
-        tools.addSeparator()
-        for act, text in ((self.pin_action, "Pin"), (self.unpin_action, "Unpin"), (self.linear_action, "Linear axis")):
-            b = QToolButton()
-            b.setDefaultAction(act)
-            b.setText(text)
-            act.changed.connect(lambda b=b, text=text: b.setText(text))
-            tools.addWidget(b)
 
     def controls_dock_toggle(self) -> QAction:
         """The show/hide action of the controls dock."""
