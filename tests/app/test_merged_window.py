@@ -31,12 +31,17 @@ def chart_whole(window):
         assert view.contains(rect), (item, rect, view)
 
 
-def test_training_step_fits_1024x768(make_room, qtbot):
+def _at_training_step(make_room, qtbot, size):
+    """A window of `size` on the walkthrough's training step: (window, classroom, training lab)."""
     window, room = make_room(SMALL)
-    sized(window, qtbot, (1024, 768))
+    sized(window, qtbot, size)
     room.go_to_step(TRAIN_STEP)
     settle(qtbot, window, room.steps[TRAIN_STEP])
-    lab = window.training
+    return window, room, window.training
+
+
+def test_training_step_fits_1024x768(make_room, qtbot):
+    window, room, lab = _at_training_step(make_room, qtbot, (1024, 768))
     assert lab.dock.isVisible() and lab.docks["loss"].isVisible()
     assert window.minimumSizeHint().width() <= 1024  # no third column wider than the screen
     for dock in (lab.dock, lab.docks["loss"], room.walk_dock):  # (the controls: the tab behind)
@@ -52,22 +57,14 @@ def test_training_step_fits_1024x768(make_room, qtbot):
 
 
 def test_wide_window_puts_the_panel_right(make_room, qtbot):
-    window, room = make_room(SMALL)
-    sized(window, qtbot, (1400, 860))
-    room.go_to_step(TRAIN_STEP)
-    settle(qtbot, window, room.steps[TRAIN_STEP])
-    lab = window.training
+    window, _room, lab = _at_training_step(make_room, qtbot, (1400, 860))
     assert lab.dock not in window.tabifiedDockWidgets(window.controls_dock)
     assert inside(lab.dock, window).left() > inside(window.chart, window).right()
     chart_whole(window)
 
 
 def test_leaving_the_training_steps_hides_the_lab_and_presentation_keeps_the_caption(make_room, qtbot):
-    window, room = make_room(SMALL)
-    sized(window, qtbot, (1024, 768))
-    room.go_to_step(TRAIN_STEP)
-    settle(qtbot, window, room.steps[TRAIN_STEP])
-    lab = window.training
+    window, room, lab = _at_training_step(make_room, qtbot, (1024, 768))
     lab.set_running(True)
     room.go_to_step(TRAIN_STEP + 2)  # skip connections: no training here
     settle(qtbot, window, room.steps[TRAIN_STEP + 2])
