@@ -19,18 +19,18 @@ class StableLabel(pg.LabelItem):
 
     pyqtgraph's LabelItem asks its layout to run again on every `setText`; the chart's
     title changes with each result of a drag (s = 1.23, ...), and each relayout of the
-    chart's grid cost milliseconds of event-loop time. Its width is the layout's column
-    (the text is wrapped to it, `wrap_label`), so only a new height needs a relayout.
+    chart's grid cost milliseconds of event-loop time. Only a new height, or a text wider
+    than the label's present width (it would be cut at both ends), needs one.
     """
 
     _laid_out_height: float | None = None
 
     def updateGeometry(self) -> None:  # Qt override
-        """Tell the layout only of a new height."""
-        height = self.itemRect().height()
-        if height == self._laid_out_height:
-            return
-        self._laid_out_height = height
+        """Tell the layout of a new height, or of a text wider than the label is now."""
+        text = self.itemRect()
+        if text.height() == self._laid_out_height and text.width() <= self.geometry().width() + 0.5:
+            return  # the new text fits where the old one was: no relayout
+        self._laid_out_height = text.height()
         super().updateGeometry()
 
     def updateMin(self) -> None:  # pyqtgraph override

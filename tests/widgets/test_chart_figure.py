@@ -232,3 +232,20 @@ def test_y_axis_widens_at_once_and_narrows_after_a_few_narrow_results(chart):
     assert w_narrow < w_wide
     chart.set_result(wide, animate=False)
     assert left.fixedWidth == w_wide  # wider at once: no label is ever cut
+
+
+def test_a_longer_rule_or_title_is_never_cut_in_a_wide_chart(make_chart, qtbot):
+    from PySide6.QtCore import QPoint, QRect
+
+    chart = make_chart("activations", (1900, 700))
+    chart.animation_ms = 0
+    chart.set_result(lecture(), animate=False)
+    for view in ("activations", "both", "gradients", "both"):  # the rule's text grows and shrinks
+        chart.set_view(view)
+        qtbot.wait(20)
+        view_rect = QRect(QPoint(0, 0), chart.viewport().size())
+        for label in (chart.title, chart.rule):
+            text = label.item.mapRectToScene(label.item.boundingRect())
+            shown = label.mapRectToScene(label.boundingRect())
+            assert shown.left() <= text.left() + 1 and text.right() <= shown.right() + 1, (view, label.text)
+            assert view_rect.contains(chart.mapFromScene(text).boundingRect()), (view, label.text)
