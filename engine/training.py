@@ -83,6 +83,16 @@ def loss_and_grad(task: TaskData, y_hat: np.ndarray) -> tuple[float, float, np.n
     return loss, acc, dl
 
 
+@dataclass(slots=True)
+class _Step:
+    """One optimiser step in progress: its lr and what each layer's update measured."""
+
+    lr: float
+    ratio: np.ndarray  # update:data RMS ratio per layer
+    dist: np.ndarray  # RMS distance from the initial W per layer, before the step
+    finite: bool = True  # every parameter still finite
+
+
 class Trainer:
     """One training run of `settings` (the network) with `config` (task, optimiser)."""
 
@@ -109,14 +119,19 @@ class Trainer:
         self.net, self.layers = network(s, cache if cache is not None else WeightCache())
         self.w0 = [lay.w.copy() for lay in self.layers]
         self.b0 = [lay.b.copy() for lay in self.layers]
-        params = [p for lay in self.layers for p in (lay.w, lay.b)]
-        self.optimizer = optim.make(config.optimizer, params, config.momentum)
         L, n, B = s.depth, s.width, s.batch
+        # Every layer's b and dLoss/db are rows of one array each, so that one optimiser
+        # update steps all the biases (the same elementwise rule: the same numbers).
+        self._b = np.stack([lay.b for lay in self.layers]) if L else np.empty((0, n), dt)
+        self._db = np.zeros_like(self._b)
+        for i, lay in enumerate(self.layers):
+            lay.b, lay.db = self._b[i], self._db[i]
+        self.optimizer = optim.make(config.optimizer, [*(lay.w for lay in self.layers), self._b], config.momentum)
         self._acts = [np.empty((B, n), dt) for _ in range(L)]
         self._ders = [np.empty((B, n), dt) for _ in range(L)]
         self._g = (np.empty((B, n), dt), np.empty((B, n), dt))
         self._uw = np.empty((n, n), dt)
-        self._ub = np.empty(n, dt)
+        self._ub = np.empty((L, n), dt)
         self._w_rms = np.array([rms_and_nonfinite(w)[0] for w in self.w0])
         self._w0_rms = self._w_rms.copy()
         self.history = History(L, every, capacity)
@@ -159,13 +174,19 @@ class Trainer:
         for row, (lay, a_l, ctx) in enumerate(forward(self.net, self.x, out=self._acts, d_out=self._ders), 1):
             a = a_l
             act_rms[row], bad_a[row] = rms_and_nonfinite(a)
-            act_max[row] = max_abs(a)
+            act_max[row] = float(a.max()) if lay.nonneg else max_abs(a)  # NaN propagates through max
             inactive[row] = lay.inactive(ctx) / size
             ctxs.append(ctx)
         rows = {"activation_rms": act_rms, "activation_max_abs": act_max, "bad_a": bad_a, "inactive": inactive}
         return a, ctxs, rows
 
-    def _backward(self, ctxs: list, dl: np.ndarray, rows: dict[str, np.ndarray]) -> None:
+    def _backward(self, ctxs: list, dl: np.ndarray, rows: dict[str, np.ndarray], step: _Step | None = None) -> None:
+        """Back through the net; with `step`, each layer's optimiser step as soon as its gradients exist.
+
+        A layer's W and b are no longer needed once its backward pass has run (the layers below
+        it need only their own), so updating it there touches W and dLoss/dW while they are
+        still in cache. The numbers are those of a separate pass: the same operations per layer.
+        """
         L = self.settings.depth
         g = self._g[0]
         np.multiply(dl.astype(g.dtype)[:, None], self._readout[None, :], out=g)
@@ -177,6 +198,8 @@ class Trainer:
             assert grad is not None
             wgrad[row + 1], bad_w[row + 1], entries[row + 1] = grad.rms, grad.nonfinite, grad.entries
             grad_rms[row], bad_g[row] = rms_and_nonfinite(g)
+            if step is not None:
+                self._update_layer(row, step)
         rows.update(gradient_rms=grad_rms, bad_g=bad_g, weight_grad_rms=wgrad, bad_w=bad_w, entries=entries)
 
     def _clip(self, wgrad_rms: np.ndarray) -> None:
@@ -196,24 +219,37 @@ class Trainer:
                     lay.dw *= c
                     lay.db *= c
 
-    def _update(self, lr: float) -> tuple[np.ndarray, np.ndarray, bool]:
-        """Apply one optimiser step; (update:data ratio, distance before it, parameters finite)."""
+    def _update(self, lr: float) -> _Step:
+        """Apply one optimiser step to every layer (after clipping, which needs all gradients first)."""
+        step = self._begin_step(lr)
+        for i in range(len(self.layers)):
+            self._update_layer(i, step)
+        self._update_biases(step)
+        return step
+
+    def _begin_step(self, lr: float) -> _Step:
         L = self.settings.depth
-        ratio, dist = np.full(L, np.nan), np.full(L, np.nan)
-        opt = self.optimizer
-        opt.begin()
-        finite = True
-        with np.errstate(all="ignore"):
-            for i, lay in enumerate(self.layers):
-                np.subtract(lay.w, self.w0[i], out=self._uw)
-                dist[i] = rms_and_nonfinite(self._uw)[0] / self._w0_rms[i]
-                u = opt.update(2 * i, lay.dw, lr, self._uw)
-                ratio[i] = rms_and_nonfinite(u)[0] / self._w_rms[i]
-                lay.w -= u
-                lay.b -= opt.update(2 * i + 1, lay.db, lr, self._ub)
-                self._w_rms[i], bad = rms_and_nonfinite(lay.w)
-                finite = finite and bad == 0 and bool(np.isfinite(lay.b).all())
-        return ratio, dist, finite
+        self.optimizer.begin()
+        return _Step(lr, np.full(L, np.nan), np.full(L, np.nan))
+
+    def _update_layer(self, i: int, step: _Step) -> None:
+        """Layer i's W step into `step`: update:data ratio, distance before it, finiteness.
+
+        The caller holds `np.errstate(all="ignore")`.
+        """
+        lay = self.layers[i]
+        np.subtract(lay.w, self.w0[i], out=self._uw)
+        step.dist[i] = rms_and_nonfinite(self._uw)[0] / self._w0_rms[i]
+        u = self.optimizer.update(i, lay.dw, step.lr, self._uw)
+        step.ratio[i] = rms_and_nonfinite(u)[0] / self._w_rms[i]
+        lay.w -= u
+        self._w_rms[i], bad = rms_and_nonfinite(lay.w)
+        step.finite = step.finite and bad == 0
+
+    def _update_biases(self, step: _Step) -> None:
+        """Every layer's b step at once (they are rows of one array)."""
+        self._b -= self.optimizer.update(len(self.layers), self._db, step.lr, self._ub)
+        step.finite = step.finite and rms_and_nonfinite(self._b)[1] == 0
 
     def evaluate(self) -> tuple[float, float]:
         """(loss, accuracy) at the current parameters, without a step."""
@@ -241,9 +277,15 @@ class Trainer:
             L = self.settings.depth
             ratio = dist = np.full(L, np.nan)
             if math.isfinite(loss):
-                self._backward(ctxs, dl, rows)
-                self._clip(rows["weight_grad_rms"])
-                ratio, dist, finite = self._update(lr)
+                if self.config.clip > 0:  # the clip factor needs every gradient before any step
+                    self._backward(ctxs, dl, rows)
+                    self._clip(rows["weight_grad_rms"])
+                    step = self._update(lr)
+                else:
+                    step = self._begin_step(lr)
+                    self._backward(ctxs, dl, rows, step)
+                    self._update_biases(step)
+                ratio, dist, finite = step.ratio, step.dist, step.finite
             else:
                 finite = False
                 rows.update(

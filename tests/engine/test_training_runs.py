@@ -41,6 +41,23 @@ def test_200_steps_reproducible_bit_for_bit(config: TrainConfig) -> None:
         np.testing.assert_array_equal(runs[0].history.column(k), runs[1].history.column(k))
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("block", [{}, {"residual": 1.0, "norm": "layer"}])
+def test_update_inside_the_backward_pass_equals_a_separate_pass(optimizer: str, block: dict) -> None:
+    """clip = 0 steps each layer as its gradients appear; a clip that never bites steps after them all."""
+    s = SMALL.replace(activation="relu", **block)
+    runs = []
+    for clip in (0.0, 1e6):
+        momentum = 0.9 if optimizer == "sgd" else 0.0
+        t = Trainer(s, TrainConfig(optimizer=optimizer, lr=0.02, momentum=momentum, clip=clip))
+        for _ in t.run(30):
+            pass
+        runs.append(t)
+    _same(*runs)
+    for k in ("update_ratio", "distance", "gradient_rms", "weight_grad_rms"):
+        np.testing.assert_array_equal(runs[0].history.column(k), runs[1].history.column(k))
+
+
 @pytest.mark.parametrize("config", CONFIGS)
 def test_pause_resume_equals_an_uninterrupted_run(config: TrainConfig) -> None:
     whole = Trainer(SMALL, config)
