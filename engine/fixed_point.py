@@ -241,7 +241,9 @@ def _exact_root(activation: str, s2: float, b2: float, lo: float, hi: float) -> 
     glo, ghi = g(lo), g(hi)
     if glo <= noise(lo):
         return None  # no sign here: the root (if any) belongs to an earlier candidate
-    if not (ghi <= -noise(hi) or ghi == 0.0):
+    if -noise(hi) < ghi <= 0.0:
+        return hi  # g(hi) is zero to the moments' rounding: the root is hi (e.g. selu's q* = 1 at s = 1)
+    if not ghi <= -noise(hi):
         # A dip between lo and hi? Golden section on the exact g.
         a, b = math.log(lo) if lo > 0 else math.log(hi) - 80.0, math.log(hi)
         c, d = b - _GOLDEN * (b - a), a + _GOLDEN * (b - a)
