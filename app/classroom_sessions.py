@@ -66,7 +66,8 @@ class Sessions:
         if rect.isValid() and rect.width() >= 100 and rect.height() >= 100:
             geom = WindowGeometry(rect.x(), rect.y(), rect.width(), rect.height(), maximized)
         step = self.walk.step_index if self.walk.builtin() else -1  # a teacher's file is not remembered
-        return Session(w.settings(), w.theme_name, w.chart.view, round(self.look.user_font, 4), geom, step)
+        font = round(self.look.user_font, 4)
+        return Session(w.settings(), w.theme_name, w.chart.view, font, geom, step, w.cache.preference)
 
     def apply(self, s: Session, *, settings: bool = True, theme: bool = True, geometry: bool = False) -> None:
         """Show session `s` (parts of it)."""
@@ -78,8 +79,9 @@ class Sessions:
             self.window.set_settings(s.settings)
         if 0 <= s.step < len(self.walk.steps) and self.walk.builtin():
             self.walk.go_to_step(s.step, apply=False)  # the caption again; the settings are the session's
-        if geometry:
+        if geometry:  # the store: this machine's window and weight cache
             self.restore_geometry(s.window)
+            self.window.cache.set_preference(s.cache_mb)
 
     def restore_geometry(self, g: WindowGeometry | None) -> bool:
         """Use the saved window rectangle if it fits a connected screen, else fit the screen."""

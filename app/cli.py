@@ -29,6 +29,7 @@ from depthlens.cli_common import (
 )
 from depthlens.engine import FIELDS, PRESETS, RANGES, Settings, SettingsError, allowed
 from depthlens.engine.views import VIEWS
+from depthlens.engine.weights import CACHE_MB_RANGE
 from depthlens.session import THEMES
 from depthlens.sysinfo import add_cli_options
 from depthlens.theory_cli import (
@@ -125,6 +126,27 @@ def _size_type(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _cache_mb_type(text: str) -> int:
+    lo, hi = CACHE_MB_RANGE
+    msg = f"--cache-mb must be an integer from {lo} to {hi} (MiB of weights kept), got {shorten(text)}"
+    try:
+        mb = parse_int(text)
+    except ValueError:
+        raise UsageError(msg) from None
+    if not lo <= mb <= hi:
+        raise UsageError(msg)
+    return mb
+
+
+def _add_cache_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cache-mb",
+        metavar="N",
+        type=_cache_mb_type,
+        help="weight cache size in MiB for this run (default: half the memory available, at most 8192)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     p = _Parser(prog=PROG, description="depthlens: watch gradients vanish and explode, layer by layer.")
@@ -132,10 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_options(p)
     p.add_argument("--session", metavar="FILE", help="start from a saved session (JSON)")
     p.add_argument("--theme", choices=THEMES, help="colour theme")
+    _add_cache_option(p)
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     ex = sub.add_parser("export", help="compute without a display and write CSV/NPZ/PNG/SVG")
     add_settings_options(ex)
+    _add_cache_option(ex)
     ex.add_argument("--csv", metavar="PATH", help="per-layer statistics as CSV ('-' = stdout)")
     ex.add_argument("--npz", metavar="PATH", help="the exact network (W, b, x, config) as NPZ")
     ex.add_argument("--png", metavar="PATH", help="the chart as PNG (rendered offscreen)")
@@ -200,6 +224,7 @@ def cmd_export(ns: argparse.Namespace) -> int:
     """`depthlens export`: compute, then write every requested file (all of them or none)."""
     from depthlens.engine import Engine, drive, fileio
     from depthlens.engine.export import csv_text, network_npz_writer
+    from depthlens.engine.weights import budget_of
 
     settings = settings_from_args(ns)
     outputs = _outputs(ns)
@@ -212,7 +237,7 @@ def cmd_export(ns: argparse.Namespace) -> int:
     try:
         # Open every target first (a FIFO with no reader fails now, not after the compute).
         with fileio.Outputs([path for _, path in outputs]) as targets:
-            engine = Engine()
+            engine = Engine(budget_of(ns.cache_mb))
             writers: dict[str, fileio.Writer] = {}
             if any((ns.csv, ns.png, ns.svg)):
                 with progress_line("computing the network") as progress:
@@ -437,7 +462,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _deferred_signals() as early:  # Qt and the window load: a signal waits for the loop
         from depthlens.main import run_gui
 
-        return run_gui(settings, session=ns.session, theme=ns.theme, explicit=_explicit(ns), early_signal=early)
+        explicit = _explicit(ns)
+        return run_gui(
+            settings, session=ns.session, theme=ns.theme, explicit=explicit, early_signal=early, cache_mb=ns.cache_mb
+        )
 
 
 def _explicit(ns: argparse.Namespace) -> bool:

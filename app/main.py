@@ -44,12 +44,14 @@ def run_gui(
     theme: str | None = None,
     explicit: bool = False,
     early_signal: Callable[[], int | None] | None = None,
+    cache_mb: int | None = None,
 ) -> int:
     """Open the window on `settings` and run until it closes; return the exit code.
 
     The last session (the store) is restored, then `session` (a saved session file);
     settings given on the command line (`explicit`) and `theme` win over both.
     `early_signal()` tells a SIGINT/SIGTERM that arrived before the window could take it.
+    `cache_mb` (--cache-mb) sizes the weight cache for this run, over the stored preference.
     """
     from . import crashlog, startup
 
@@ -79,6 +81,8 @@ def run_gui(
 
     # Presentation mode, keys, walkthrough; restores the last session (the store), then `session`.
     attach(window, session=session, explicit=explicit, theme=theme)
+    if cache_mb is not None:
+        window.cache.set_override(cache_mb)
     startup.attach(window, crash)  # Help > About, error dialogs, the last crash's report
     # Safety net: stop the engine thread even if the loop ends without a close event.
     app.aboutToQuit.connect(window.shutdown)

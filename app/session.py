@@ -20,6 +20,7 @@ from typing import Any
 
 from depthlens.engine import Settings, fileio
 from depthlens.engine.views import VIEWS
+from depthlens.engine.weights import CACHE_MB_RANGE
 from depthlens.widgets.theme import THEMES as THEME_TABLE
 
 VERSION = 1
@@ -28,7 +29,7 @@ MAX_BYTES = 256 * 1024  # a session is ~0.5 kB; anything much larger is not one
 THEMES: tuple[str, ...] = tuple(THEME_TABLE)
 FONT_SCALE_RANGE = (0.5, 4.0)
 MAX_COORD = 100_000  # window coordinates/sizes beyond this are nonsense
-KEYS = ("app", "version", "settings", "theme", "view", "font_scale", "window", "step")
+KEYS = ("app", "version", "settings", "theme", "view", "font_scale", "window", "step", "cache_mb")
 MAX_STEP = 99  # walkthrough steps are numbered 0..99 (at most 100 steps)
 
 
@@ -61,6 +62,7 @@ class Session:
     font_scale: float = 1.0
     window: WindowGeometry | None = None
     step: int = -1  # the lecture walkthrough's step shown (0-based), -1: none
+    cache_mb: int = 0  # the weight cache's size in MiB, 0: automatic (this machine's: the store only)
 
     def to_dict(self, *, with_window: bool = True) -> dict[str, Any]:
         """The JSON shape (version tagged); session files leave out the window."""
@@ -76,6 +78,8 @@ class Session:
             out["window"] = self.window.to_dict()
         if self.step >= 0:
             out["step"] = self.step
+        if with_window and self.cache_mb:
+            out["cache_mb"] = self.cache_mb
         return out
 
     def to_json(self, *, with_window: bool = True) -> str:
@@ -197,7 +201,14 @@ def parse_session(data: bytes | str, defaults: Session | None = None) -> Session
         if isinstance(raw_step, bool) or not isinstance(raw_step, int):
             raise SessionError(f"step must be an integer, got {_short(raw_step)}")
         step = int(_number("step", raw_step, -1, MAX_STEP))
-    return Session(settings, theme, view, font_scale, window, step)
+    cache_mb = base.cache_mb
+    if "cache_mb" in obj:
+        raw_mb = obj["cache_mb"]
+        lo, hi = CACHE_MB_RANGE
+        if isinstance(raw_mb, bool) or not isinstance(raw_mb, int) or not (raw_mb == 0 or lo <= raw_mb <= hi):
+            raise SessionError(f"cache_mb must be 0 (automatic) or an integer from {lo} to {hi}, got {_short(raw_mb)}")
+        cache_mb = raw_mb
+    return Session(settings, theme, view, font_scale, window, step, cache_mb)
 
 
 def read_session_file(path: str | os.PathLike, defaults: Session | None = None) -> tuple[Session, str | None]:

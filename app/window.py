@@ -48,6 +48,7 @@ from depthlens.widgets.fit_scroll import FitScroll
 from depthlens.widgets.readout import Readout
 
 from . import analysis_docks, analysis_exports, headless, scheduler, training_lab, window_menus
+from .cache_size import CacheSize
 from .pacer import Pacer
 from .state import AppState
 from .throttle import Throttled
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
 
     # Made by `window_menus.build`:
     file_menu: QMenu
+    cache: CacheSize
     view_menu: QMenu
     png_actions: dict[str, QAction]
     svg_action: QAction
@@ -307,6 +309,12 @@ class MainWindow(QMainWindow):
             self._progress.hide()
             if self._status.text().startswith(("Computing", "Exporting")):
                 self._status.setText(self._computed_text())
+
+    def cache_changed(self) -> None:
+        """The weight cache's budget changed: say again what fits."""
+        status = getattr(self, "_status", None)  # None while the window is built
+        if status is not None and status.text().startswith("Computed"):
+            self._status.setText(self._computed_text())
 
     def _computed_text(self) -> str:
         r = self.result

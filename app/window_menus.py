@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QToolBar, QToolButton
 from depthlens.engine import PRESETS
 from depthlens.engine.views import VIEW_LABELS, VIEWS
 
+from .cache_size import CacheSize
+
 VIEW_TOOLTIPS = {
     "activations": "Show the RMS of each layer's activations a_l (the forward signal).",
     "gradients": "Show the RMS of the loss gradient with respect to each layer's activations (the backward signal).",
@@ -75,6 +77,8 @@ def build(w) -> None:
     w.file_menu.addAction(w.caption_action)
     w.file_menu.addSeparator()
     w.file_menu.addAction(w.copy_action)
+    w.file_menu.addSeparator()
+    w.cache = CacheSize(w, w.file_menu)  # File > Weight cache
     w.file_menu.addSeparator()
     w.file_menu.addAction(quit_action)
 

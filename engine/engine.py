@@ -13,7 +13,7 @@ from .jobs import Steps, drive
 from .layers import layer as layer_of
 from .propagate import Measured, Trace, Workspace, input_batch, output_grad, run, run_steps
 from .theory import Theory, predict
-from .weights import DEFAULT_BUDGET, WeightCache
+from .weights import WeightCache
 
 COLUMNS: tuple[str, ...] = (
     "layer",
@@ -108,7 +108,8 @@ class Network:
 class Engine:
     """Computes results for settings, reusing drawn matrices across calls."""
 
-    def __init__(self, budget_bytes: int = DEFAULT_BUDGET) -> None:
+    def __init__(self, budget_bytes: int | None = None) -> None:
+        """`budget_bytes`: the weight cache's (None: `weights.auto_budget`, from the memory available)."""
         self.cache = WeightCache(budget_bytes)
         # Buffers reused by `compute`; an Engine is used by one thread at a time.
         self.workspace = Workspace()

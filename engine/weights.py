@@ -8,6 +8,7 @@ folds scale and bias_std into the products, so moving those sliders never redraw
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 
@@ -20,7 +21,44 @@ _BIAS_CODE = 11
 _INPUT_CODE = 12
 _READOUT_CODE = 13
 
-DEFAULT_BUDGET = 512 * 2**20
+MIB = 2**20
+DEFAULT_BUDGET = 512 * MIB  # when the memory available cannot be read
+AUTO_CAP = 8192 * MIB  # the automatic budget never exceeds this ...
+AUTO_FLOOR = 64 * MIB  # ... nor falls below this
+CACHE_MB_RANGE = (16, 1 << 20)  # --cache-mb and the preference, in MiB
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux: MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def auto_budget(available: int | None = None) -> int:
+    """The weight cache's automatic budget: half the memory available, within [AUTO_FLOOR, AUTO_CAP].
+
+    Half leaves room for the workspace and everything else; the cap keeps one huge net from
+    holding most of a big machine. Unknown memory gives `DEFAULT_BUDGET`.
+    """
+    if available is None:
+        available = available_memory()
+    if available is None:
+        return DEFAULT_BUDGET
+    return max(AUTO_FLOOR, min(AUTO_CAP, available // 2))
+
+
+def budget_of(cache_mb: int | None) -> int:
+    """Bytes for a --cache-mb / preference value (None or 0: automatic)."""
+    return auto_budget() if not cache_mb else int(cache_mb) * MIB
 
 
 def _rng(*key: int) -> np.random.Generator:
@@ -89,8 +127,8 @@ class WeightCache:
     Thread-safe: the engine thread fills it while the GUI thread may export from it.
     """
 
-    def __init__(self, budget_bytes: int = DEFAULT_BUDGET) -> None:
-        self.budget_bytes = int(budget_bytes)
+    def __init__(self, budget_bytes: int | None = DEFAULT_BUDGET) -> None:
+        self.budget_bytes = auto_budget() if budget_bytes is None else int(budget_bytes)
         self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -127,6 +165,14 @@ class WeightCache:
                     _, old = self._items.popitem(last=False)
                     self._bytes -= old.nbytes
         return arr
+
+    def set_budget(self, budget_bytes: int) -> None:
+        """A new budget; the least recently used arrays go until the rest fit it."""
+        with self._lock:
+            self.budget_bytes = int(budget_bytes)
+            while self._bytes > self.budget_bytes:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= old.nbytes
 
     def fits(self, settings) -> bool:
         """True if the drawn weights (and biases) of `settings` fit the budget together.

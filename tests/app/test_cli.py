@@ -106,6 +106,8 @@ def test_npz_round_trip(tmp_path, capsys):
         (["--preset", "nope"], "--preset must be one of lecture-explode"),
         (["--depht", "3"], "unknown option --depht"),
         (["--size", "big"], "--size must be WIDTHxHEIGHT"),
+        (["--cache-mb", "8"], "--cache-mb must be an integer from 16 to 1048576"),
+        (["--cache-mb", "lots"], "--cache-mb must be an integer from 16 to 1048576"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(args, needle, capsys, tmp_path):
@@ -115,6 +117,26 @@ def test_bad_options_exit_2_with_one_line(args, needle, capsys, tmp_path):
     assert needle in err
     assert len(err.strip().splitlines()) == 1
     assert not target.exists()
+
+
+def test_cache_mb_sizes_the_export_engines_weight_cache(tmp_path, capsys, monkeypatch):
+    from depthlens.engine import engine as engine_module
+
+    budgets = []
+    real = engine_module.Engine.__init__
+
+    def spy(self, budget_bytes=None):
+        real(self, budget_bytes)
+        budgets.append(self.cache.budget_bytes)
+
+    monkeypatch.setattr(engine_module.Engine, "__init__", spy)
+    for extra in (["--cache-mb", "16"], []):
+        args = ["export", "--depth", "3", "--width", "8", *extra, "--csv", str(tmp_path / "a.csv")]
+        code, _out, err = run_cli(args, capsys)
+        assert code == 0, err
+    from depthlens.engine.weights import MIB
+
+    assert budgets[0] == 16 * MIB and budgets[1] >= 64 * MIB  # the automatic one
 
 
 def test_unwritable_path_exits_1_and_leaves_nothing(tmp_path, capsys):
@@ -347,3 +369,16 @@ def test_a_long_export_shows_its_progress_on_a_terminal_and_nothing_on_a_pipe(tm
     assert shown.endswith(b"\r\x1b[K")  # the line is cleared at the end
     assert (tmp_path / "big.csv").stat().st_size > 0
     assert _stderr_of(args, tty=False, tmp_path=tmp_path) == b""
+
+
+def test_cache_mb_reaches_the_window(monkeypatch):
+    import depthlens.cli as cli
+    import depthlens.main as gui_main
+
+    seen = {}
+    monkeypatch.setattr(cli, "has_display", lambda: True)
+    monkeypatch.setattr(gui_main, "run_gui", lambda settings, **kw: seen.update(kw) or 0)
+    assert main(["--cache-mb", "64"]) == 0
+    assert seen["cache_mb"] == 64
+    assert main([]) == 0
+    assert seen["cache_mb"] is None
