@@ -105,6 +105,10 @@ class Workspace:
             return None
         return kept
 
+    def forget_forward(self) -> None:
+        """Drop the kept forward pass: the next run computes every layer (benchmarks time that)."""
+        self._forward = None
+
     def keep_forward(self, forward: _Forward) -> None:
         """Keep a finished forward pass for the next run."""
         self._forward = forward
