@@ -67,6 +67,12 @@ STALE_AFTER_S = 0.3  # a chart computation running longer than this dims the old
 NPZ_JOB = "export.npz"  # engine-thread job kind of the network export
 
 
+def _duration(seconds: float) -> str:
+    """'3 s', '1 min 20 s': a remaining time for the status bar."""
+    s = max(1, round(seconds))
+    return f"{s} s" if s < 60 else f"{s // 60} min {s % 60} s"
+
+
 class MainWindow(QMainWindow):
     """The depthlens window."""
 
@@ -107,6 +113,7 @@ class MainWindow(QMainWindow):
         self.worker.error.connect(self._on_error)
         self.worker.progress.connect(self._on_progress)
         self.worker.busy_changed.connect(self._on_busy)
+        self.worker.partial_ready.connect(self._on_partial)
         self.add_job_handler(CHART, self._show_chart_result)
         self.add_job_handler(NPZ_JOB, self._on_npz_done)
         self.worker.background_kinds.add(NPZ_JOB)  # the chart and views keep updating meanwhile
@@ -126,6 +133,7 @@ class MainWindow(QMainWindow):
         self._held: Settings | None = None  # a drag's newest request, waiting for the engine
         self._running_settings: Settings | None = None  # the newest chart request sent
         self._running_since = 0.0
+        self._partial_shown = False  # the running compute's bars so far are on the chart
         self._user_change = False
 
         central = QWidget()
@@ -254,6 +262,7 @@ class MainWindow(QMainWindow):
         """Ask the engine thread for `settings` (default: the controls'); latest wins."""
         self._running_settings = settings if isinstance(settings, Settings) else self.settings()
         self._running_since = time.perf_counter()
+        self._partial_shown = False
         return self.worker.compute(self._running_settings)
 
     def add_job_handler(self, kind: str, handler: Callable[[object], None]) -> None:
@@ -270,6 +279,19 @@ class MainWindow(QMainWindow):
         handler = self._job_handlers.get(kind)
         if handler is not None:
             self.pacer.post(kind, lambda: handler(result), urgent=kind == CHART)
+
+    @Slot(str, object)
+    def _on_partial(self, kind: str, result: object) -> None:
+        # A long compute's layers so far (forward bars, then gradients), drawn as they come;
+        # `self.result` stays the last complete one (exports, pins, the readout use it).
+        if kind == CHART and isinstance(result, Result):
+            self.pacer.post("chart-partial", lambda: self._show_partial(result))
+
+    def _show_partial(self, result: Result) -> None:
+        if not self.worker.is_running(CHART) or result.settings != self._running_settings:
+            return  # its final result (or a newer request) got here first
+        self._partial_shown = True
+        self.chart.set_result(result, animate=False)
 
     def _show_chart_result(self, result: object) -> None:
         assert isinstance(result, Result)
@@ -295,12 +317,16 @@ class MainWindow(QMainWindow):
 
     @Slot(str, float)
     def _on_progress(self, kind: str, fraction: float) -> None:
-        if kind == CHART and time.perf_counter() - self._running_since >= STALE_AFTER_S:
+        elapsed = time.perf_counter() - self._running_since
+        if kind == CHART and elapsed >= STALE_AFTER_S and not self._partial_shown:
             self.chart.set_stale(fraction)  # the bars shown are the old settings' until it ends
         self._progress.setValue(round(1000 * fraction))
         self._progress.show()
         doing = "Exporting the network" if kind == NPZ_JOB else "Computing"
-        self._status.setText(f"{doing}… {100 * fraction:.0f} %")
+        text = f"{doing}… {100 * fraction:.0f} %"
+        if kind == CHART and 0.05 <= fraction < 1.0 and elapsed >= 1.0:
+            text += f" — about {_duration(elapsed * (1.0 - fraction) / fraction)} left"
+        self._status.setText(text)
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:

@@ -152,9 +152,9 @@ class EngineWorker(QObject):
         return job.generation
 
     def compute(self, settings: Settings, kind: str = CHART) -> int:
-        """Request `engine.compute(settings)` as the newest chart job."""
+        """Request `engine.compute(settings)` as the newest chart job (a long one shows its layers as they finish)."""
         engine = self.engine
-        return self.submit(kind, lambda: engine.compute_steps(settings))
+        return self.submit(kind, lambda: engine.compute_steps(settings, partials=True))
 
     def latest_generation(self, kind: str = CHART) -> int:
         """The generation of the newest request of `kind` (0 if none yet)."""

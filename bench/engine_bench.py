@@ -57,6 +57,7 @@ def contenders(eng: Engine, s: Settings, child: TorchChild | None) -> dict:
     run(s, eng.cache)  # warm the cache
     scale = np.float32(s.scale)
     weights = [eng.cache.matrix(s.init, s.seed, s.width, i, s.dtype) * scale for i in range(1, s.depth + 1)]
+
     def engine() -> None:
         eng.workspace.forget_forward()  # a fresh compute: same settings would reuse the whole forward pass
         run(s, eng.cache, workspace=eng.workspace)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .jobs import Steps, drive
+from .jobs import Partial, Steps, drive
 from .layers import layer as layer_of
 from .propagate import Measured, Trace, Workspace, input_batch, output_grad, run, run_steps
 from .theory import Theory, predict
@@ -28,6 +28,11 @@ COLUMNS: tuple[str, ...] = (
 )
 
 
+FORWARD_COLUMNS = frozenset({"activation_rms", "activation_max_abs", "inactive_fraction"})
+# The backward columns, each with how many rows above g it waits: dLoss/dW_l comes with g_{l-1}.
+BACKWARD_COLUMNS = {"gradient_rms": 0, "weight_grad_rms": 1, "nonfinite_fraction": 1}
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     """Everything the app draws for one network: measured rows 0..L and the theory."""
@@ -36,11 +41,26 @@ class Result:
     measured: Measured
     theory: Theory
     seconds: float
+    # A partial result of a running compute: (a, g) = rows 0..a-1 of the forward columns and
+    # rows g..L of the gradient (g+1..L of dLoss/dW) are done; the rest is NaN, pending. None: complete.
+    partial: tuple[int, int] | None = None
 
     @property
     def depth(self) -> int:
         """Number of layers L (there are L + 1 rows)."""
         return self.settings.depth
+
+    def pending(self, name: str) -> np.ndarray | None:
+        """Rows of column `name` a partial result has not computed yet (None: every row is done)."""
+        if self.partial is None:
+            return None
+        rows = np.arange(self.depth + 1)
+        done_forward, done_from = self.partial
+        if name in BACKWARD_COLUMNS:
+            return rows < done_from + BACKWARD_COLUMNS[name]
+        if name in FORWARD_COLUMNS:
+            return rows >= done_forward
+        return None
 
     def column(self, name: str) -> np.ndarray:
         """One CSV column as a float64 array (NaN where blank)."""
@@ -118,12 +138,35 @@ class Engine:
         """Run the network and its theory."""
         return drive(self.compute_steps(settings))
 
-    def compute_steps(self, settings: Settings) -> Steps[Result]:
-        """The job of `compute`: yields `Progress` between layers, returns the `Result`."""
+    def compute_steps(self, settings: Settings, *, partials: bool = False) -> Steps[Result]:
+        """The job of `compute`: yields `Progress` between layers, returns the `Result`.
+
+        With `partials`, a compute that runs longer than `propagate.PARTIAL_FIRST_S` also
+        yields `Partial(Result)`s as layers finish (forward bars first, then gradients), about
+        every `propagate.PARTIAL_EVERY_S`, each with the theory line already complete.
+        """
         t0 = time.perf_counter()
-        measured, _ = yield from run_steps(settings, self.cache, workspace=self.workspace)
-        theory = predict(settings)
-        return Result(settings, measured, theory, time.perf_counter() - t0)
+        steps = run_steps(settings, self.cache, workspace=self.workspace, partials=partials)
+        if not partials:
+            measured, _ = yield from steps
+            return Result(settings, measured, predict(settings), time.perf_counter() - t0)
+        theory: Theory | None = None
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as stop:
+                measured, _ = stop.value
+                break
+            if isinstance(step, Partial):
+                theory = theory or predict(settings)
+                done, measured_so_far = step.value
+                step = Partial(Result(settings, measured_so_far, theory, time.perf_counter() - t0, done))
+            try:
+                yield step
+            except BaseException:  # Cancelled (or close()) at this checkpoint: the run's clean-up first
+                steps.close()
+                raise
+        return Result(settings, measured, theory or predict(settings), time.perf_counter() - t0)
 
     def trace(self, settings: Settings) -> Trace:
         """Full per-layer arrays (activations, gradients, derivatives, weight gradients)."""

@@ -87,6 +87,11 @@ def series_data(result: Result, column: str) -> SeriesData:
     codes[values == 0] = ZERO
     if column == "weight_grad_rms":
         codes[0] = BLANK
+    pending = result.pending(column)
+    first_bad = first_bad_layer(values if pending is None else np.where(pending, 1.0, values), column)
+    if pending is not None:  # a compute still running: these rows are not known yet (not NaN)
+        codes[pending] = BLANK
+        logs[pending] = np.nan
     zeros = np.nonzero(codes == ZERO)[0]
     return SeriesData(
         column,
@@ -94,6 +99,6 @@ def series_data(result: Result, column: str) -> SeriesData:
         logs,
         codes,
         ref,
-        first_bad_layer(values, column),
+        first_bad,
         int(zeros[0]) if zeros.size else None,
     )

@@ -11,6 +11,7 @@ from g_L = r; each layer maps g_l to g_{l-1} and reports dLoss/dW_l. `run` (the 
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .config import Settings
-from .jobs import Progress, Steps, drive
+from .jobs import Partial, Progress, Steps, drive
 from .layers import Layer, WeightGrad, network
 from .stats import max_abs, rms_and_nonfinite
 from .weights import WeightCache, draw_input, draw_readout
@@ -211,11 +212,14 @@ def run_steps(
     *,
     keep: bool = False,
     workspace: Workspace | None = None,
+    partials: bool = False,
 ) -> Steps[tuple[Measured, Trace | None]]:
     """The job of `run`: yields `Progress` before each layer (forward, then backward) and at the end.
 
     inf/NaN never raise: they are counted. A `workspace` (ignored with `keep`) lets
-    repeated runs reuse their buffers.
+    repeated runs reuse their buffers. With `partials`, a run past `PARTIAL_FIRST_S` also
+    yields `Partial(((a, g), Measured))` between layers, about every `PARTIAL_EVERY_S`: rows
+    0..a-1 of the forward statistics and rows g..L of the backward ones are done, the rest NaN.
     """
     s = settings
     L, n, B = s.depth, s.width, s.batch
@@ -255,6 +259,21 @@ def run_steps(
     if ws is not None:
         ws.reused_layers = reused
 
+    clock = _PartialClock() if partials else None
+
+    def so_far(done: tuple[int, int]) -> Partial:
+        a_rows, g_from = done
+        f, b, w = slice(a_rows, None), slice(None, g_from), slice(None, g_from + 1)  # dLoss/dW_l comes with g_{l-1}
+        cols = {}
+        for name, arr, rows in (
+            ("act_rms", act_rms, f), ("act_max", act_max, f), ("inactive", inactive, f), ("bad_a", nonfinite_a, f),
+            ("grad_rms", grad_rms, b), ("wgrad", wgrad_rms, w), ("bad_g", nonfinite_g, b), ("bad_w", nonfinite_w, w),
+            ("entries", entries_w, w),
+        ):  # fmt: skip
+            cols[name] = arr.copy()
+            cols[name][rows] = np.nan
+        return Partial((done, _measured(cols, size)))
+
     with np.errstate(all="ignore"):
         steps = forward(
             net[reused:],
@@ -264,6 +283,8 @@ def run_steps(
         )
         for row in range(reused + 1, L + 1):
             yield Progress(0.5 * (row - 1) / L)
+            if clock is not None and clock.due():
+                yield so_far((row, L + 1))
             layer, a, ctx = next(steps)
             act_rms[row], nonfinite_a[row] = rms_and_nonfinite(a)
             act_max[row] = float(a.max()) if layer.nonneg else max_abs(a)
@@ -302,6 +323,8 @@ def run_steps(
         )
         for row in range(L - 1, -1, -1):
             yield Progress(0.5 + 0.5 * (L - 1 - row) / L)
+            if clock is not None and clock.due():
+                yield so_far((L + 1, row + 1))
             g, grad = next(back)
             if grad is not None:
                 wgrad_rms[row + 1], nonfinite_w[row + 1], entries_w[row + 1] = grad.rms, grad.nonfinite, grad.entries
@@ -313,16 +336,13 @@ def run_steps(
                 grads.append(g)
         yield Progress(1.0)
 
-    measured = Measured(
-        activation_rms=act_rms,
-        activation_max_abs=act_max,
-        gradient_rms=grad_rms,
-        weight_grad_rms=wgrad_rms,
-        inactive_fraction=inactive,
-        nonfinite_fraction=nonfinite_fraction(nonfinite_a, nonfinite_g, nonfinite_w, size, entries_w),
-        activation_nonfinite=nonfinite_a / size,
-        gradient_nonfinite=nonfinite_g / size,
-    )
+    measured = _measured(
+        {
+            "act_rms": act_rms, "act_max": act_max, "inactive": inactive, "bad_a": nonfinite_a,
+            "grad_rms": grad_rms, "wgrad": wgrad_rms, "bad_g": nonfinite_g, "bad_w": nonfinite_w, "entries": entries_w,
+        },
+        size,
+    )  # fmt: skip
     trace = None
     if keep:
         dt = np.dtype(s.dtype)
@@ -335,8 +355,39 @@ def run_steps(
     return measured, trace
 
 
-def nonfinite_fraction(
-    a: np.ndarray, g: np.ndarray, w: np.ndarray, size: int, w_entries: np.ndarray
-) -> np.ndarray:
+PARTIAL_FIRST_S = 0.08  # a run longer than this shows its first layers (within 150 ms of the request)
+PARTIAL_EVERY_S = 0.12  # and then more of them this often
+
+
+class _PartialClock:
+    """When a running compute should show what it has: first after PARTIAL_FIRST_S, then every PARTIAL_EVERY_S."""
+
+    __slots__ = ("_next",)
+
+    def __init__(self) -> None:
+        self._next = time.perf_counter() + PARTIAL_FIRST_S
+
+    def due(self) -> bool:
+        now = time.perf_counter()
+        if now < self._next:
+            return False
+        self._next = now + PARTIAL_EVERY_S
+        return True
+
+
+def _measured(c: dict[str, np.ndarray], size: int) -> Measured:
+    return Measured(
+        activation_rms=c["act_rms"],
+        activation_max_abs=c["act_max"],
+        gradient_rms=c["grad_rms"],
+        weight_grad_rms=c["wgrad"],
+        inactive_fraction=c["inactive"],
+        nonfinite_fraction=nonfinite_fraction(c["bad_a"], c["bad_g"], c["bad_w"], size, c["entries"]),
+        activation_nonfinite=c["bad_a"] / size,
+        gradient_nonfinite=c["bad_g"] / size,
+    )
+
+
+def nonfinite_fraction(a: np.ndarray, g: np.ndarray, w: np.ndarray, size: int, w_entries: np.ndarray) -> np.ndarray:
     """Share of inf/NaN among the entries of a_l, g_l and dLoss/dW_l (`w_entries` of them; none at row 0)."""
     return (a + g + w) / (2.0 * size + w_entries)

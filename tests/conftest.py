@@ -252,7 +252,7 @@ def wait_shown(qtbot, window, settings, timeout=20000):
 
     def done():
         r = window.chart.result
-        return r is not None and r.settings == settings and not window.chart.animating
+        return r is not None and r.settings == settings and r.partial is None and not window.chart.animating
 
     qtbot.waitUntil(done, timeout=timeout)
     return window.chart.result

@@ -412,7 +412,8 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self._update_legend()
         self._update_rule()
         self.set_stale(None)
-        self.result_shown.emit(result)
+        if result.partial is None:  # the bars of a compute still running are not a result yet
+            self.result_shown.emit(result)
         if animate and self.animation_ms > 0 and self.isVisible():
             self._t0 = time.perf_counter()
             if not self._timer.isActive():

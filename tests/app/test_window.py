@@ -335,3 +335,26 @@ def test_status_bar_says_when_the_weights_exceed_the_weight_cache(qtbot, make_wi
     w.request_compute(s)
     qtbot.waitUntil(lambda: "weight cache" in w._status.text(), timeout=10000)
     assert "redrawn on every compute" in w._status.text()
+
+
+def test_a_long_compute_fills_the_chart_in_as_layers_finish(qtbot, make_window, monkeypatch):
+    from depthlens.engine import propagate
+
+    monkeypatch.setattr(propagate, "PARTIAL_FIRST_S", -1.0)  # every compute is "long"
+    monkeypatch.setattr(propagate, "PARTIAL_EVERY_S", 0.0)
+    w = make_window()
+    drawn = []
+    real = w.chart.set_result
+    monkeypatch.setattr(w.chart, "set_result", lambda r, **kw: (drawn.append(r), real(r, **kw)))
+    complete = []
+    w.chart.result_shown.connect(complete.append)
+    big = w.settings().replace(depth=150, width=128, batch=64)
+    w.set_settings(big)
+    wait_shown(qtbot, w, big)
+    partial = [r for r in drawn if r.partial is not None]
+    assert partial, "no partial result reached the chart"
+    assert all(r.settings == big for r in partial)
+    assert drawn[-1].partial is None and w.result is drawn[-1]
+    assert complete == [drawn[-1]]  # the readout, views and walkthrough hear of complete results only
+    forward = [r.partial[0] for r in partial if r.partial[1] == big.depth + 1]
+    assert forward == sorted(forward)  # forward bars grow, then the gradients come down
