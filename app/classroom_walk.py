@@ -167,7 +167,7 @@ class Walkthrough:
         step = self.current_step()
         if step is None:
             return
-        if result is None or result.settings != step.settings:
+        if result is None or result.partial is not None or result.settings != step.settings:  # partial: still computing
             if self.window.settings() == step.settings:
                 self.panel.show_checks([], "Computing…")
             else:

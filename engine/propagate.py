@@ -283,7 +283,8 @@ def run_steps(
         )
         for row in range(reused + 1, L + 1):
             yield Progress(0.5 * (row - 1) / L)
-            if clock is not None and clock.due():
+            # The backward pass costs about twice the forward: a third of the time is forward.
+            if clock is not None and clock.due((row - 1) / (3 * L)):
                 yield so_far((row, L + 1))
             layer, a, ctx = next(steps)
             act_rms[row], nonfinite_a[row] = rms_and_nonfinite(a)
@@ -323,7 +324,7 @@ def run_steps(
         )
         for row in range(L - 1, -1, -1):
             yield Progress(0.5 + 0.5 * (L - 1 - row) / L)
-            if clock is not None and clock.due():
+            if clock is not None and clock.due((1 + 2 * (L - 1 - row) / L) / 3):
                 yield so_far((L + 1, row + 1))
             g, grad = next(back)
             if grad is not None:
@@ -359,17 +360,29 @@ PARTIAL_FIRST_S = 0.08  # a run longer than this shows its first layers (within 
 PARTIAL_EVERY_S = 0.12  # and then more of them this often
 
 
-class _PartialClock:
-    """When a running compute should show what it has: first after PARTIAL_FIRST_S, then every PARTIAL_EVERY_S."""
+PARTIAL_NOT_BEFORE_END_S = 0.06  # no partial when the end is this close: the result itself comes first
 
-    __slots__ = ("_next",)
+
+class _PartialClock:
+    """When a running compute should show what it has: first after PARTIAL_FIRST_S, then every PARTIAL_EVERY_S.
+
+    Not when, at the pace so far, the compute ends within PARTIAL_NOT_BEFORE_END_S: a net of
+    ~100 ms would draw its bars twice (a deep one costs the GUI ~10 ms each) for no gain.
+    """
+
+    __slots__ = ("_next", "_t0")
 
     def __init__(self) -> None:
-        self._next = time.perf_counter() + PARTIAL_FIRST_S
+        self._t0 = time.perf_counter()
+        self._next = self._t0 + PARTIAL_FIRST_S
 
-    def due(self) -> bool:
+    def due(self, fraction: float = 0.0) -> bool:
+        """`fraction`: how much of the run is done (0..1), to tell how soon it ends."""
         now = time.perf_counter()
         if now < self._next:
+            return False
+        elapsed = now - self._t0
+        if fraction > 0 and elapsed * (1.0 - fraction) / fraction < PARTIAL_NOT_BEFORE_END_S:
             return False
         self._next = now + PARTIAL_EVERY_S
         return True

@@ -239,3 +239,18 @@ def test_window_training_step_sets_the_training_panel(make_room, qtbot):
     qtbot.waitUntil(lambda: lab.dock.isVisible(), timeout=5000)
     assert lab.config == STEPS[10].train.config
     assert lab.panel.config() == STEPS[10].train.config
+
+
+def test_a_partial_chart_result_shows_computing_not_checks(make_room, qtbot):
+    import dataclasses
+
+    window, room = make_room(Settings(depth=12, width=8, batch=4))
+    room.go_to_step(0)
+    step = STEPS[0]
+    result = wait_for(qtbot, window, step.settings)
+    qtbot.waitUntil(lambda: len(room.panel.check_lines()) == len(step.live_checks))
+    partial = dataclasses.replace(result, partial=(3, step.settings.depth + 1))  # forward bars 0..2 only
+    room.walk._on_result_shown(partial)
+    assert room.panel.check_lines() == [] and "Computing" in room.panel.checks.text()
+    room.walk._on_result_shown(result)
+    assert len(room.panel.check_lines()) == len(step.live_checks)

@@ -342,6 +342,7 @@ def test_a_long_compute_fills_the_chart_in_as_layers_finish(qtbot, make_window, 
 
     monkeypatch.setattr(propagate, "PARTIAL_FIRST_S", -1.0)  # every compute is "long"
     monkeypatch.setattr(propagate, "PARTIAL_EVERY_S", 0.0)
+    monkeypatch.setattr(propagate, "PARTIAL_NOT_BEFORE_END_S", -1.0)
     w = make_window()
     drawn = []
     real = w.chart.set_result

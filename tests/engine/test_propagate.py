@@ -26,6 +26,7 @@ def every_layer(monkeypatch):
     """Partials at every checkpoint (the clock is always due)."""
     monkeypatch.setattr(P, "PARTIAL_FIRST_S", -1.0)
     monkeypatch.setattr(P, "PARTIAL_EVERY_S", -1.0)
+    monkeypatch.setattr(P, "PARTIAL_NOT_BEFORE_END_S", -1.0)
 
 
 def _partials(settings: Settings, engine: Engine | None = None):
@@ -79,6 +80,12 @@ def test_the_clock_waits_for_the_first_then_paces(monkeypatch) -> None:
     assert not clock.due()
     now[0] += P.PARTIAL_EVERY_S * 0.02
     assert clock.due()
+    # At this pace the run ends sooner than PARTIAL_NOT_BEFORE_END_S: its result comes first.
+    now[0] += P.PARTIAL_EVERY_S
+    elapsed = now[0]
+    nearly = 1.0 / (1.0 + 0.5 * P.PARTIAL_NOT_BEFORE_END_S / elapsed)  # remaining = half the margin
+    assert not clock.due(nearly)
+    assert clock.due(0.5 * elapsed / (elapsed + 10 * P.PARTIAL_NOT_BEFORE_END_S))
 
 
 def test_cancelled_at_a_partial_leaves_the_workspace_consistent(every_layer) -> None:
