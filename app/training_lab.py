@@ -391,22 +391,34 @@ class TrainingLab(QObject):
             line += f" (history: every {snap.stride}th step kept)"
         self.panel.show_status(line, snap.learning)
         self._show_in_readout(snap)
-        loss_view = self.views["loss"]
-        assert isinstance(loss_view, LossView)
+        # The views follow one per event-loop pass (the window's pacer), each with its own
+        # repaint: painted together with the chart they held the window ~50 ms at a time.
         label = run_label(self.window.settings(), snap.config)
-        loss_view.set_current(Curve(label, snap.steps, snap.losses) if snap.steps.size else None)
-        ratio_view = self.views["ratio"]
-        assert isinstance(ratio_view, RatioView)
-        ratio_view.set_snapshot(snap)
+        pacer = self.window.pacer
+        pacer.post("train-loss", lambda: self._show_loss(label, snap))
+        pacer.post("train-ratio", lambda: self._show_ratio(snap))
         if snap.boundary is not None or snap.config.task != "spirals":
-            boundary_view = self.views["boundary"]
-            assert isinstance(boundary_view, BoundaryView)
-            boundary_view.set_boundary(snap.boundary)
+            pacer.post("train-boundary", lambda: self._show_boundary(snap))
         if snap.diverged:
             self.set_running(False)
         elif self.running():
             left = 1.0 / CHUNKS_PER_SECOND - (time.perf_counter() - self._asked_at)
             self._timer.start(max(0, round(1000 * left)))
+
+    def _show_loss(self, label: str, snap: TrainSnapshot) -> None:
+        loss_view = self.views["loss"]
+        assert isinstance(loss_view, LossView)
+        loss_view.set_current(Curve(label, snap.steps, snap.losses) if snap.steps.size else None)
+
+    def _show_ratio(self, snap: TrainSnapshot) -> None:
+        ratio_view = self.views["ratio"]
+        assert isinstance(ratio_view, RatioView)
+        ratio_view.set_snapshot(snap)
+
+    def _show_boundary(self, snap: TrainSnapshot) -> None:
+        boundary_view = self.views["boundary"]
+        assert isinstance(boundary_view, BoundaryView)
+        boundary_view.set_boundary(snap.boundary)
 
     def _show_in_readout(self, snap: TrainSnapshot | None) -> None:
         """The main readout says which layers are learning while the chart shows a training step."""
