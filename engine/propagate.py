@@ -356,7 +356,7 @@ def run_steps(
     return measured, trace
 
 
-PARTIAL_FIRST_S = 0.08  # a run longer than this shows its first layers (within 150 ms of the request)
+PARTIAL_FIRST_S = 0.05  # a run longer than this shows its first layers (within 150 ms of the request)
 PARTIAL_EVERY_S = 0.12  # and then more of them this often
 
 
