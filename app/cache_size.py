@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
-from depthlens.engine.weights import MIB, auto_budget
+from depthlens.engine.weights import AUTO_CAP, MIB, auto_budget
 
 CHOICES_MB = (0, 256, 512, 1024, 2048, 4096, 8192, 16384)  # 0: automatic
 
@@ -35,7 +35,9 @@ class CacheSize:
         )
         self._group = QActionGroup(self.menu)
         self._actions: dict[int | str, QAction] = {}
-        auto = f"&Automatic ({_label(self.auto_bytes // MIB)}: half the memory available)"
+        size = _label(self.auto_bytes // MIB)
+        why = "the most it takes" if self.auto_bytes >= AUTO_CAP else "half the memory available"
+        auto = f"&Automatic ({size}: {why})"
         for mb in CHOICES_MB:
             self._add(mb, auto if mb == 0 else _label(mb))
         self._apply()

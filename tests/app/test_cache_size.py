@@ -29,6 +29,8 @@ def test_automatic_at_start_and_the_menu_offers_sizes(make_window) -> None:
     assert w.worker.engine.cache.budget_bytes == w.cache.auto_bytes  # measured once, at start
     assert W.AUTO_FLOOR <= w.cache.auto_bytes <= W.AUTO_CAP
     assert _checked(w).startswith("&Automatic (")
+    capped = w.cache.auto_bytes >= W.AUTO_CAP
+    assert _checked(w).endswith("the most it takes)" if capped else "half the memory available)")
     assert {"256 MiB", "1 GiB", "8 GiB"} <= set(_menu_texts(w))
 
 
@@ -78,3 +80,17 @@ def test_a_bad_stored_size_is_a_one_line_error(bad) -> None:
 def test_a_good_stored_size_parses() -> None:
     assert parse_session(json.dumps({"version": 1, "cache_mb": 300})).cache_mb == 300
     assert parse_session(json.dumps({"version": 1})).cache_mb == 0
+
+
+AUTO_TEXTS = [(300, "300 MiB: half the memory available"), (8192, "8 GiB: the most it takes")]
+
+
+@pytest.mark.parametrize(("auto_mb", "text"), AUTO_TEXTS)
+def test_the_automatic_entry_says_its_size_and_why(make_window, monkeypatch, auto_mb, text) -> None:
+    from depthlens import cache_size
+
+    monkeypatch.setattr(cache_size, "auto_budget", lambda: auto_mb * MIB)
+    w = make_window()
+    w.cache = cache_size.CacheSize(w, w.file_menu)  # a second one, built on that machine
+    assert _checked(w) == f"&Automatic ({text})"
+    assert w.worker.engine.cache.budget_bytes == auto_mb * MIB
