@@ -746,7 +746,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
 
     def _legend_state(self) -> tuple:
         """What the legend shows: rebuilt only when this changes."""
-        shows_bad = any((s.codes >= NONFINITE).any() for s in self._series.values())
+        shows_bad = any(np.isin(s.codes, (NONFINITE, ZERO)).any() for s in self._series.values())  # not BLANK
         pinned = pin_label(self.pinned) if self.pinned is not None else ""
         extra = tuple(text for _, text in self._extra_legend)
         looks = (self.theme.name, self.view, self.pen_scale, self.font_scale)

@@ -220,3 +220,19 @@ def test_readout_training_line_comes_first_and_goes(qtbot):
     assert "exploding" in lines[1]
     r.set_training(None)
     assert "Training" not in r.plain_text() and "exploding" in r.plain_text()
+
+
+@pytest.mark.parametrize("view", ["both", "weight_gradients"])
+def test_blank_bars_are_not_named_inf_nan_or_zero_in_the_legend(make_chart, view):
+    import dataclasses
+
+    c = make_chart(view, (800, 500))
+    full = ENGINE.compute(Settings(depth=20, width=16, batch=8, activation="tanh"))
+    partial = dataclasses.replace(full, partial=(8, full.depth + 1))  # forward bars 0..7 only, no gradients yet
+    for r in (full, partial):
+        c.set_result(r, animate=False)
+        labels = [label.text for _, label in c.legend.items]
+        assert not any("inf/NaN" in t for t in labels), (view, r.partial, labels)
+    bad = ENGINE.compute(Settings(depth=20, width=16, batch=8, activation="relu", init="zeros"))  # exact zeros
+    c.set_result(bad, animate=False)
+    assert any("inf/NaN or 0" in label.text for _, label in c.legend.items)
