@@ -78,7 +78,7 @@ def moments(activation: str, v: float) -> tuple[float, float]:
     if v == 0:
         z = np.zeros(1)
         return float(phi(activation, z)[0] ** 2), float(dphi(activation, z)[0] ** 2)
-    fast = _grid_moments(activation, v)
+    fast = grid_moments(activation, v)
     if fast is not None:
         return fast
     return adaptive_moments(activation, v)
@@ -148,7 +148,7 @@ def _grid(activation: str) -> _Grid:
     return g
 
 
-def _grid_moments(activation: str, v: float) -> tuple[float, float] | None:
+def grid_moments(activation: str, v: float) -> tuple[float, float] | None:
     """(E[phi^2], E[phi'^2]) at v from the fixed grid, or None outside its range."""
     sigma = math.sqrt(v)
     if not _FG_SIGMA[0] <= sigma <= _FG_SIGMA[1]:

@@ -23,7 +23,7 @@ def test_grid_agrees_with_the_graded_quadrature_to_1e12(activation: str) -> None
     worst = 0.0
     served = 0
     for v in V:
-        fast = gauss._grid_moments(activation, float(v))
+        fast = gauss.grid_moments(activation, float(v))
         if fast is None:
             continue
         served += 1
@@ -36,14 +36,14 @@ def test_grid_agrees_with_the_graded_quadrature_to_1e12(activation: str) -> None
 @pytest.mark.parametrize("activation", SMOOTH)
 def test_outside_the_grid_moments_is_the_graded_quadrature(activation: str) -> None:
     for v in (1e-40, 1e101, 1e200):
-        assert gauss._grid_moments(activation, v) is None
+        assert gauss.grid_moments(activation, v) is None
         assert gauss.moments(activation, v) == gauss.adaptive_moments(activation, v)
 
 
 @pytest.mark.parametrize("activation", SMOOTH)
 def test_moments_uses_the_grid_inside_its_range(activation: str) -> None:
     for v in (1e-20, 0.3, 1.0, 7.5, 1e40):
-        assert gauss.moments(activation, v) == gauss._grid_moments(activation, v)
+        assert gauss.moments(activation, v) == gauss.grid_moments(activation, v)
 
 
 def test_window_edges_between_breakpoints_change_nothing_visible() -> None:
@@ -52,7 +52,7 @@ def test_window_edges_between_breakpoints_change_nothing_visible() -> None:
         sigma = 10.0 ** (k / gauss._FG_PER_DECADE)
         for f in (1 - 1e-12, 1.0, 1 + 1e-12):
             v = (sigma * f) ** 2
-            fast = gauss._grid_moments("tanh", v)
+            fast = gauss.grid_moments("tanh", v)
             ref = gauss.adaptive_moments("tanh", v)
             assert fast is not None
             assert max(_rel(fast[0], ref[0]), _rel(fast[1], ref[1])) < 1e-12
