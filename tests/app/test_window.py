@@ -359,3 +359,17 @@ def test_a_long_compute_fills_the_chart_in_as_layers_finish(qtbot, make_window, 
     assert complete == [drawn[-1]]  # the readout, views and walkthrough hear of complete results only
     forward = [r.partial[0] for r in partial if r.partial[1] == big.depth + 1]
     assert forward == sorted(forward)  # forward bars grow, then the gradients come down
+
+
+def test_a_partial_of_an_older_request_is_not_drawn(qtbot, make_window):
+    import dataclasses
+
+    w = make_window()
+    shown = w.chart.result
+    old = Engine().compute(w.settings().replace(depth=7))
+    stale = dataclasses.replace(old, partial=(3, old.depth + 1))
+    w._show_partial(stale)  # no chart request of those settings is running
+    assert w.chart.result is shown
+    w.request_compute(w.settings().replace(depth=9))  # running now, with other settings
+    w._show_partial(stale)
+    assert w.chart.result is not stale
