@@ -26,32 +26,30 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QFontMetricsF
-from PySide6.QtWidgets import QGraphicsItem, QToolTip
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QGraphicsItem
 
-from depthlens.engine import COLUMNS, Result
+from depthlens.engine import Result
 from depthlens.engine.health import (
     BLANK,
     EXPLODING,
-    HEALTH_NAMES,
     HEALTHY,
     NONFINITE,
     VANISHING,
     ZERO,
     SeriesData,
-    overflow_label,
     series_data,
 )
-from depthlens.engine.numbers import sig
-from depthlens.engine.views import COLUMN_WORDS, SERIES_LABELS, THEORY_COLUMN, VIEW_LABELS, VIEW_SERIES, VIEWS
+from depthlens.engine.views import THEORY_COLUMN, VIEW_SERIES, VIEWS
 
-from . import chart_fit, chart_legend
+from . import chart_fit
 from . import theme as themes
-from .axes import IntAxis, PowerAxis, baseline_label, fit_axis_width, y_limits
+from .axes import IntAxis, PowerAxis, y_limits
 from .caption_item import CaptionItem
+from .chart_hover import ChartHover
 from .health_bars import HealthBars
-from .pin import Ghost, pin_label
+from .pin import Ghost
 
 COLOUR_RULE = (
     "Bar colour: healthy within ×10 of the reference layer (layer 0 for activations, the "
@@ -61,29 +59,10 @@ COLOUR_RULE = (
 
 TWEEN_MS = 150
 FRAME_MS = 16
-TOOLTIP_MS = 600_000  # a bar's tooltip stays while the mouse rests on the bar (Qt's default: ~10 s)
 STALE_OPACITY = 0.35  # the bars while a slow computation runs
-SHRINK_AFTER = 3  # results in a row that ask for a narrower y axis before it narrows
-NOTE_CHARS = 90  # a longer "no theory line" note shows its first clause in the plot (the readout has it all)
 
 
-def chart_note(note: str) -> str:
-    """The plot's one-line note when there is no theory line: "no theory line" once, short.
-
-    A long note (batch norm's is four lines) drawn in one line over the plot runs off both
-    of its sides; its first clause names the case and the readout says the rest.
-    """
-    if len(note) > NOTE_CHARS:
-        note = note.split(". ")[0].split(": ")[0] + " (see the readout)"
-    return note if note.startswith("no theory line") else f"no theory line: {note}"
-
-
-def format_value(x: float) -> str:
-    """A value for tooltips: 4 significant digits, inf/NaN spelled out."""
-    return sig(x, 4)
-
-
-class LayerChart(pg.GraphicsLayoutWidget):
+class LayerChart(ChartHover):
     """Bars per layer of the current result, with theory line, legend and markers.
 
     Public API: `set_result(result)`, `set_view(name)`, `set_theme(name)`, `result`,
@@ -224,9 +203,6 @@ class LayerChart(pg.GraphicsLayoutWidget):
         """Show or hide the theory line (and its legend entry)."""
         self.show_theory = bool(visible)
         self.set_theme(self.theme.name)
-
-    def _pt(self, size: float) -> str:
-        return f"{size * self.font_scale:.3g}pt"
 
     def set_view(self, view: str) -> None:
         """Show activations, gradients, weight_gradients, or both side by side."""
@@ -453,40 +429,6 @@ class LayerChart(pg.GraphicsLayoutWidget):
         """The visible overflow / underflow labels."""
         return [lab.textItem.toPlainText() for lab in self._labels if lab.isVisible()]
 
-    def layer_tooltip(self, layer: int) -> str:
-        """Every CSV column of `layer` in words with its number, the bars' health and the pin, as rich text."""
-        r = self.result
-        if r is None or not 0 <= layer <= r.depth:
-            return ""
-        rows = []
-        pin = self.pinned
-        for name in COLUMNS[1:]:
-            if name.startswith("theory_") and not r.theory.defined:
-                text = "—"
-            else:
-                v = float(r.column(name)[layer])
-                text = "—" if (layer == 0 and name in ("weight_grad_rms", "inactive_fraction")) else format_value(v)
-            pinned_row = pin is not None and layer <= pin.depth and not (layer == 0 and name == "weight_grad_rms")
-            if pin is not None and pinned_row and name in SERIES_LABELS:
-                text += f" (pinned {format_value(float(pin.column(name)[layer]))})"
-            rows.append(f"<tr><td>{COLUMN_WORDS[name]}</td><td align='right'>&nbsp;{text}</td></tr>")
-        health = ", ".join(
-            f"{SERIES_LABELS[c]}: {HEALTH_NAMES[int(s.codes[layer])]}"
-            for c, s in self._series.items()
-            if s.codes[layer] != BLANK
-        )
-        return f"<b>layer {layer}</b><br>{health}<table>{''.join(rows)}</table>"
-
-    def layer_at(self, scene_pos: QPointF) -> int | None:
-        """The layer under a scene position inside the plot, if any."""
-        if self.result is None or not self.plot.sceneBoundingRect().contains(scene_pos):
-            return None
-        p = self.plot.vb.mapSceneToView(scene_pos)
-        layer = round(p.x())
-        if 0 <= layer <= self.result.depth and abs(p.x() - layer) <= 0.5:
-            return int(layer)
-        return None
-
     # -- drawing ---------------------------------------------------------------------
     def apply_theme(self) -> None:
         """Apply the theme's colours to background, axes, grid and baseline."""
@@ -541,21 +483,6 @@ class LayerChart(pg.GraphicsLayoutWidget):
         self._update_legend()
         self._update_rule()
 
-    def _label_left_axis(self, *_args) -> None:
-        """The y axis title, shorter when the plot is lower than it (it would run into the title and x axis)."""
-        scale = "linear" if self.linear else "log"
-        font = QFont()
-        font.setPointSizeF(12 * self.font_scale)
-        fm = QFontMetricsF(font)
-        room = self.plot.vb.height()
-        texts = (f"RMS ({scale} scale)", f"RMS ({scale})", "RMS")
-        # a line's height to spare at each end: pyqtgraph centres the title on the axis, not the plot
-        label = next((t for t in texts if fm.horizontalAdvance(t) + 2 * fm.height() <= room), texts[-1])
-        key = (label, self.theme.foreground, self._pt(12))
-        if key != getattr(self, "_left_label", None):  # setLabel relayouts the axis: only on a change
-            self._left_label = key
-            self.plot.getAxis("left").setLabel(label, color=key[1], **{"font-size": key[2]})
-
     def _style_theory_line(self, slot: int, line: pg.PlotDataItem, grouped: bool, dots: bool) -> None:
         """Pen and dots of theory line `slot`; set only when they change (setPen redraws the line)."""
         t = self.theme
@@ -569,35 +496,6 @@ class LayerChart(pg.GraphicsLayoutWidget):
         line.setSymbolSize(6 if grouped else 7)
         line.setSymbolPen(pg.mkPen(t.theory, width=1))
         line.setSymbolBrush(pg.mkBrush(t.background if slot == 1 else t.theory))
-
-    def _fit_left_axis(self) -> None:
-        """Make the y axis as wide as its widest tick label in the target range plus its title."""
-        left = self.plot.getAxis("left")
-        font = left.style.get("tickFont") or QFont()
-        _, _, y0, y1 = self._range_to
-        height = max(100.0, self.plot.vb.height())
-        key = (y0, y1, height, self.font_scale, font.key(), left.label.toHtml() if left.label else "")
-        cached = getattr(self, "_left_fit", None)
-        if cached is not None and cached[0] == key:
-            width = cached[1]  # same range, height and fonts: same labels, same width
-        else:
-            labels = [t for _, vals in left.tickValues(y0, y1, height) for t in left.tickStrings(vals, 1.0, 1.0)]
-            width = fit_axis_width(font, 12 * self.font_scale, labels, left)
-            self._left_fit = (key, width)
-        current = left.fixedWidth
-        # A new width relayouts the whole chart (milliseconds). Wider at once, so no label is
-        # cut; narrower only once SHRINK_AFTER results in a row asked for less, so a drag
-        # whose range swings between 10¹ and 10¹⁵ does not relayout on every result.
-        if current is None or width > current:
-            self._narrower = 0
-            left.setWidth(width)
-        elif width < current:
-            self._narrower += 1
-            if self._narrower >= SHRINK_AFTER:
-                self._narrower = 0
-                left.setWidth(width)
-        else:
-            self._narrower = 0
 
     def _heights(self, s: SeriesData, floor: float, marker: float) -> np.ndarray:
         level = self.level(s.logs)
@@ -668,200 +566,7 @@ class LayerChart(pg.GraphicsLayoutWidget):
         if self._note.isVisible():
             self._note.setPos(x1, y1)
 
-    def _update_labels(self, floor: float, marker: float, offsets: tuple[float, float]) -> None:
-        for label in self._labels:
-            label.hide()
-        i = 0
-        depth = self.result.depth if self.result else 0
-        for slot, (col, s) in enumerate(self._series.items()):
-            what = SERIES_LABELS[col].replace(" RMS", "")
-            if s.first_bad is not None:
-                text = overflow_label(self.result, col, s.first_bad)
-                lab = self._labels[i]
-                i += 1
-                lab.setText(text)
-                anchor_x = 1.0 if s.first_bad > depth / 2 else 0.0
-                lab.setAnchor((anchor_x, 1.0 + 0.9 * slot))
-                lab.setPos(s.first_bad + offsets[slot], marker)
-                lab.show()
-            if s.first_zero is not None:
-                if self.result is not None and self.result.settings.init == "zeros":
-                    # Not an underflow: W = 0 passes nothing back (and every unit is phi(0) forward).
-                    if col == "activation_rms":
-                        text = f"{what} exactly 0 from layer {s.first_zero} (W = 0: every unit is φ(0))"
-                    else:
-                        text = f"{what} exactly 0 below layer {depth} (W = 0 passes nothing back)"
-                else:
-                    text = f"{what} underflow to 0 at layer {s.first_zero}"
-                lab = self._labels[i]
-                i += 1
-                lab.setText(text)
-                anchor_x = 1.0 if s.first_zero > depth / 2 else 0.0
-                lab.setAnchor((anchor_x, 1.0 + 0.9 * slot))  # above the stubs, a line per series
-                lab.setPos(s.first_zero + offsets[slot], floor)
-                lab.show()
-
-    def _update_note(self) -> None:
-        r = self.result
-        if r is not None and not r.theory.defined:
-            self._note.setText(chart_note(r.theory.note))
-            self._note.show()
-        else:
-            self._note.hide()
-
-    def _update_title(self) -> None:
-        t = self.theme
-        if self.result is None:
-            # Not "depthlens": the window's title already says it (it read twice).
-            text = "Computing the first result…"
-        else:
-            s = self.result.settings
-            text = (
-                f"{VIEW_LABELS[self.view]} per layer{' —<br>' if self.font_scale > 1.2 else ' — '}"  # 2 lines if large
-                f"{s.activation}, {s.init} init, "
-                f"s = {s.scale:.3g}, L = {s.depth}, n = {s.width}, B = {s.batch}, {s.dtype}"
-            )
-        key = (text, t.foreground, self._pt(12))
-        if key == getattr(self, "_title_key", None):
-            return  # the same title: no relayout (a result at another scale changes it, a tween frame not)
-        self._title_key = key
-        self.title.setText(text, color=key[1], size=key[2])
-        self.fit_width()
-
-    def fit_width(self) -> None:
-        """Wrap the title and the colour rule and narrow the legend to the chart's width."""
-        if not hasattr(self, "rule") or getattr(self, "closed", False):  # being built, or closed (scene cleared)
-            return
-        chart_fit.fit_width(self, self.ci, [self.title, self.rule], self.legend, self.legend_columns)
-
-    def set_legend_columns(self, columns: int) -> None:
-        """Use at most `columns` legend columns (fewer if they do not fit)."""
-        self.legend_columns = max(1, int(columns))
-        self.fit_width()
-
     def resizeEvent(self, event) -> None:  # Qt override
         """Refit title and legend to the new width."""
         super().resizeEvent(event)
         self.fit_width()
-
-    def _legend_state(self) -> tuple:
-        """What the legend shows: rebuilt only when this changes."""
-        shows_bad = any(np.isin(s.codes, (NONFINITE, ZERO)).any() for s in self._series.values())  # not BLANK
-        pinned = pin_label(self.pinned) if self.pinned is not None else ""
-        extra = tuple(text for _, text in self._extra_legend)
-        looks = (self.theme.name, self.view, self.pen_scale, self.font_scale)
-        return (*looks, shows_bad, bool(self._theory_targets), pinned, extra)
-
-    def _update_legend(self) -> None:
-        t = self.theme
-        key = self._legend_state()
-        if key == self._legend_key:
-            return  # rebuilding the legend costs ~30 ms: only when its content changes
-        self._legend_key = key
-        shows_bad, pinned = key[4], key[6]
-        self.legend.clear()
-        k = self.pen_scale  # sample lines grow with an export's scale like the plot's do
-        self.legend.setLabelTextColor(t.foreground)
-        self.legend.setLabelTextSize(self._pt(11))
-        own = chart_legend.rows(
-            t,
-            solid=self._brush_sets[0],
-            outlined=self._brush_sets[1],
-            shows_bad=shows_bad,
-            both=self.view == "both",
-            theory=bool(self._theory_targets),
-            pinned=pinned,
-            ghost_pen=self._ghost.pen(t.foreground, max(1.0, t.line_width * 0.75) * k) if pinned else None,
-            k=k,
-        )
-        for sample, text in own:
-            self.legend.addItem(sample, text)
-        for sample_item, text in self._extra_legend:
-            self.legend.addItem(sample_item, text)
-        self.fit_width()
-
-    def set_extra_legend(self, entries: list[tuple[object, str]]) -> None:
-        """Legend entries of items drawn over the chart by others: (sample item, text)."""
-        texts, old = [t for _, t in entries], [t for _, t in self._extra_legend]
-        if texts == old:
-            return
-        rows = self.legend.items
-        if old and len(texts) == len(old) and len(rows) >= len(old) and self._legend_key == self._legend_state():
-            # Only the words changed (a spread's seed count as its seeds come in): relabel
-            # those rows in place; a rebuild would stall the event loop ~30 ms per partial.
-            self._extra_legend = [(sample, text) for (sample, _), text in zip(self._extra_legend, texts, strict=True)]
-            labels = [label for _, label in rows[-len(texts) :]]
-            widths = [label.itemRect().width() for label in labels]
-            for label, text in zip(labels, texts, strict=True):
-                label.setText(text)
-            self._legend_key = self._legend_state()
-            if widths != [label.itemRect().width() for label in labels]:
-                self.fit_width()  # only a wider or narrower row can change the legend's columns
-            return
-        self._extra_legend = list(entries)
-        self._update_legend()
-
-    def _update_rule(self) -> None:
-        """The line under the legend: what a bar's colour is compared with, where bars start."""
-        t = self.theme
-        ref = {
-            "activations": "layer 0 (the input)",
-            "gradients": "layer L (the output)",
-            "weight_gradients": "layer L (the output)",
-            "both": "layer 0 for activations, layer L for gradients",
-        }[self.view]
-        start = "0" if self.linear else baseline_label(self.baseline)
-        where = "" if self.linear else " (below every value shown)"
-        bars = f" Bars rise from {start}{where}." if self.result is not None else ""
-        key = (f"Colour: each bar compared with {ref}.{bars}", t.foreground, self._pt(9))
-        if key == getattr(self, "_rule_key", None):
-            return  # unchanged: no relayout
-        self._rule_key = key
-        self.rule.setText(key[0], color=key[1], size=key[2])
-        self.fit_width()
-
-    # -- hover -------------------------------------------------------------------------
-    def _on_mouse_moved(self, pos: QPointF) -> None:
-        layer = self.layer_at(pos)
-        if layer == self.hover_layer:
-            return
-        self.hover_layer = layer
-        if layer is None:
-            self.hover_text = ""
-            QToolTip.hideText()
-            return
-        self.hover_text = self.layer_tooltip(layer)
-        self._show_tooltip()
-
-    def _bar_rect(self, layer: int) -> QRect:
-        """The widget rectangle of layer `layer`'s column (the tooltip stays while the mouse is in it)."""
-        vb = self.plot.vb
-        _, _, y0, y1 = self._range_shown
-        a = vb.mapViewToScene(QPointF(layer - 0.5, y1))
-        b = vb.mapViewToScene(QPointF(layer + 0.5, y0))
-        return QRect(self.mapFromScene(a), self.mapFromScene(b)).normalized()
-
-    def _show_tooltip(self) -> None:
-        if self.hover_layer is None or not self.hover_text:
-            return
-        rect = self._bar_rect(self.hover_layer)
-        QToolTip.showText(QCursor.pos(), self.hover_text, self, rect, TOOLTIP_MS)
-
-    def viewportEvent(self, ev) -> bool:  # Qt override
-        """Keep the bar's tooltip against Qt's own tooltip event.
-
-        That event goes to the scene, which finds no item with a tooltip under the mouse and
-        hides ours: it vanished about a second after the mouse stopped.
-        """
-        if ev.type() == QEvent.Type.ToolTip:
-            if self.hover_layer is not None:
-                self._show_tooltip()
-            ev.accept()
-            return True
-        return super().viewportEvent(ev)
-
-    def leaveEvent(self, event) -> None:  # Qt override
-        """Forget the hovered layer when the mouse leaves the chart."""
-        self.hover_layer = None
-        QToolTip.hideText()
-        super().leaveEvent(event)

@@ -218,7 +218,7 @@ def test_extra_legend_words_change_in_place_and_a_new_row_rebuilds(chart):
 
 
 def test_y_axis_widens_at_once_and_narrows_after_a_few_narrow_results(chart):
-    from depthlens.widgets.chart import SHRINK_AFTER
+    from depthlens.widgets.chart_texts import SHRINK_AFTER
 
     left = chart.plot.getAxis("left")
     wide, narrow = lecture(1.0, 20), lecture(2.0, 50)  # labels 2·10⁰ .. (minor ticks), or decades only

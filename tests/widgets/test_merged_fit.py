@@ -13,7 +13,8 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QApplication
 
 from depthlens.engine import Engine, Settings
-from depthlens.widgets.chart import NOTE_CHARS, LayerChart, chart_note
+from depthlens.widgets.chart import LayerChart
+from depthlens.widgets.chart_texts import NOTE_CHARS, chart_note
 from depthlens.widgets.controls import ControlPanel
 
 ENGINE = Engine()
