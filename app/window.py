@@ -21,10 +21,8 @@ from PySide6.QtCore import QEvent, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
-    QButtonGroup,
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMenu,
@@ -39,20 +37,17 @@ from PySide6.QtWidgets import (
 
 from depthlens.engine import PRESETS, Cancelled, Result, Settings, Steps
 from depthlens.engine.export import csv_text, probe_writable, write_network_npz_steps
-from depthlens.engine.views import VIEW_LABELS, VIEWS
-from depthlens.engine.weights import network_bytes
 from depthlens.widgets import theme as themes
 from depthlens.widgets.chart import LayerChart
 from depthlens.widgets.controls import ControlPanel, PresetBar
 from depthlens.widgets.fit_scroll import FitScroll
 from depthlens.widgets.readout import Readout
 
-from . import analysis_docks, analysis_exports, headless, scheduler, training_lab, window_menus
+from . import analysis_docks, analysis_exports, headless, scheduler, status_text, training_lab, window_menus
 from .cache_size import CacheSize
 from .pacer import Pacer
 from .state import AppState
 from .throttle import Throttled
-from .window_menus import VIEW_TOOLTIPS
 from .worker import CHART, EngineWorker
 
 
@@ -67,12 +62,6 @@ STALE_AFTER_S = 0.3  # a chart computation running longer than this dims the old
 NPZ_JOB = "export.npz"  # engine-thread job kind of the network export
 
 
-def _duration(seconds: float) -> str:
-    """'3 s', '1 min 20 s': a remaining time for the status bar."""
-    s = max(1, round(seconds))
-    return f"{s} s" if s < 60 else f"{s // 60} min {s % 60} s"
-
-
 class MainWindow(QMainWindow):
     """The depthlens window."""
 
@@ -81,6 +70,8 @@ class MainWindow(QMainWindow):
     # Made by `window_menus.build`:
     file_menu: QMenu
     cache: CacheSize
+    view_selector: QWidget  # the "Show:" row (window_menus.view_selector)
+    _view_buttons: dict[str, QPushButton]
     view_menu: QMenu
     png_actions: dict[str, QAction]
     svg_action: QAction
@@ -140,7 +131,7 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(2)
-        lay.addWidget(self._build_view_selector())
+        lay.addWidget(window_menus.view_selector(self))
         lay.addWidget(self.chart, 1)
         # The readout takes at most a third of the height (it scrolls beyond): the chart has priority.
         self.readout_area = FitScroll(self.readout, share=READOUT_SHARE)
@@ -323,10 +314,7 @@ class MainWindow(QMainWindow):
         self._progress.setValue(round(1000 * fraction))
         self._progress.show()
         doing = "Exporting the network" if kind == NPZ_JOB else "Computing"
-        text = f"{doing}… {100 * fraction:.0f} %"
-        if kind == CHART and 0.05 <= fraction < 1.0 and elapsed >= 1.0:
-            text += f" — about {_duration(elapsed * (1.0 - fraction) / fraction)} left"
-        self._status.setText(text)
+        self._status.setText(status_text.progress(doing, fraction, elapsed, estimate=kind == CHART))
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
@@ -343,37 +331,7 @@ class MainWindow(QMainWindow):
             self._status.setText(self._computed_text())
 
     def _computed_text(self) -> str:
-        r = self.result
-        if r is None:
-            return ""
-        text = f"Computed {r.depth} layers in {r.seconds * 1000:.0f} ms"
-        cache = self.worker.engine.cache  # only read here (the budget and a size): no lock needed
-        if not cache.fits(r.settings):
-            need, budget = network_bytes(r.settings) / 2**20, cache.budget_bytes / 2**20
-            text += f" — its weights ({need:,.0f} MB) exceed the {budget:,.0f} MB weight cache"
-            text += ": redrawn on every compute"
-        return text
-
-    # -- building --------------------------------------------------------------------
-    def _build_view_selector(self) -> QWidget:
-        """The "Show: Activations | Gradients | ..." row above the chart, one widget."""
-        self.view_selector = QWidget()
-        row = QHBoxLayout(self.view_selector)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("Show:"))
-        self._view_group = QButtonGroup(self)
-        self._view_buttons: dict[str, QPushButton] = {}
-        for view in VIEWS:
-            b = QPushButton(VIEW_LABELS[view])
-            b.setCheckable(True)
-            b.setToolTip(VIEW_TOOLTIPS[view])
-            b.setChecked(view == self.chart.view)
-            b.clicked.connect(lambda _=False, v=view: self.set_view(v))
-            self._view_group.addButton(b)
-            self._view_buttons[view] = b
-            row.addWidget(b)
-        row.addStretch(1)
-        return self.view_selector
+        return status_text.computed(self.result, self.worker.engine.cache)
 
     # -- host API for add-ons (classroom, analyses): typed, no layout walking ------------
     def set_view_selector_visible(self, visible: bool) -> None:

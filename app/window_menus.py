@@ -7,7 +7,7 @@ Built once by `build(window)`; the actions stay on the window (`png_actions`,
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QToolBar, QToolButton
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QToolBar, QToolButton, QWidget
 
 from depthlens.engine import PRESETS
 from depthlens.engine.views import VIEW_LABELS, VIEWS
@@ -149,3 +149,24 @@ def _add_button(tools: QToolBar, b: QToolButton, act: QAction, text: str) -> Non
     # is added later): keep the short toolbar label.
     act.changed.connect(lambda b=b, text=text: b.setText(text))
     tools.addWidget(b)
+
+
+def view_selector(w) -> QWidget:
+    """The "Show: Activations | Gradients | ..." row above the chart, one widget (`w.view_selector`)."""
+    w.view_selector = QWidget()
+    row = QHBoxLayout(w.view_selector)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(QLabel("Show:"))
+    w._view_group = QButtonGroup(w)
+    w._view_buttons = {}
+    for view in VIEWS:
+        b = QPushButton(VIEW_LABELS[view])
+        b.setCheckable(True)
+        b.setToolTip(VIEW_TOOLTIPS[view])
+        b.setChecked(view == w.chart.view)
+        b.clicked.connect(lambda _=False, v=view: w.set_view(v))
+        w._view_group.addButton(b)
+        w._view_buttons[view] = b
+        row.addWidget(b)
+    row.addStretch(1)
+    return w.view_selector
