@@ -1,0 +1,97 @@
+"""ln E[phi^2] and ln E[phi'^2] against ln v as piecewise polynomials: the recursion's layer step.
+
+The mean-field recursion needs both moments at one new variance per layer. Quadrature
+(`gauss.grid_moments`) costs ~3.5 us a call; this table costs ~1 us. Over ln v in
+[`LOG_V_LO`, `LOG_V_HI`) it holds segments of width `_H`; on each, the two moments'
+logs relative to their value at the segment's centre are one polynomial of degree `_DEG`
+in t = (ln v - centre) / (H / 2), fitted at Chebyshev nodes from the quadrature, and
+evaluated by Horner's rule on complex numbers (ln F in the real part, ln G in the
+imaginary part: one pass for both). Both logs are analytic in ln v (the integrals
+converge for complex v with |arg v| < pi/2), so the fit converges geometrically: at this
+width and degree the table agrees with the quadrature to float rounding, 1.6e-15 of the
+log's size at worst over 4000 random points per activation (tested to 4e-15). Outside
+its range the caller uses the quadrature.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.polynomial import chebyshev
+
+from .gauss import moments
+
+LOG_V_LO, LOG_V_HI = -69.0, 69.0  # v from ~1e-30 (the linear regime below) to ~1e30
+_H = 0.5  # segment width in ln v
+_DEG = 12
+_NODES = np.cos(np.pi * (np.arange(_DEG + 1) + 0.5) / (_DEG + 1))  # Chebyshev points of the first kind
+
+
+def _fit_matrices() -> tuple[np.ndarray, np.ndarray]:
+    """(C, P): values at the nodes -> Chebyshev coefficients -> monomial ones (lowest first).
+
+    C @ values gives the interpolant's Chebyshev coefficients, P @ those its monomial ones.
+    Kept apart: P's entries are integers up to ~2^DEG (exact in floats); folded into one
+    matrix they would be rounded, and a segment's large linear part with them (~1e-13).
+    """
+    k = np.arange(_DEG + 1)
+    # Discrete orthogonality at the nodes: c_j = 2/(N+1) sum_k f_k T_j(t_k), c_0 halved.
+    c = 2.0 / (_DEG + 1) * np.cos(np.pi * np.outer(k, k + 0.5) / (_DEG + 1))
+    c[0] *= 0.5
+    p = np.zeros((_DEG + 1, _DEG + 1))
+    for j in k:
+        mono = chebyshev.cheb2poly(np.eye(_DEG + 1)[j])
+        p[: mono.size, j] = mono
+    return c, p
+
+
+def _moments_at(activation: str, log_v: float) -> tuple[float, float]:
+    return moments(activation, math.exp(log_v))
+
+
+class LogTable:
+    """(ln F, ln G) at ln v for one activation; None outside [LOG_V_LO, LOG_V_HI)."""
+
+    __slots__ = ("centres", "coefs", "inv_h", "inv_half", "last")
+
+    def __init__(self, activation: str) -> None:
+        n = round((LOG_V_HI - LOG_V_LO) / _H)
+        self.centres = [LOG_V_LO + (i + 0.5) * _H for i in range(n)]
+        self.last = n - 1
+        self.inv_h = 1.0 / _H
+        self.inv_half = 2.0 / _H
+        to_cheb, to_mono = _fit_matrices()
+        coefs = []
+        for c in self.centres:
+            f0, g0 = _moments_at(activation, c)
+            r = np.array([_moments_at(activation, c + 0.5 * _H * t) for t in _NODES])
+            # The logs of the ratios to the centre's moments: small numbers, no digits lost.
+            d = np.log(r[:, 0] / f0) + 1j * np.log(r[:, 1] / g0)
+            mono = to_mono @ (to_cheb @ d)  # lowest degree first
+            base = complex(math.log(f0), math.log(g0))
+            coefs.append((base, complex(mono[-1]), tuple(complex(x) for x in mono[-2::-1])))
+        self.coefs = coefs
+
+    def __call__(self, log_v: float) -> tuple[float, float] | None:
+        """(ln E[phi^2], ln E[phi'^2]) at variance e^log_v, or None outside the table."""
+        if not LOG_V_LO <= log_v < LOG_V_HI:
+            return None
+        i = min(int((log_v - LOG_V_LO) * self.inv_h), self.last)  # the product may round up at the top
+        t = (log_v - self.centres[i]) * self.inv_half
+        base, p, rest = self.coefs[i]
+        for c in rest:
+            p = p * t + c
+        p += base
+        return p.real, p.imag
+
+
+_TABLES: dict[str, LogTable] = {}
+
+
+def log_table(activation: str) -> LogTable:
+    """The activation's table, built on first use (~15 ms) and kept: a constant of the program."""
+    t = _TABLES.get(activation)
+    if t is None:  # two threads may both build it: the same values, one kept
+        t = _TABLES.setdefault(activation, LogTable(activation))
+    return t
