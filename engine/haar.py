@@ -31,12 +31,12 @@ def householder(g: np.ndarray) -> np.ndarray:
     return q
 
 
-def _leaf(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(V, T, diag R) of p = (I - V T V^T) [R; 0] by LAPACK; V unit lower trapezoidal."""
+def _leaf(p: np.ndarray, v: np.ndarray, t: np.ndarray, d: np.ndarray) -> None:
+    """p = (I - V T V^T) [R; 0] by LAPACK: V (unit lower trapezoidal) into v, T into t, diag R into d."""
     h, tau = np.linalg.qr(p, mode="raw")  # h holds R and the reflectors, transposed
     k = p.shape[1]
-    v = h.T.copy()
-    d = v.diagonal().copy()
+    v[...] = h.T
+    d[...] = v.diagonal()
     v[np.triu_indices(k)] = 0.0
     v[np.arange(k), np.arange(k)] = 1.0
     identity = tau == 0.0  # H_i = I (e.g. the last column of a square panel): drop v_i
@@ -46,7 +46,7 @@ def _leaf(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # T^-1 = striu(V^T V) + diag(1 / tau) (Puglisi 1992; Joffrain et al. 2006).
     t_inv = np.triu(v.T @ v, 1)
     t_inv.flat[:: k + 1] = 1.0 / tau
-    return v, np.linalg.inv(t_inv), d
+    t[...] = np.linalg.inv(t_inv)
 
 
 def _apply_transposed(v: np.ndarray, t: np.ndarray, c: np.ndarray) -> None:
@@ -54,21 +54,22 @@ def _apply_transposed(v: np.ndarray, t: np.ndarray, c: np.ndarray) -> None:
     c -= v @ (t.T @ (v.T @ c))
 
 
-def _factor(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(V, T, diag R) of the panel p (overwritten), by halves down to `_LEAF` columns."""
-    m, k = p.shape
+def _factor(p: np.ndarray, v: np.ndarray, t: np.ndarray, d: np.ndarray) -> None:
+    """Factor the panel p (overwritten) by halves down to `_LEAF` columns, into v, t, d.
+
+    v (p's shape) and t (k x k) arrive zeroed; each half writes its own blocks of them.
+    """
+    k = p.shape[1]
     if k <= _LEAF:
-        return _leaf(p)
+        _leaf(p, v, t, d)
+        return
     h = k // 2
-    v1, t1, d1 = _factor(p[:, :h])
+    v1, t1 = v[:, :h], t[:h, :h]
+    _factor(p[:, :h], v1, t1, d[:h])
     _apply_transposed(v1, t1, p[:, h:])
-    v2, t2, d2 = _factor(p[h:, h:])
-    v = np.zeros((m, k))
-    t = np.zeros((k, k))
-    v[:, :h], v[h:, h:] = v1, v2
-    t[:h, :h], t[h:, h:] = t1, t2
+    v2, t2 = v[h:, h:], t[h:, h:]
+    _factor(p[h:, h:], v2, t2, d[h:])
     t[:h, h:] = -(t1 @ (v1[h:].T @ v2)) @ t2
-    return v, t, np.concatenate([d1, d2])
 
 
 def _blocked(g: np.ndarray) -> np.ndarray | None:
@@ -79,14 +80,16 @@ def _blocked(g: np.ndarray) -> np.ndarray | None:
     d = np.empty(n)
     for j in range(0, n, _PANEL):
         k = min(_PANEL, n - j)
-        v, t, d[j : j + k] = _factor(a[j:, j : j + k])
+        v, t = np.zeros((n - j, k)), np.zeros((k, k))
+        _factor(a[j:, j : j + k], v, t, d[j : j + k])
         if j + k < n:
             _apply_transposed(v, t, a[j:, j + k :])
         blocks.append((j, v, t))
     r = np.abs(d)
     if not r.max() <= _COND_LIMIT * r.min():  # also catches NaN and a zero pivot
         return None
-    q = np.zeros_like(a)
+    q = a  # R is no longer needed: Q takes its memory
+    q.fill(0.0)
     q.flat[:: n + 1] = np.where(d < 0, -1.0, 1.0)
     # Q = H_1 ... H_n S: apply the panels last to first; rows and columns before j are untouched.
     for j, v, t in reversed(blocks):

@@ -77,7 +77,9 @@ class LogTable:
         """(ln E[phi^2], ln E[phi'^2]) at variance e^log_v, or None outside the table."""
         if not LOG_V_LO <= log_v < LOG_V_HI:
             return None
-        i = min(int((log_v - LOG_V_LO) * self.inv_h), self.last)  # the product may round up at the top
+        i = int((log_v - LOG_V_LO) * self.inv_h)
+        if i > self.last:  # the product may round up just below the top
+            i = self.last
         t = (log_v - self.centres[i]) * self.inv_half
         base, p, rest = self.coefs[i]
         for c in rest:
