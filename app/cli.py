@@ -224,6 +224,7 @@ def cmd_export(ns: argparse.Namespace) -> int:
     """`depthlens export`: compute, then write every requested file (all of them or none)."""
     from depthlens.engine import Engine, drive, fileio
     from depthlens.engine.export import csv_text, network_npz_writer
+    from depthlens.engine.memory import OutOfMemory
     from depthlens.engine.weights import budget_of
 
     settings = settings_from_args(ns)
@@ -262,6 +263,8 @@ def cmd_export(ns: argparse.Namespace) -> int:
         if any(path == "-" for _, path in outputs):
             _silence_stdout()
         return _fail(1, f"cannot write {_error_path(exc)}")
+    except OutOfMemory as exc:  # refused before the compute allocated anything; no file written
+        return _fail(1, f"too large for this machine: {exc}")
     return 0
 
 

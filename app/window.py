@@ -48,7 +48,7 @@ from .cache_size import CacheSize
 from .pacer import Pacer
 from .state import AppState
 from .throttle import Throttled
-from .worker import CHART, EngineWorker
+from .worker import CHART, TOO_LARGE, EngineWorker
 
 
 def default_name(settings: Settings, ext: str) -> str:
@@ -304,7 +304,7 @@ class MainWindow(QMainWindow):
         self.last_error = message
         if kind == CHART:
             self._release_held()
-        self._status.setText(f"Engine error ({kind}): {message}")
+        self._status.setText(message if message.startswith(TOO_LARGE) else f"Engine error ({kind}): {message}")
 
     @Slot(str, float)
     def _on_progress(self, kind: str, fraction: float) -> None:

@@ -29,10 +29,13 @@ from typing import Any, cast
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from depthlens.engine import Cancelled, Engine, Settings, Steps, drive
+from depthlens.engine.memory import OutOfMemory
 
 from . import scheduler as policy
 from . import strict
 from .scheduler import Job, Scheduler
+
+TOO_LARGE = "Too large for this machine: "  # an `OutOfMemory` refusal's message starts so
 
 JobFn = Callable[[], Any]  # fn() -> the result, or a job (engine.jobs.Steps) to drive
 CHART = "chart"
@@ -88,6 +91,9 @@ class _Runner(QObject):
                 out = drive(cast("Steps[object]", out), cancel=cancel, progress=progress, partial=partial)
             result = out
         except Cancelled:
+            return
+        except OutOfMemory as exc:  # refused before it allocated: the user's choice to change, not a fault
+            self.failed.emit(job.kind, job.generation, f"{TOO_LARGE}{exc}")
             return
         except Exception as exc:  # an engine error must never kill the thread (tests: it fails them)
             strict.survive(f"engine job {job.kind!r}", reraise=False)  # prints it (strict mode: records it)
@@ -201,7 +207,7 @@ class EngineWorker(QObject):
             return
         self._done(kind)
         self.error.emit(kind, message)
-        if strict.enabled():  # under the test suite a failed engine job fails the test
+        if strict.enabled() and not message.startswith(TOO_LARGE):  # under the test suite a failed job fails the test
             raise strict.StrictError(f"engine job {kind!r} failed: {message}")
 
     @Slot(str, int, object)

@@ -11,6 +11,7 @@ import numpy as np
 from .config import Settings
 from .jobs import Partial, Steps, drive
 from .layers import layer as layer_of
+from .memory import check_compute
 from .propagate import Measured, Trace, Workspace, input_batch, output_grad, run, run_steps
 from .theory import Theory, predict
 from .weights import WeightCache
@@ -146,6 +147,7 @@ class Engine:
         every `propagate.PARTIAL_EVERY_S`, each with the theory line already complete.
         """
         t0 = time.perf_counter()
+        check_compute(settings, self.cache, pooled=self.workspace.fits(settings))  # OutOfMemory, before any allocation
         steps = run_steps(settings, self.cache, workspace=self.workspace, partials=partials)
         if not partials:
             measured, _ = yield from steps

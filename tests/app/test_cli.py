@@ -156,6 +156,19 @@ def test_unwritable_path_exits_1_and_leaves_nothing(tmp_path, capsys):
     assert list(folder.iterdir()) == []
 
 
+def test_a_network_too_large_for_the_memory_exits_1_in_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    from depthlens.engine import memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 2 * 10**9)
+    target = tmp_path / "x.csv"
+    code, _, err = run_cli(
+        ["export", "--csv", str(target), "--depth", "1000", "--width", "1024", "--batch", "512"], capsys
+    )
+    assert code == 1
+    assert err.count("\n") == 1 and "too large for this machine" in err and "2.0 GB of memory is available" in err
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     from depthlens.engine import export
 

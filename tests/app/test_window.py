@@ -256,6 +256,24 @@ def test_engine_error_goes_to_the_status_bar_and_the_app_keeps_working(qtbot, ma
     wait_shown(qtbot, w, new)
 
 
+def test_a_network_too_large_for_the_memory_is_refused_in_the_status_bar(qtbot, make_window, monkeypatch):
+    from depthlens.engine import memory
+
+    w = make_window(BASE)
+    wait_shown(qtbot, w, BASE)
+    monkeypatch.setattr(memory, "available_memory", lambda: 10**9)
+    big = Settings(depth=1000, width=1024, batch=512)
+    with qtbot.waitSignal(w.worker.error, timeout=5000):
+        w.set_settings(big)
+    text = w._status.text()
+    assert text.startswith("Too large for this machine: depth 1000 x width 1024 x batch 512")
+    assert "1.0 GB of memory is available" in text and "Engine error" not in text
+    assert w.chart.result is not None and w.chart.result.settings == BASE  # the last chart stays
+    new = BASE.replace(depth=5)
+    w.set_settings(new)
+    wait_shown(qtbot, w, new)
+
+
 def test_long_computations_show_progress(qtbot, make_window):
     w = make_window(BASE)
     release = threading.Event()

@@ -1,0 +1,84 @@
+"""Will a compute fit in memory? What a forward + backward pass holds, checked before it starts.
+
+At the largest settings the forward pass keeps gigabytes for the backward pass (each
+layer's output, phi' and a normalised block's z-hat). On a machine without that much
+free, the system would swap, or kill the app, part-way through. `check_compute` refuses
+such a compute at once with one line saying what it needs and what is available, so the
+window stays responsive and the user can lower depth, width or batch. Small computes
+(under `CHECK_FROM` bytes) are never checked: a drag does not read /proc per frame.
+"""
+
+from __future__ import annotations
+
+from .activations import TABLE
+from .config import Settings
+from .weights import WeightCache, available_memory, network_bytes
+
+CHECK_FROM = 256 * 2**20  # below this a compute is not checked
+HEADROOM = 0.9  # share of the memory available at start that a compute may take
+_GB = 1e9
+
+
+class OutOfMemory(MemoryError):
+    """The compute would need more memory than the machine has available."""
+
+
+def _bytes_per_entry(settings: Settings, pooled: bool) -> tuple[int, int, int]:
+    """Bytes per batch x width entry that each layer keeps: (output, phi', z-hat)."""
+    s = settings
+    item = 4 if s.dtype == "float32" else 8
+    act = TABLE[s.activation]
+    if pooled:  # the workspace's buffers: phi' in the network's dtype whatever the activation
+        deriv = item
+    elif act.unit_slope:
+        deriv = 0
+    else:
+        deriv = 1 if s.activation == "relu" else item  # relu's phi' is a boolean mask
+    return item, deriv, item if s.norm != "none" else 0
+
+
+def compute_parts(
+    settings: Settings, cache: WeightCache | None = None, *, pooled: bool = False
+) -> tuple[int, int, int]:
+    """(kept layers, new weights, transients): the bytes a compute of `settings` allocates at its peak.
+
+    Kept layers: each layer's output, phi' and z-hat, held for the backward pass. `pooled`:
+    the engine's workspace provides those buffers (it does only for small nets). New weights:
+    as far as `cache` will keep them beyond what it holds already (it never grows past its
+    budget; None: all of them). Transients: a few batch x width arrays, one width x width
+    weight gradient, and one layer's float64 draw with its QR's copies.
+    """
+    s = settings
+    L, n, B = s.depth, s.width, s.batch
+    out, deriv, zhat = _bytes_per_entry(s, pooled)
+    held = ((L + 1) * out + L * (deriv + zhat)) * B * n
+    transient = 6 * B * n * out + n * n * out + 3 * n * n * 8
+    weights = network_bytes(s)
+    if cache is not None:
+        weights = max(0, min(weights, cache.budget_bytes) - cache.nbytes)
+    return held, weights, transient
+
+
+def compute_bytes(settings: Settings, cache: WeightCache | None = None, *, pooled: bool = False) -> int:
+    """Bytes a compute of `settings` allocates at its peak, beyond what `cache` holds already."""
+    return sum(compute_parts(settings, cache, pooled=pooled))
+
+
+def check_compute(
+    settings: Settings, cache: WeightCache | None = None, *, pooled: bool = False, available: int | None = None
+) -> None:
+    """Raise `OutOfMemory` (one line) if the compute needs more than `HEADROOM` of the memory available."""
+    held, weights, transient = compute_parts(settings, cache, pooled=pooled)
+    need = held + weights + transient
+    if need < CHECK_FROM:
+        return
+    free = available_memory() if available is None else available
+    if free is None or need <= HEADROOM * free:  # unknown (not Linux): nothing to go by
+        return
+    s = settings
+    cached = f", {weights / _GB:.1f} GB of weights for the cache" if weights >= 0.05 * _GB else ""
+    raise OutOfMemory(
+        f"depth {s.depth} x width {s.width} x batch {s.batch} ({s.dtype}) needs {need / _GB:.1f} GB "
+        f"({held / _GB:.1f} GB of layer outputs kept for the backward pass{cached}) and "
+        f"{free / _GB:.1f} GB of memory is available: lower the depth, width or batch, or the weight cache"
+    )
