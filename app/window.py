@@ -304,7 +304,13 @@ class MainWindow(QMainWindow):
         self.last_error = message
         if kind == CHART:
             self._release_held()
-        self._status.setText(message if message.startswith(TOO_LARGE) else f"Engine error ({kind}): {message}")
+        if not message.startswith(TOO_LARGE):
+            self._status.setText(f"Engine error ({kind}): {message}")
+            return
+        self._status.setText(message)  # refused before it started: the last chart (if any) stays
+        if kind == CHART and self.chart.result is None:
+            self.chart.set_waiting("Nothing to show yet: this network is too large for this machine")
+            self.readout.setText(message)
 
     @Slot(str, float)
     def _on_progress(self, kind: str, fraction: float) -> None:

@@ -75,10 +75,8 @@ def check_compute(
     free = available_memory() if available is None else available
     if free is None or need <= HEADROOM * free:  # unknown (not Linux): nothing to go by
         return
-    s = settings
-    cached = f", {weights / _GB:.1f} GB of weights for the cache" if weights >= 0.05 * _GB else ""
+    cache_too = ", or the weight cache" if weights >= 0.1 * need else ""
     raise OutOfMemory(
-        f"depth {s.depth} x width {s.width} x batch {s.batch} ({s.dtype}) needs {need / _GB:.1f} GB "
-        f"({held / _GB:.1f} GB of layer outputs kept for the backward pass{cached}) and "
-        f"{free / _GB:.1f} GB of memory is available: lower the depth, width or batch, or the weight cache"
+        f"needs {need / _GB:.1f} GB of memory, {free / _GB:.1f} GB is available: "
+        f"lower the depth, width or batch{cache_too}"
     )

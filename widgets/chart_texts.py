@@ -61,6 +61,7 @@ class ChartTexts(pg.GraphicsLayoutWidget):
     _extra_legend: list[tuple[object, str]]
     _legend_key: tuple | None
     _range_to: tuple[float, ...]
+    waiting_text: str = "Computing the first result…"  # the title before any result (set_waiting changes it)
     _range_shown: tuple[float, ...]
     _narrower: int
 
@@ -108,11 +109,17 @@ class ChartTexts(pg.GraphicsLayoutWidget):
         else:
             self._note.hide()
 
+    def set_waiting(self, text: str) -> None:
+        """The title shown until the first result (e.g. why there is none yet)."""
+        self.waiting_text = text
+        if self.result is None:
+            self._update_title()
+
     def _update_title(self) -> None:
         t = self.theme
         if self.result is None:
             # Not "depthlens": the window's title already says it (it read twice).
-            text = "Computing the first result…"
+            text = self.waiting_text
         else:
             s = self.result.settings
             text = (

@@ -266,9 +266,29 @@ def test_a_network_too_large_for_the_memory_is_refused_in_the_status_bar(qtbot, 
     with qtbot.waitSignal(w.worker.error, timeout=5000):
         w.set_settings(big)
     text = w._status.text()
-    assert text.startswith("Too large for this machine: depth 1000 x width 1024 x batch 512")
-    assert "1.0 GB of memory is available" in text and "Engine error" not in text
+    assert text.startswith("Too large for this machine: needs ")
+    assert text.endswith("1.0 GB is available: lower the depth, width or batch, or the weight cache")
     assert w.chart.result is not None and w.chart.result.settings == BASE  # the last chart stays
+    new = BASE.replace(depth=5)
+    w.set_settings(new)
+    wait_shown(qtbot, w, new)
+
+
+def test_a_first_network_too_large_for_the_memory_says_so_on_the_chart(qtbot, monkeypatch):
+    from depthlens.engine import memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 10**9)
+    big = Settings(depth=1000, width=1024, batch=512)
+    from depthlens.window import MainWindow
+
+    w = MainWindow(big)  # not make_window: that waits for a first result
+    w.chart.animation_ms = 0
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w._status.text().startswith("Too large for this machine"), timeout=5000)
+    assert w.chart.result is None
+    assert "too large for this machine" in w.chart.title.text
+    assert w.readout.text() == w._status.text()
     new = BASE.replace(depth=5)
     w.set_settings(new)
     wait_shown(qtbot, w, new)
