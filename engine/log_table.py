@@ -46,32 +46,43 @@ def _fit_matrices() -> tuple[np.ndarray, np.ndarray]:
     return c, p
 
 
+_FIT = _fit_matrices()
+
+
 def _moments_at(activation: str, log_v: float) -> tuple[float, float]:
     return moments(activation, math.exp(log_v))
 
 
 class LogTable:
-    """(ln F, ln G) at ln v for one activation; None outside [LOG_V_LO, LOG_V_HI)."""
+    """(ln F, ln G) at ln v for one activation; None outside [LOG_V_LO, LOG_V_HI).
 
-    __slots__ = ("centres", "coefs", "inv_h", "inv_half", "last")
+    Each segment is fitted the first time a variance falls in it (~60 us: 14 quadratures),
+    so a recursion pays only for the few segments it visits, once per process.
+    """
+
+    __slots__ = ("activation", "centres", "coefs", "inv_h", "inv_half", "last")
 
     def __init__(self, activation: str) -> None:
         n = round((LOG_V_HI - LOG_V_LO) / _H)
+        self.activation = activation
         self.centres = [LOG_V_LO + (i + 0.5) * _H for i in range(n)]
+        self.coefs: list[tuple[complex, complex, tuple[complex, ...]] | None] = [None] * n
         self.last = n - 1
         self.inv_h = 1.0 / _H
         self.inv_half = 2.0 / _H
-        to_cheb, to_mono = _fit_matrices()
-        coefs = []
-        for c in self.centres:
-            f0, g0 = _moments_at(activation, c)
-            r = np.array([_moments_at(activation, c + 0.5 * _H * t) for t in _NODES])
-            # The logs of the ratios to the centre's moments: small numbers, no digits lost.
-            d = np.log(r[:, 0] / f0) + 1j * np.log(r[:, 1] / g0)
-            mono = to_mono @ (to_cheb @ d)  # lowest degree first
-            base = complex(math.log(f0), math.log(g0))
-            coefs.append((base, complex(mono[-1]), tuple(complex(x) for x in mono[-2::-1])))
-        self.coefs = coefs
+
+    def _fit(self, i: int) -> tuple[complex, complex, tuple[complex, ...]]:
+        """Segment i's (ln F, ln G at its centre; the polynomial's top coefficient; the others, highest first)."""
+        to_cheb, to_mono = _FIT
+        c = self.centres[i]
+        f0, g0 = _moments_at(self.activation, c)
+        r = np.array([_moments_at(self.activation, c + 0.5 * _H * t) for t in _NODES])
+        # The logs of the ratios to the centre's moments: small numbers, no digits lost.
+        d = np.log(r[:, 0] / f0) + 1j * np.log(r[:, 1] / g0)
+        mono = to_mono @ (to_cheb @ d)  # lowest degree first
+        fit = (complex(math.log(f0), math.log(g0)), complex(mono[-1]), tuple(complex(x) for x in mono[-2::-1]))
+        self.coefs[i] = fit  # two threads may both fit it: the same values
+        return fit
 
     def __call__(self, log_v: float) -> tuple[float, float] | None:
         """(ln E[phi^2], ln E[phi'^2]) at variance e^log_v, or None outside the table."""
@@ -81,7 +92,7 @@ class LogTable:
         if i > self.last:  # the product may round up just below the top
             i = self.last
         t = (log_v - self.centres[i]) * self.inv_half
-        base, p, rest = self.coefs[i]
+        base, p, rest = self.coefs[i] or self._fit(i)
         for c in rest:
             p = p * t + c
         p += base
@@ -92,7 +103,7 @@ _TABLES: dict[str, LogTable] = {}
 
 
 def log_table(activation: str) -> LogTable:
-    """The activation's table, built on first use (~15 ms) and kept: a constant of the program."""
+    """The activation's table, kept for the process (its segments are fitted as they are first needed)."""
     t = _TABLES.get(activation)
     if t is None:  # two threads may both build it: the same values, one kept
         t = _TABLES.setdefault(activation, LogTable(activation))
