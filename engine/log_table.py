@@ -16,6 +16,7 @@ its range the caller uses the quadrature.
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 from numpy.polynomial import chebyshev
@@ -97,12 +98,7 @@ class LogTable:
         return p.real, p.imag
 
 
-_TABLES: dict[str, LogTable] = {}
-
-
+@cache  # thread-safe: two threads may both build one, the same values, one kept
 def log_table(activation: str) -> LogTable:
     """The activation's table, kept for the process (its segments are fitted as they are first needed)."""
-    t = _TABLES.get(activation)
-    if t is None:  # two threads may both build it: the same values, one kept
-        t = _TABLES.setdefault(activation, LogTable(activation))
-    return t
+    return LogTable(activation)
