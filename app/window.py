@@ -39,6 +39,7 @@ from depthlens.engine import PRESETS, Cancelled, Result, Settings, Steps
 from depthlens.engine.export import csv_text, probe_writable, write_network_npz_steps
 from depthlens.widgets import theme as themes
 from depthlens.widgets.chart import LayerChart
+from depthlens.widgets.chart_texts import WAITING
 from depthlens.widgets.controls import ControlPanel, PresetBar
 from depthlens.widgets.fit_scroll import FitScroll
 from depthlens.widgets.readout import Readout
@@ -254,6 +255,10 @@ class MainWindow(QMainWindow):
         self._running_settings = settings if isinstance(settings, Settings) else self.settings()
         self._running_since = time.perf_counter()
         self._partial_shown = False
+        if self.chart.result is None and self.chart.waiting_text != WAITING:  # a refusal's title: computing again
+            self.chart.set_waiting(WAITING)
+            self._status.setText("Computing…")
+            self.readout.setText("Computing…")
         return self.worker.compute(self._running_settings)
 
     def add_job_handler(self, kind: str, handler: Callable[[object], None]) -> None:

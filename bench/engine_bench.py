@@ -156,8 +156,8 @@ def main() -> None:
             eng.cache.clear()  # the next row's weights; the torch child drops its own
         print("targets: eng/floor <= 1.5 at n >= 256; eng/torch <= 1.0 everywhere; theory <= 10 % of the engine")
         print(
-            "theory: median of fresh runs (its recursion cache cleared before each); the quadrature "
-            "grid of each activation is built once per process, before the first row"
+            "theory: median of fresh runs (its recursion and fixed-point caches cleared before each); an "
+            "activation's quadrature grid and table segments are built once per process, in the warm-up call"
         )
         haar_row(BUDGET_S)
         block_rows(eng, child, BLOCK_CONFIGS, BUDGET_S * 3)

@@ -9,9 +9,9 @@ factored by a recursion that hands `_LEAF`-column leaves to LAPACK (`mode="raw"`
 its reflectors in compact WY form, I - V T V^T (Schreiber & Van Loan 1989); the trailing
 columns, and then Q, take three products per panel. Q is accumulated backwards from the
 sign matrix diag(sign R_ii), so it comes out with R's diagonal positive. Householder QR is
-backward stable; a draw whose R diagonal spans more than `_COND_LIMIT` (cond(g) at least
-that) is handed to LAPACK, whose Q is the reference, since there the two differ by more
-than rounding of the well-conditioned case.
+backward stable, so the two Q differ by ~eps cond(g): ~1e-14 for gaussian draws. A draw
+whose R diagonal spans more than `_COND_LIMIT` (cond(g) is at least that, and may be 10-20x
+more) is handed to LAPACK, whose Q is the reference (none of 150 gaussian 1024 draws: at most 2.9e3).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 FAST_FROM = 256  # below this width LAPACK is quick and stays the reference
 _PANEL = 128  # columns per block of the outer loop (trailing updates and Q)
 _LEAF = 16  # columns per LAPACK call inside a panel (16: 5-10 % faster here than 8 or 32)
-_COND_LIMIT = 1e5  # max |R_ii| / min |R_ii| beyond which LAPACK's Q is taken
+_COND_LIMIT = 1e4  # max |R_ii| / min |R_ii| beyond which LAPACK's Q is taken (a lower bound on cond(g))
 
 
 def householder(g: np.ndarray) -> np.ndarray:
@@ -86,7 +86,7 @@ def _blocked(g: np.ndarray) -> np.ndarray | None:
             _apply_transposed(v, t, a[j:, j + k :])
         blocks.append((j, v, t))
     r = np.abs(d)
-    if not r.max() <= _COND_LIMIT * r.min():  # also catches NaN and a zero pivot
+    if not r.max() <= _COND_LIMIT * r.min():  # also catches NaN and a zero pivot (not an all-zero g: Q = I, as LAPACK)
         return None
     q = a  # R is no longer needed: Q takes its memory
     q.fill(0.0)

@@ -44,8 +44,8 @@ def compute_parts(
 
     Kept layers: each layer's output, phi' and z-hat, held for the backward pass. `pooled`:
     the engine's workspace provides those buffers (it does only for small nets). New weights:
-    as far as `cache` will keep them beyond what it holds already (it never grows past its
-    budget; None: all of them). Transients: a few batch x width arrays, one width x width
+    what `cache` lacks of this network, as far as its budget lets it grow (beyond that it
+    evicts older arrays; None: all of them). Transients: a few batch x width arrays, one width x width
     weight gradient, and one layer's float64 draw with its QR's copies.
     """
     s = settings
@@ -54,8 +54,8 @@ def compute_parts(
     held = ((L + 1) * out + L * (deriv + zhat)) * B * n
     transient = 6 * B * n * out + n * n * out + 3 * n * n * 8
     weights = network_bytes(s)
-    if cache is not None:
-        weights = max(0, min(weights, cache.budget_bytes) - cache.nbytes)
+    if cache is not None:  # what it lacks of this net, as far as its budget lets it grow (it evicts the rest)
+        weights = max(0, min(weights - cache.held_bytes(s), cache.budget_bytes - cache.nbytes))
     return held, weights, transient
 
 
@@ -68,15 +68,15 @@ def check_compute(
     settings: Settings, cache: WeightCache | None = None, *, pooled: bool = False, available: int | None = None
 ) -> None:
     """Raise `OutOfMemory` (one line) if the compute needs more than `HEADROOM` of the memory available."""
+    if sum(compute_parts(settings, pooled=pooled)) < CHECK_FROM:  # an upper bound, without asking the cache
+        return
     held, weights, transient = compute_parts(settings, cache, pooled=pooled)
     need = held + weights + transient
-    if need < CHECK_FROM:
-        return
     free = available_memory() if available is None else available
     if free is None or need <= HEADROOM * free:  # unknown (not Linux): nothing to go by
         return
     cache_too = ", or the weight cache" if weights >= 0.1 * need else ""
     raise OutOfMemory(
-        f"needs {need / _GB:.1f} GB of memory, {free / _GB:.1f} GB is available: "
-        f"lower the depth, width or batch{cache_too}"
+        f"needs {need / _GB:.1f} GB, {HEADROOM * free / _GB:.1f} GB usable "
+        f"({HEADROOM:.0%} of the {free / _GB:.1f} GB free): lower the depth, width or batch{cache_too}"
     )

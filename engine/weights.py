@@ -182,6 +182,15 @@ class WeightCache:
         """
         return network_bytes(settings) <= self.budget_bytes
 
+    def held_bytes(self, settings) -> int:
+        """Bytes of `settings`' own matrices and biases the cache holds now."""
+        s = settings
+        keys: list[tuple] = [("W", s.init, s.seed, s.width, layer, s.dtype) for layer in range(1, s.depth + 1)]
+        if s.bias_std > 0:
+            keys += [("b", s.seed, s.width, layer, s.dtype) for layer in range(1, s.depth + 1)]
+        with self._lock:
+            return sum(arr.nbytes for key in keys if (arr := self._items.get(key)) is not None)
+
     def matrix(self, init: str, seed: int, width: int, layer: int, dtype: str) -> np.ndarray:
         """Unscaled matrix of `layer` in `dtype` (read-only)."""
         key = ("W", init, seed, width, layer, dtype)

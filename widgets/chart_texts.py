@@ -35,6 +35,9 @@ def chart_note(note: str) -> str:
     return note if note.startswith("no theory line") else f"no theory line: {note}"
 
 
+WAITING = "Computing the first result…"  # the chart's title before its first result
+
+
 class ChartTexts(pg.GraphicsLayoutWidget):
     """Title, rule, note, labels, legend and the y axis's title and width.
 
@@ -61,7 +64,7 @@ class ChartTexts(pg.GraphicsLayoutWidget):
     _extra_legend: list[tuple[object, str]]
     _legend_key: tuple | None
     _range_to: tuple[float, ...]
-    waiting_text: str = "Computing the first result…"  # the title before any result (set_waiting changes it)
+    waiting_text: str = WAITING  # the title before any result (set_waiting changes it)
     _range_shown: tuple[float, ...]
     _narrower: int
 

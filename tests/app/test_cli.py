@@ -165,7 +165,7 @@ def test_a_network_too_large_for_the_memory_exits_1_in_one_line_and_writes_nothi
         ["export", "--csv", str(target), "--depth", "1000", "--width", "1024", "--batch", "512"], capsys
     )
     assert code == 1
-    assert err.count("\n") == 1 and "too large for this machine" in err and "2.0 GB is available" in err
+    assert err.count("\n") == 1 and "too large for this machine" in err and "of the 2.0 GB free" in err
     assert not target.exists() and list(tmp_path.iterdir()) == []
 
 

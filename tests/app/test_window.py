@@ -267,7 +267,7 @@ def test_a_network_too_large_for_the_memory_is_refused_in_the_status_bar(qtbot, 
         w.set_settings(big)
     text = w._status.text()
     assert text.startswith("Too large for this machine: needs ")
-    assert text.endswith("1.0 GB is available: lower the depth, width or batch, or the weight cache")
+    assert "(90% of the 1.0 GB free): lower the depth, width or batch" in text
     assert w.chart.result is not None and w.chart.result.settings == BASE  # the last chart stays
     new = BASE.replace(depth=5)
     w.set_settings(new)
@@ -291,6 +291,8 @@ def test_a_first_network_too_large_for_the_memory_says_so_on_the_chart(qtbot, mo
     assert w.readout.text() == w._status.text()
     new = BASE.replace(depth=5)
     w.set_settings(new)
+    assert w.chart.title.text == "Computing the first result…"  # at once, not at the first result
+    assert not w._status.text().startswith("Too large")
     wait_shown(qtbot, w, new)
 
 

@@ -61,7 +61,7 @@ def test_the_recursion_with_the_table_equals_the_quadrature_recursion(monkeypatc
     theory.clear_recursions()
     fast = theory.mean_field(activation, scale, bias_std, 400)
     theory.clear_recursions()
-    monkeypatch.setattr(theory, "log_table", lambda name: (lambda log_v: None))
+    monkeypatch.setattr(theory, "log_table", lambda name: lambda log_v: None)
     slow = theory.mean_field(activation, scale, bias_std, 400)
     theory.clear_recursions()
     assert not np.array_equal(fast.activation_rms, slow.activation_rms)  # two routes were taken

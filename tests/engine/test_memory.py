@@ -46,6 +46,12 @@ def test_weights_count_only_as_far_as_the_cache_will_keep_them():
     cache = WeightCache(2**30)
     cache.matrix("gaussian", 0, 512, 1, "float32")
     assert M.compute_parts(s, cache)[1] == network_bytes(s) - cache.nbytes
+    other = WeightCache(2**30)  # another net's weights do not count as this one's
+    other.matrix("gaussian", 0, 256, 1, "float32")
+    assert M.compute_parts(s, other)[1] == network_bytes(s)
+    full = WeightCache(512 * 512 * 4)  # full of another net: this one's evict it, no growth
+    full.matrix("gaussian", 1, 512, 7, "float32")  # seed 1: not this net's
+    assert M.compute_parts(s, full)[1] == 0
 
 
 def test_a_compute_that_does_not_fit_is_refused_in_one_line():
@@ -56,8 +62,8 @@ def test_a_compute_that_does_not_fit_is_refused_in_one_line():
     text = str(info.value)
     assert "\n" not in text
     assert text == (
-        f"needs {need / 1e9:.1f} GB of memory, {need / 2e9:.1f} GB is available: lower the depth, width or batch, "
-        "or the weight cache"
+        f"needs {need / 1e9:.1f} GB, {0.9 * need / 2e9:.1f} GB usable (90% of the {need / 2e9:.1f} GB free): "
+        "lower the depth, width or batch, or the weight cache"
     )
     M.check_compute(s, available=int(need / M.HEADROOM) + 1)  # fits: no error
 
