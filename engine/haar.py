@@ -93,8 +93,7 @@ def _blocked(g: np.ndarray) -> np.ndarray | None:
     q.flat[:: n + 1] = np.where(d < 0, -1.0, 1.0)
     # Q = H_1 ... H_n S: apply the panels last to first; rows and columns before j are untouched.
     for j, v, t in reversed(blocks):
-        s = q[j:, j:]
-        s -= v @ (t @ (v.T @ s))
+        _apply_transposed(v, t.T, q[j:, j:])  # H_b itself, not H_b^T: T^T in T's place
     return q
 
 

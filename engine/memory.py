@@ -53,10 +53,13 @@ def compute_parts(
     out, deriv, zhat = _bytes_per_entry(s, pooled)
     held = ((L + 1) * out + L * (deriv + zhat)) * B * n
     transient = 6 * B * n * out + n * n * out + 3 * n * n * 8
-    weights = network_bytes(s)
-    if cache is not None:  # what it lacks of this net, as far as its budget lets it grow (it evicts the rest)
-        weights = max(0, min(weights - cache.held_bytes(s), cache.budget_bytes - cache.nbytes))
+    weights = network_bytes(s) if cache is None else _cache_growth(s, cache)
     return held, weights, transient
+
+
+def _cache_growth(settings: Settings, cache: WeightCache) -> int:
+    """What `cache` lacks of this network, as far as its budget lets it grow (beyond, it evicts older arrays)."""
+    return max(0, min(network_bytes(settings) - cache.held_bytes(settings), cache.budget_bytes - cache.nbytes))
 
 
 def compute_bytes(settings: Settings, cache: WeightCache | None = None, *, pooled: bool = False) -> int:
@@ -68,9 +71,11 @@ def check_compute(
     settings: Settings, cache: WeightCache | None = None, *, pooled: bool = False, available: int | None = None
 ) -> None:
     """Raise `OutOfMemory` (one line) if the compute needs more than `HEADROOM` of the memory available."""
-    if sum(compute_parts(settings, pooled=pooled)) < CHECK_FROM:  # an upper bound, without asking the cache
+    held, weights, transient = compute_parts(settings, pooled=pooled)
+    if held + weights + transient < CHECK_FROM:  # an upper bound: small computes never ask the cache or /proc
         return
-    held, weights, transient = compute_parts(settings, cache, pooled=pooled)
+    if cache is not None:
+        weights = _cache_growth(settings, cache)
     need = held + weights + transient
     free = available_memory() if available is None else available
     if free is None or need <= HEADROOM * free:  # unknown (not Linux): nothing to go by
