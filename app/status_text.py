@@ -7,7 +7,8 @@ without a window.
 from __future__ import annotations
 
 from depthlens.engine import Result
-from depthlens.engine.weights import WeightCache, network_bytes
+from depthlens.engine.jobs import time_left
+from depthlens.engine.weights import MIB, WeightCache, network_bytes
 
 
 def duration(seconds: float) -> str:
@@ -22,7 +23,7 @@ def computed(result: Result | None, cache: WeightCache) -> str:
         return ""
     text = f"Computed {result.depth} layers in {result.seconds * 1000:.0f} ms"
     if not cache.fits(result.settings):  # only reads the budget (no lock needed)
-        need, budget = network_bytes(result.settings) / 2**20, cache.budget_bytes / 2**20
+        need, budget = network_bytes(result.settings) / MIB, cache.budget_bytes / MIB
         text += f" — its weights ({need:,.0f} MB) exceed the {budget:,.0f} MB weight cache"
         text += ": redrawn on every compute"
     return text
@@ -32,5 +33,5 @@ def progress(doing: str, fraction: float, elapsed: float, *, estimate: bool) -> 
     """'Computing… 24 %', with the time left once a second has passed (`estimate`)."""
     text = f"{doing}… {100 * fraction:.0f} %"
     if estimate and 0.05 <= fraction < 1.0 and elapsed >= 1.0:
-        text += f" — about {duration(elapsed * (1.0 - fraction) / fraction)} left"
+        text += f" — about {duration(time_left(elapsed, fraction))} left"
     return text

@@ -41,6 +41,11 @@ Step = Progress | Partial
 Steps = Generator[Step, None, R]  # a job: yields its checkpoints, returns its result
 
 
+def time_left(elapsed: float, fraction: float) -> float:
+    """Seconds still to go at the pace so far, `fraction` (0 < fraction <= 1) of the job done in `elapsed`."""
+    return elapsed * (1.0 - fraction) / fraction
+
+
 def drive(
     steps: Steps[R],
     *,

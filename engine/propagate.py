@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .config import Settings
-from .jobs import Partial, Progress, Steps, drive
+from .jobs import Partial, Progress, Steps, drive, time_left
 from .layers import Layer, WeightGrad, network
 from .stats import max_abs, rms_and_nonfinite
 from .weights import WeightCache, draw_input, draw_readout
@@ -382,7 +382,7 @@ class _PartialClock:
         if now < self._next:
             return False
         elapsed = now - self._t0
-        if fraction > 0 and elapsed * (1.0 - fraction) / fraction < PARTIAL_NOT_BEFORE_END_S:
+        if fraction > 0 and time_left(elapsed, fraction) < PARTIAL_NOT_BEFORE_END_S:
             return False
         self._next = now + PARTIAL_EVERY_S
         return True

@@ -161,18 +161,20 @@ class WeightCache:
             if arr.nbytes <= self.budget_bytes and key not in self._items:
                 self._items[key] = arr
                 self._bytes += arr.nbytes
-                while self._bytes > self.budget_bytes:
-                    _, old = self._items.popitem(last=False)
-                    self._bytes -= old.nbytes
+                self._evict_to_budget()
         return arr
+
+    def _evict_to_budget(self) -> None:
+        """Drop the least recently used arrays until the rest fit; the caller holds the lock."""
+        while self._bytes > self.budget_bytes:
+            _, old = self._items.popitem(last=False)
+            self._bytes -= old.nbytes
 
     def set_budget(self, budget_bytes: int) -> None:
         """A new budget; the least recently used arrays go until the rest fit it."""
         with self._lock:
             self.budget_bytes = int(budget_bytes)
-            while self._bytes > self.budget_bytes:
-                _, old = self._items.popitem(last=False)
-                self._bytes -= old.nbytes
+            self._evict_to_budget()
 
     def fits(self, settings) -> bool:
         """True if the drawn weights (and biases) of `settings` fit the budget together.

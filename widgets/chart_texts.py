@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont, QFontMetricsF
 
 from depthlens.engine import Result
-from depthlens.engine.health import NONFINITE, ZERO, SeriesData, overflow_label
+from depthlens.engine.health import SeriesData, overflow_label
 from depthlens.engine.views import SERIES_LABELS, VIEW_LABELS
 
 from . import chart_fit, chart_legend
@@ -150,7 +150,8 @@ class ChartTexts(pg.GraphicsLayoutWidget):
 
     def _legend_state(self) -> tuple:
         """What the legend shows: rebuilt only when this changes."""
-        shows_bad = any(np.isin(s.codes, (NONFINITE, ZERO)).any() for s in self._series.values())  # not BLANK
+        # Some bar is inf/NaN or exactly 0 (not a blank one: health leaves those out of both).
+        shows_bad = any(s.first_bad is not None or s.first_zero is not None for s in self._series.values())
         pinned = pin_label(self.pinned) if self.pinned is not None else ""
         extra = tuple(text for _, text in self._extra_legend)
         looks = (self.theme.name, self.view, self.pen_scale, self.font_scale)
