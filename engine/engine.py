@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Settings
-from .jobs import Partial, Steps, drive
+from .jobs import Steps, drive, relayed
 from .layers import layer as layer_of
 from .memory import check_compute
 from .propagate import Measured, Trace, Workspace, input_batch, output_grad, run, run_steps
@@ -148,26 +148,16 @@ class Engine:
         """
         t0 = time.perf_counter()
         check_compute(settings, self.cache, pooled=self.workspace.fits(settings))  # OutOfMemory, before any allocation
-        steps = run_steps(settings, self.cache, workspace=self.workspace, partials=partials)
-        if not partials:
-            measured, _ = yield from steps
-            return Result(settings, measured, predict(settings), time.perf_counter() - t0)
         theory: Theory | None = None
-        while True:
-            try:
-                step = next(steps)
-            except StopIteration as stop:
-                measured, _ = stop.value
-                break
-            if isinstance(step, Partial):
-                theory = theory or predict(settings)
-                done, measured_so_far = step.value
-                step = Partial(Result(settings, measured_so_far, theory, time.perf_counter() - t0, done))
-            try:
-                yield step
-            except BaseException:  # Cancelled (or close()) at this checkpoint: the run's clean-up first
-                steps.close()
-                raise
+
+        def as_result(value: tuple) -> Result:  # a Partial's (done, Measured so far), with the theory line
+            nonlocal theory
+            theory = theory or predict(settings)
+            done, measured_so_far = value
+            return Result(settings, measured_so_far, theory, time.perf_counter() - t0, done)
+
+        steps = run_steps(settings, self.cache, workspace=self.workspace, partials=partials)
+        measured, _ = yield from relayed(steps, partial=as_result)
         return Result(settings, measured, theory or predict(settings), time.perf_counter() - t0)
 
     def trace(self, settings: Settings) -> Trace:

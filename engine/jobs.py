@@ -87,9 +87,13 @@ def stop_at_checkpoint(steps: Steps[Any]) -> None:
     raise Cancelled
 
 
-
-def rescaled(steps: Steps[R], fraction: Callable[[float], float]) -> Steps[R]:
-    """Run `steps` as part of a larger job: its progress mapped by `fraction`, partials passed on.
+def relayed(
+    steps: Steps[R],
+    *,
+    fraction: Callable[[float], float] | None = None,
+    partial: Callable[[Any], Any] | None = None,
+) -> Steps[R]:
+    """Run `steps` as part of a larger job: its progress mapped by `fraction`, its partials' values by `partial`.
 
     Stopping the larger job closes `steps` (its `finally` clean-up runs).
     """
@@ -98,9 +102,18 @@ def rescaled(steps: Steps[R], fraction: Callable[[float], float]) -> Steps[R]:
             going, step = _advance(steps)
             if not going:
                 return step
-            yield Progress(fraction(step.fraction)) if isinstance(step, Progress) else step
+            if fraction is not None and isinstance(step, Progress):
+                step = Progress(fraction(step.fraction))
+            elif partial is not None and isinstance(step, Partial):
+                step = Partial(partial(step.value))
+            yield step
     finally:
         steps.close()
+
+
+def rescaled(steps: Steps[R], fraction: Callable[[float], float]) -> Steps[R]:
+    """Run `steps` as part of a larger job: its progress mapped by `fraction`, partials passed on."""
+    return relayed(steps, fraction=fraction)
 
 
 def _advance(steps: Steps[Any]) -> tuple[bool, Any]:
