@@ -78,9 +78,9 @@ def platform_plugin() -> str:
 def cache_budget(engine=None) -> str:
     """The engine's weight-cache budget (and, for a running engine, what it holds)."""
     if engine is None:
-        from depthlens.engine.weights import auto_budget
+        from depthlens.engine.weights import AUTO_CAP, auto_budget
 
-        return f"{auto_budget() / MIB:.0f} MiB (automatic: half the memory available, at most 8192 MiB)"
+        return f"{auto_budget() / MIB:.0f} MiB (automatic: half the memory available, at most {AUTO_CAP // MIB} MiB)"
     cache = engine.cache
     return f"{cache.budget_bytes / MIB:.0f} MiB ({cache.nbytes / MIB:.1f} MiB in use)"
 
