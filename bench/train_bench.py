@@ -41,7 +41,8 @@ def engine_table(configs=CONFIGS, budget: float = BUDGET_S) -> None:
     """Print the per-step table, SGD and Adam side by side; torch is timed in its own process."""
     child = TorchChild.start()
     try:
-        print("\ndepthlens training benchmark (float32, spirals, relu; ms per full-batch step, medians)")
+        print("\ndepthlens training benchmark (float32, spirals, relu; ms per full-batch step, "
+              "each contender's fastest round's median)")
         print(
             f"numpy {np.__version__}; torch {child.version if child else 'not installed'}; cores={os.cpu_count()}; "
             "torch in a child process (its own threads), contenders interleaved"

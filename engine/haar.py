@@ -16,6 +16,9 @@ more) is handed to LAPACK, whose Q is the reference (none of 150 gaussian 1024 d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+
 import numpy as np
 
 FAST_FROM = 256  # below this width LAPACK is quick and stays the reference
@@ -31,14 +34,20 @@ def householder(g: np.ndarray) -> np.ndarray:
     return q
 
 
+@cache
+def _upper(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the upper triangle of a k x k block (diagonal included), made once per k."""
+    return np.triu_indices(k)
+
+
 def _leaf(p: np.ndarray, v: np.ndarray, t: np.ndarray, d: np.ndarray) -> None:
     """p = (I - V T V^T) [R; 0] by LAPACK: V (unit lower trapezoidal) into v, T into t, diag R into d."""
     h, tau = np.linalg.qr(p, mode="raw")  # h holds R and the reflectors, transposed
     k = p.shape[1]
     v[...] = h.T
     d[...] = v.diagonal()
-    v[np.triu_indices(k)] = 0.0
-    v[np.arange(k), np.arange(k)] = 1.0
+    v[_upper(k)] = 0.0
+    v[:k].flat[:: k + 1] = 1.0
     identity = tau == 0.0  # H_i = I (e.g. the last column of a square panel): drop v_i
     if identity.any():
         v[:, identity] = 0.0
@@ -72,9 +81,8 @@ def _factor(p: np.ndarray, v: np.ndarray, t: np.ndarray, d: np.ndarray) -> None:
     t[:h, h:] = -(t1 @ (v1[h:].T @ v2)) @ t2
 
 
-def _blocked(g: np.ndarray) -> np.ndarray | None:
-    """Q of g with diag(R) > 0 by blocked Householder, or None when g is ill-conditioned."""
-    a = g.copy()
+def _blocked(a: np.ndarray) -> np.ndarray | None:
+    """Q of a with diag(R) > 0 by blocked Householder, in a's memory, or None when a is ill-conditioned."""
     n = a.shape[1]
     blocks = []
     d = np.empty(n)
@@ -97,10 +105,16 @@ def _blocked(g: np.ndarray) -> np.ndarray | None:
     return q
 
 
-def haar(g: np.ndarray) -> np.ndarray:
-    """Q of g = QR with diag(R) > 0, for a square float64 `g` (LAPACK below `FAST_FROM`)."""
+def haar(g: np.ndarray, redraw: Callable[[], np.ndarray] | None = None) -> np.ndarray:
+    """Q of g = QR with diag(R) > 0, for a square float64 `g` (LAPACK below `FAST_FROM`).
+
+    With `redraw` (which returns g again), g's memory becomes Q (no 8 MB copy at n = 1024)
+    and the rare draw handed to LAPACK is drawn again; without it g is left alone.
+    """
     n = g.shape[1]
     if n < FAST_FROM or g.shape[0] != n:
         return householder(g)
-    q = _blocked(g)
-    return householder(g) if q is None else q
+    q = _blocked(g if redraw is not None else g.copy())
+    if q is not None:
+        return q
+    return householder(redraw() if redraw is not None else g)

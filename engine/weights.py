@@ -71,7 +71,8 @@ def draw_matrix(init: str, seed: int, width: int, layer: int) -> np.ndarray:
     Gaussian N(0, 1/n), Haar orthogonal, or uniform U(-sqrt(3/n), sqrt(3/n)), so the scale s
     means the same for all three.
     """
-    rng = _rng(seed, _INIT_CODE[init], width, layer)
+    key = (seed, _INIT_CODE[init], width, layer)
+    rng = _rng(*key)
     if init == "uniform":
         half = np.sqrt(3.0 / width)
         return rng.uniform(-half, half, (width, width))
@@ -79,7 +80,8 @@ def draw_matrix(init: str, seed: int, width: int, layer: int) -> np.ndarray:
     if init == "gaussian":
         g *= 1.0 / np.sqrt(width)
         return g
-    return haar(g)  # Q of g = QR with diag(R) > 0: Haar-distributed (Mezzadri 2007)
+    # Q of g = QR with diag(R) > 0: Haar-distributed (Mezzadri 2007); g's memory becomes Q.
+    return haar(g, redraw=lambda: _rng(*key).standard_normal((width, width)))
 
 
 def draw_bias(seed: int, width: int, layer: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from depthlens.engine import propagate as P
 from depthlens.engine.engine import BACKWARD_COLUMNS, FORWARD_COLUMNS
 from depthlens.engine.health import BLANK, series_data
 from depthlens.engine.jobs import Cancelled
+from depthlens.engine.weights import WeightCache
 
 COLUMNS = sorted(FORWARD_COLUMNS | set(BACKWARD_COLUMNS))
 NETS = [
@@ -107,3 +108,18 @@ def test_a_complete_result_has_nothing_pending() -> None:
     r = Engine().compute(NETS[0])
     assert all(r.pending(c) is None for c in COLUMNS)
     assert math.isfinite(r.column("activation_rms")[-1])
+
+
+@pytest.mark.parametrize("loss", ["sum", "random"])
+def test_runs_share_a_read_only_input_and_readout_and_leave_them_unchanged(loss) -> None:
+    s = Settings(depth=4, width=8, batch=5, loss=loss, activation="relu")
+    x0, r0 = P.input_batch(s), P.output_grad(s)
+    cache = WeightCache()
+    first, _ = P.run(s, cache)  # no workspace: the backward pass works in a copy of r
+    again, trace = P.run(s, cache, keep=True)
+    assert np.array_equal(first.gradient_rms, again.gradient_rms)
+    shared = P._input(s.input, s.seed, s.batch, s.width, s.dtype)
+    assert not shared.flags.writeable and np.array_equal(shared, x0)
+    assert np.array_equal(P._readout(loss, s.seed, s.batch, s.width, s.dtype), r0)
+    assert trace is not None and trace.activations[0].flags.writeable  # the trace's own copy
+    assert P.input_batch(s).flags.writeable and P.output_grad(s).flags.writeable
