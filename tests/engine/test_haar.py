@@ -67,3 +67,13 @@ def test_the_input_is_not_modified():
     before = g.copy()
     H.haar(g)
     assert np.array_equal(g, before)
+
+
+def test_without_redraw_g_is_left_alone_and_with_it_the_fallback_draws_it_again(monkeypatch):
+    n, seed, layer = 256, 2, 4
+    g = _rng(seed, _INIT_CODE["orthogonal"], n, layer).standard_normal((n, n))
+    kept = g.copy()
+    H.haar(g)
+    assert np.array_equal(g, kept)
+    monkeypatch.setattr(H, "_COND_LIMIT", 0.5)  # every draw is handed to LAPACK, after g was overwritten
+    assert np.array_equal(draw_matrix("orthogonal", seed, n, layer), H.householder(kept.copy()))
