@@ -7,7 +7,8 @@ forms Q in a second pass of the same kind. From `FAST_FROM` columns on, Q comes 
 blocked Householder QR built on matrix products instead: panels of `_PANEL` columns, each
 factored by a recursion that hands `_LEAF`-column leaves to LAPACK (`mode="raw"`) and keeps
 its reflectors in compact WY form, I - V T V^T (Schreiber & Van Loan 1989); the trailing
-columns, and then Q, take three products per panel. Q is accumulated backwards from the
+columns, and then Q, take three products per panel, the last accumulating into them
+(`engine.blas.gemm`). Q is accumulated backwards from the
 sign matrix diag(sign R_ii), so it comes out with R's diagonal positive. Householder QR is
 backward stable, so the two Q differ by ~eps cond(g): ~1e-14 for gaussian draws. A draw
 whose R diagonal spans more than `_COND_LIMIT` (cond(g) is at least that, and may be 10-20x
@@ -20,6 +21,8 @@ from collections.abc import Callable
 from functools import cache
 
 import numpy as np
+
+from .blas import gemm
 
 FAST_FROM = 256  # below this width LAPACK is quick and stays the reference
 _PANEL = 128  # columns per block of the outer loop (trailing updates and Q)
@@ -59,8 +62,8 @@ def _leaf(p: np.ndarray, v: np.ndarray, t: np.ndarray, d: np.ndarray) -> None:
 
 
 def _apply_transposed(v: np.ndarray, t: np.ndarray, c: np.ndarray) -> None:
-    """c <- (I - V T V^T)^T c, in place."""
-    c -= v @ (t.T @ (v.T @ c))
+    """c <- (I - V T V^T)^T c, in place (the last product accumulates into c: no temporary of c's size)."""
+    gemm(v, t.T @ (v.T @ c), c, alpha=-1.0)
 
 
 def _factor(p: np.ndarray, v: np.ndarray, t: np.ndarray, d: np.ndarray) -> None:
