@@ -61,9 +61,12 @@ def _leaf(p: np.ndarray, v: np.ndarray, t: np.ndarray, d: np.ndarray) -> None:
     t[...] = np.linalg.inv(t_inv)
 
 
-def _apply_transposed(v: np.ndarray, t: np.ndarray, c: np.ndarray) -> None:
-    """c <- (I - V T V^T)^T c, in place (the last product accumulates into c: no temporary of c's size)."""
-    gemm(v, t.T @ (v.T @ c), c, alpha=-1.0)
+def _apply_transposed(v: np.ndarray, t: np.ndarray, c: np.ndarray, below: int = 0) -> None:
+    """c <- (I - V T V^T)^T c, in place, rows from `below` on (the ones above become R: never read again).
+
+    The last product accumulates into c: no temporary of c's size.
+    """
+    gemm(v[below:], t.T @ (v.T @ c), c[below:], alpha=-1.0)
 
 
 def _factor(p: np.ndarray, v: np.ndarray, t: np.ndarray, d: np.ndarray) -> None:
@@ -78,7 +81,7 @@ def _factor(p: np.ndarray, v: np.ndarray, t: np.ndarray, d: np.ndarray) -> None:
     h = k // 2
     v1, t1 = v[:, :h], t[:h, :h]
     _factor(p[:, :h], v1, t1, d[:h])
-    _apply_transposed(v1, t1, p[:, h:])
+    _apply_transposed(v1, t1, p[:, h:], below=h)
     v2, t2 = v[h:, h:], t[h:, h:]
     _factor(p[h:, h:], v2, t2, d[h:])
     t[:h, h:] = -(t1 @ (v1[h:].T @ v2)) @ t2
@@ -94,17 +97,24 @@ def _blocked(a: np.ndarray) -> np.ndarray | None:
         v, t = np.zeros((n - j, k)), np.zeros((k, k))
         _factor(a[j:, j : j + k], v, t, d[j : j + k])
         if j + k < n:
-            _apply_transposed(v, t, a[j:, j + k :])
+            _apply_transposed(v, t, a[j:, j + k :], below=k)
         blocks.append((j, v, t))
     r = np.abs(d)
     if not r.max() <= _COND_LIMIT * r.min():  # also catches NaN and a zero pivot (not an all-zero g: Q = I, as LAPACK)
         return None
-    q = a  # R is no longer needed: Q takes its memory
-    q.fill(0.0)
-    q.flat[:: n + 1] = np.where(d < 0, -1.0, 1.0)
+    q = a  # R is no longer needed: Q takes its memory, every entry written below
+    signs = np.where(d < 0, -1.0, 1.0)
     # Q = H_1 ... H_n S: apply the panels last to first; rows and columns before j are untouched.
     for j, v, t in reversed(blocks):
-        _apply_transposed(v, t.T, q[j:, j:])  # H_b itself, not H_b^T: T^T in T's place
+        k = t.shape[0]
+        q[j : j + k, j + k :] = 0.0  # S's zeros to the right of this panel's rows (R was there)
+        # H_b itself, not H_b^T: T^T in T's place. Its own k columns are [S_b; 0] so far, and
+        # V^T times them is V's top block with columns scaled by S_b: no product over the rows.
+        own = q[j:, j : j + k]
+        gemm(v, t @ (v[:k].T * signs[j : j + k]), own, alpha=-1.0, beta=0.0)
+        own[:k].flat[:: k + 1] += signs[j : j + k]  # (flat indexes the k x k view itself)
+        if j + k < n:
+            _apply_transposed(v, t.T, q[j:, j + k :])
     return q
 
 
