@@ -82,14 +82,16 @@ def _operand(x: np.ndarray) -> tuple[int, int] | None:
 def _call(fn: _Gemm, a: np.ndarray, b: np.ndarray, c: np.ndarray, alpha: float, beta: float) -> bool:
     """One GEMM call if every operand suits BLAS; False (nothing done) otherwise."""
     (m, k), n = a.shape, b.shape[1]
-    if min(m, n, k) == 0 or not c.flags.writeable:
+    # numpy computes a row or column vector result with GEMV (other bits than GEMM's): keep its.
+    if min(m, n, k) == 0 or m == 1 or n == 1 or not c.flags.writeable:
         return False
     oa, ob, oc = _operand(a), _operand(b), _operand(c)
     if oa is None or ob is None or oc is None or oc[0] != _NO_TRANS:
         return False
     if np.may_share_memory(c, a) or np.may_share_memory(c, b):
         return False
-    fn(_ROW_MAJOR, oa[0], ob[0], m, n, k, alpha, a.ctypes.data, oa[1], b.ctypes.data, ob[1], beta, c.ctypes.data, oc[1])
+    fn(_ROW_MAJOR, oa[0], ob[0], m, n, k, float(alpha), a.ctypes.data, oa[1], b.ctypes.data, ob[1], float(beta),
+       c.ctypes.data, oc[1])  # fmt: skip
     return True
 
 
