@@ -1,7 +1,9 @@
 """Engine benchmark: engine vs the bare matrix products (floor) vs PyTorch autograd.
 
-All three are timed side by side in one run, interleaved round by round, on the same
-weights (float32), so the printed ratios do not depend on how fast the machine is.
+All three are timed side by side in one run on the same weights (float32), interleaved
+within each row, in ROUNDS rounds that are each a pass over the whole grid; a contender's
+figure is its fastest round, so the printed ratios compare each at the shared machine's
+full speed (its slow phases last seconds to a minute: rounds a minute apart escape them).
 PyTorch runs in its own child process (bench/torch_child.py), never in this one: numpy's
 OpenBLAS threads and torch's OpenMP threads would otherwise compete for the same cores
 (an idle OpenBLAS thread spins for a while after each call). Each contender's turn starts
@@ -12,8 +14,10 @@ Run with `make bench` (torch is an optional bench extra, never a run-time depend
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -33,7 +37,6 @@ BLOCKS = {
     "BN": {"norm": "batch"},
 }
 BUDGET_S = 1.5  # per configuration and contender
-THEORY_BUDGET_S = 0.3
 PAUSE_S = 0.3  # before each turn: the other side's idle BLAS/OpenMP threads stop spinning
 
 
@@ -51,7 +54,7 @@ def floor_fn(s: Settings, weights: list[np.ndarray]):
     return go
 
 
-def contenders(eng: Engine, s: Settings, child: TorchChild | None) -> dict:
+def contenders(eng: Engine, s: Settings, child: TorchChild | None, theory: bool = True) -> dict:
     """engine and floor (timed here) and torch (timed in the child) on the same weights, caches warm.
 
     The engine computes afresh each time (its workspace forgets the last forward pass, which
@@ -69,6 +72,7 @@ def contenders(eng: Engine, s: Settings, child: TorchChild | None) -> dict:
         "engine": engine,
         "floor": floor_fn(s, weights),
         "torch": child.timer(s) if child else None,
+        "theory": (lambda: _theory_uncached(s)) if theory else None,
     }
 
 
@@ -112,8 +116,30 @@ def gemm_gflops(n: int = 1024, budget: float = 1.0) -> float:
     return 2 * n**3 / t / 1e9
 
 
+def plain_settings(L: int, n: int, B: int, act: str) -> Settings:
+    """A row of the plain table: gaussian init at the activation's critical scale, the sum loss."""
+    return Settings(depth=L, width=n, batch=B, activation=act, init="gaussian", scale=1.0 if act == "tanh" else 2**0.5,
+                    input="gaussian", loss="sum")  # fmt: skip  # the sum loss: the same backward pass as torch's
+
+
+def block_settings(L: int, n: int, B: int, extra: dict) -> Settings:
+    """A row of the block table: ReLU, He init, the block's residual / norm settings."""
+    return Settings(depth=L, width=n, batch=B, activation="relu", init="gaussian", scale=2**0.5,
+                    input="gaussian", loss="sum", **extra)  # fmt: skip
+
+
+def rows() -> list[tuple[str, tuple, Settings | None]]:
+    """Every row of the tables: (table, its label, settings; None for the Haar row)."""
+    out: list[tuple[str, tuple, Settings | None]] = []
+    out += [("plain", (L, n, B, act), plain_settings(L, n, B, act)) for L, n, B in CONFIGS for act in ACTS]
+    out.append(("haar", (1024,), None))
+    out += [("block", (L, n, B, name), block_settings(L, n, B, extra))
+            for L, n, B in BLOCK_CONFIGS for name, extra in BLOCKS.items()]  # fmt: skip
+    return out
+
+
 def main() -> None:
-    """Print the benchmark table."""
+    """Time every row in ROUNDS passes over the grid, then print the tables (each contender's best pass)."""
     child = TorchChild.start()
     print("depthlens engine benchmark (float32, warm weight cache; times: each contender's fastest round's median)")
     print(
@@ -121,58 +147,61 @@ def main() -> None:
         f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}; cores={os.cpu_count()}"
     )
     print(
-        f"method: torch in a child process (its own threads), contenders interleaved in {ROUNDS} rounds, "
-        f"{PAUSE_S:g} s pause before each turn"
+        f"method: torch in a child process (its own threads); {ROUNDS} rounds, each a pass over the whole grid (a "
+        f"row's rounds lie a minute apart), contenders interleaved within a row, {PAUSE_S:g} s pause before each turn"
     )
     time.sleep(PAUSE_S)
     rate = f"numpy {gemm_gflops():.0f} GFLOP/s"
     if child:
         time.sleep(PAUSE_S)
         rate += f", torch {child.gemm_gflops():.0f} GFLOP/s"
-    print(f"machine GEMM rate (float32 1024^3): {rate}")
+    print(f"machine GEMM rate (float32 1024^3): {rate}", flush=True)
+    eng = Engine()
+    grid = rows()
+    best: list[dict[str, float]] = [{} for _ in grid]
+    try:
+        for k in range(ROUNDS):
+            print(f"  round {k + 1}/{ROUNDS} ...", file=sys.stderr, flush=True)
+            for i, (table, _label, s) in enumerate(grid):
+                fns = haar_contenders() if s is None else contenders(eng, s, child, theory=table == "plain")
+                budget = BUDGET_S * (2 if s is None else 3) / ROUNDS
+                t = interleaved(fns, budget, rounds=1)
+                best[i] = {c: min(v, best[i].get(c, math.inf)) for c, v in t.items()}
+                eng.cache.clear()  # the next row's weights; the torch child drops its own
+    finally:
+        if child:
+            child.close()
+    print_tables(grid, best)
+
+
+def print_tables(grid: list[tuple[str, tuple, Settings | None]], best: list[dict[str, float]]) -> None:
+    """The plain table, the Haar line and the block table, from each row's best times."""
     head = (
         f"{'L':>5} {'n':>4} {'B':>4} {'act':>5} | {'engine ms':>10} {'floor ms':>9} {'torch ms':>9} | "
         f"{'eng/floor':>9} {'eng/torch':>9} | {'theory ms':>9} {'theory %':>8}"
     )
     print(head)
     print("-" * len(head))
-    eng = Engine()
-    try:
-        for L, n, B in CONFIGS:
-            for act in ACTS:
-                s = Settings(
-                    depth=L,
-                    width=n,
-                    batch=B,
-                    activation=act,
-                    init="gaussian",
-                    scale=1.0 if act == "tanh" else 2**0.5,
-                    input="gaussian",
-                    loss="sum",  # the same backward pass as the torch reference (sum of the outputs)
-                )
-                t = interleaved(contenders(eng, s, child), BUDGET_S * 3)
-                t_theory = median_time(lambda s=s: _theory_uncached(s), THEORY_BUDGET_S)
-                print(
-                    f"{L:>5} {n:>4} {B:>4} {act:>5} | {t['engine'] * 1e3:>10.2f} {t['floor'] * 1e3:>9.2f} "
-                    f"{t['torch'] * 1e3:>9.2f} | {t['engine'] / t['floor']:>9.2f} "
-                    f"{t['engine'] / t['torch']:>9.2f} | {t_theory * 1e3:>9.2f} {100 * t_theory / t['engine']:>7.1f}%",
-                    flush=True,
-                )
-            eng.cache.clear()  # the next row's weights; the torch child drops its own
-        print("targets: eng/floor <= 1.5 at n >= 256; eng/torch <= 1.0 everywhere; theory <= 10 % of the engine")
-        print(
-            "theory: median of fresh runs (its recursion and fixed-point caches cleared before each); an "
-            "activation's quadrature grid and table segments are built once per process, in the warm-up call"
-        )
-        haar_row(BUDGET_S * 2)
-        block_rows(eng, child, BLOCK_CONFIGS, BUDGET_S * 3)
-    finally:
-        if child:
-            child.close()
-
-
-def block_rows(eng: Engine, child: TorchChild | None, configs, budget: float) -> None:
-    """The residual + layer norm and batch norm rows: engine vs floor vs torch on the same weights."""
+    for (table, label, _s), t in zip(grid, best, strict=True):
+        if table == "plain":
+            L, n, B, act = label
+            print(
+                f"{L:>5} {n:>4} {B:>4} {act:>5} | {t['engine'] * 1e3:>10.2f} {t['floor'] * 1e3:>9.2f} "
+                f"{t['torch'] * 1e3:>9.2f} | {t['engine'] / t['floor']:>9.2f} "
+                f"{t['engine'] / t['torch']:>9.2f} | {t['theory'] * 1e3:>9.2f} {100 * t['theory'] / t['engine']:>7.1f}%"
+            )
+    print("targets: eng/floor <= 1.5 at n >= 256; eng/torch <= 1.0 everywhere; theory <= 10 % of the engine")
+    print(
+        "theory: a contender of its row (its recursion and fixed-point caches cleared before each call); an "
+        "activation's quadrature grid and table segments are built once per process, in the warm-up call"
+    )
+    for (table, label, _s), t in zip(grid, best, strict=True):
+        if table == "haar":
+            (n,) = label
+            print(
+                f"orthogonal {n} x {n} matrix drawn: {t['draw'] * 1e3:.1f} ms (target <= 60); LAPACK QR alone "
+                f"{t['lapack'] * 1e3:.1f} ms; float64 GEMM {2 * n**3 / t['gemm'] / 1e9:.0f} GFLOP/s"
+            )
     print()
     print("residual / normalised blocks (relu, He init; torch: F.layer_norm / F.batch_norm)")
     head = (
@@ -181,32 +210,20 @@ def block_rows(eng: Engine, child: TorchChild | None, configs, budget: float) ->
     )
     print(head)
     print("-" * len(head))
-    for L, n, B in configs:
-        for name, extra in BLOCKS.items():
-            s = Settings(depth=L, width=n, batch=B, activation="relu", init="gaussian", scale=2**0.5,
-                         input="gaussian", loss="sum", **extra)  # fmt: skip
-            t = interleaved(contenders(eng, s, child), budget)
+    for (table, label, _s), t in zip(grid, best, strict=True):
+        if table == "block":
+            L, n, B, name = label
             print(
                 f"{L:>5} {n:>4} {B:>4} {name:>7} | {t['engine'] * 1e3:>10.2f} {t['floor'] * 1e3:>9.2f} "
-                f"{t['torch'] * 1e3:>9.2f} | {t['engine'] / t['floor']:>9.2f} {t['engine'] / t['torch']:>9.2f}",
-                flush=True,
+                f"{t['torch'] * 1e3:>9.2f} | {t['engine'] / t['floor']:>9.2f} {t['engine'] / t['torch']:>9.2f}"
             )
-        eng.cache.clear()
-    print("target: eng/torch <= 1.0, as for the plain net")
+    print("target: eng/torch <= 1.0, as for the plain net", flush=True)
 
 
-def haar_row(budget: float, n: int = 1024) -> None:
-    """Time one orthogonal n x n weight matrix drawn (gaussian draw + Haar Q) against LAPACK's QR, interleaved."""
+def haar_contenders(n: int = 1024) -> dict:
+    """One orthogonal n x n weight matrix drawn (gaussian draw + Haar Q), LAPACK's QR of a draw, a float64 GEMM."""
     g = np.random.default_rng(0).standard_normal((n, n))
-    t = interleaved(
-        {"draw": lambda: draw_matrix("orthogonal", 0, n, 1), "lapack": lambda: householder(g), "gemm": lambda: g @ g},
-        budget,
-    )
-    t_draw, t_lapack, t_gemm = t["draw"], t["lapack"], t["gemm"]
-    print(
-        f"orthogonal {n} x {n} matrix drawn: {t_draw * 1e3:.1f} ms (target <= 60); LAPACK QR alone "
-        f"{t_lapack * 1e3:.1f} ms; float64 GEMM {2 * n**3 / t_gemm / 1e9:.0f} GFLOP/s"
-    )
+    return {"draw": lambda: draw_matrix("orthogonal", 0, n, 1), "lapack": lambda: householder(g), "gemm": lambda: g @ g}
 
 
 def _theory_uncached(s: Settings) -> None:
