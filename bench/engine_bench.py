@@ -165,13 +165,20 @@ def main() -> None:
             for i, (table, _label, s) in enumerate(grid):
                 fns = haar_contenders() if s is None else contenders(eng, s, child, theory=table == "plain")
                 budget = BUDGET_S * (2 if s is None else 3) / ROUNDS
-                t = interleaved(fns, budget, rounds=1)
-                best[i] = {c: min(v, best[i].get(c, math.inf)) for c, v in t.items()}
+                keep_best(best[i], interleaved(fns, budget, rounds=1))
+                del fns  # this row's floor weights, before the next row draws its own
                 eng.cache.clear()  # the next row's weights; the torch child drops its own
     finally:
         if child:
             child.close()
-    print_tables(grid, best)
+        print_tables(grid, best)  # also after an interruption: the rows timed so far
+
+
+def keep_best(best: dict[str, float], times: dict[str, float]) -> None:
+    """Lower each contender's best time to this round's where it is faster (a NaN round never counts)."""
+    for c, v in times.items():
+        if not math.isnan(v):
+            best[c] = min(v, best.get(c, math.inf))
 
 
 def print_tables(grid: list[tuple[str, tuple, Settings | None]], best: list[dict[str, float]]) -> None:
@@ -182,7 +189,12 @@ def print_tables(grid: list[tuple[str, tuple, Settings | None]], best: list[dict
     )
     print(head)
     print("-" * len(head))
+    nan = math.nan
+    best = [{c: t.get(c, nan) for c in ("engine", "floor", "torch", "theory", "draw", "lapack", "gemm")} | t
+            if t else {} for t in best]  # fmt: skip  # a contender never timed (no torch) prints as nan
     for (table, label, _s), t in zip(grid, best, strict=True):
+        if not t:
+            continue  # not timed (interrupted)
         if table == "plain":
             L, n, B, act = label
             print(
@@ -196,7 +208,7 @@ def print_tables(grid: list[tuple[str, tuple, Settings | None]], best: list[dict
         "activation's quadrature grid and table segments are built once per process, in the warm-up call"
     )
     for (table, label, _s), t in zip(grid, best, strict=True):
-        if table == "haar":
+        if t and table == "haar":
             (n,) = label
             print(
                 f"orthogonal {n} x {n} matrix drawn: {t['draw'] * 1e3:.1f} ms (target <= 60); LAPACK QR alone "
@@ -211,7 +223,7 @@ def print_tables(grid: list[tuple[str, tuple, Settings | None]], best: list[dict
     print(head)
     print("-" * len(head))
     for (table, label, _s), t in zip(grid, best, strict=True):
-        if table == "block":
+        if t and table == "block":
             L, n, B, name = label
             print(
                 f"{L:>5} {n:>4} {B:>4} {name:>7} | {t['engine'] * 1e3:>10.2f} {t['floor'] * 1e3:>9.2f} "

@@ -24,7 +24,7 @@ from depthlens.engine import Settings
 from depthlens.engine.train_config import TrainConfig
 from depthlens.engine.training import Trainer
 
-from .engine_bench import ROUNDS, interleaved
+from .engine_bench import ROUNDS, interleaved, keep_best
 from .torch_child import TorchChild
 
 CONFIGS = [(10, 64, 256), (50, 64, 64), (20, 256, 256), (100, 256, 64)]
@@ -65,13 +65,20 @@ def engine_table(configs=CONFIGS, budget: float = BUDGET_S) -> None:
                 torch = None
                 if child:
                     torch = child.timer(s, "train", optimizer=optimizer, lr=config.lr, momentum=config.momentum)
-                t = interleaved({"engine": trainer.step_once, "torch": torch}, budget / ROUNDS, rounds=1)
-                best[i] = {c: min(v, best[i].get(c, math.inf)) for c, v in t.items()}
+                fns = {"engine": trainer.step_once, "torch": torch}
+                keep_best(best[i], interleaved(fns, budget / ROUNDS, rounds=1))
     finally:
         if child:
             child.close()
+        _print_table(grid, best)
+
+
+def _print_table(grid: list[tuple[int, int, int, str]], best: list[dict[str, float]]) -> None:
     print(f"{'L':>4} {'n':>4} {'B':>4} {'opt':>5} | {'engine ms':>9} {'torch ms':>9} | {'eng/torch':>9}")
     for (L, n, B, optimizer), t in zip(grid, best, strict=True):
+        if not t:
+            continue  # not timed (interrupted)
+        t = {"engine": math.nan, "torch": math.nan} | t
         print(
             f"{L:>4} {n:>4} {B:>4} {optimizer:>5} | {t['engine'] * 1e3:>9.2f} {t['torch'] * 1e3:>9.2f} | "
             f"{t['engine'] / t['torch']:>9.2f}"

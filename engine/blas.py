@@ -31,7 +31,8 @@ def _library_paths() -> list[str]:
     try:
         with open("/proc/self/maps") as maps:
             for line in maps:
-                path = line.rsplit(" ", 1)[-1].strip()
+                fields = line.split(maxsplit=5)  # address perms offset dev inode [path, which may hold spaces]
+                path = fields[5].strip() if len(fields) == 6 else ""
                 if "openblas" in os.path.basename(path) and path not in paths:
                     paths.append(path)
     except OSError:
@@ -52,6 +53,7 @@ def _bind(lib: ctypes.CDLL, kind: str) -> _Gemm | None:
         fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer, integer, real, ctypes.c_void_p,
                        integer, ctypes.c_void_p, integer, real, ctypes.c_void_p, integer]  # fmt: skip
         fn.restype = None
+        fn.int_limit = 2**63 if integer is ctypes.c_int64 else 2**31  # type: ignore[attr-defined]
         return fn
     return None
 
@@ -80,13 +82,17 @@ def _operand(x: np.ndarray) -> tuple[int, int] | None:
 
 
 def _call(fn: _Gemm, a: np.ndarray, b: np.ndarray, c: np.ndarray, alpha: float, beta: float) -> bool:
-    """One GEMM call if every operand suits BLAS; False (nothing done) otherwise."""
+    """One GEMM call if every operand suits BLAS; False (nothing done) otherwise. Shapes are the caller's check."""
     (m, k), n = a.shape, b.shape[1]
     # numpy computes a row or column vector result with GEMV (other bits than GEMM's): keep its.
     if min(m, n, k) == 0 or m == 1 or n == 1 or not c.flags.writeable:
         return False
+    if not (a.flags.aligned and b.flags.aligned and c.flags.aligned):
+        return False
     oa, ob, oc = _operand(a), _operand(b), _operand(c)
     if oa is None or ob is None or oc is None or oc[0] != _NO_TRANS:
+        return False
+    if max(m, n, k, oa[1], ob[1], oc[1]) >= fn.int_limit:  # type: ignore[attr-defined]
         return False
     if np.may_share_memory(c, a) or np.may_share_memory(c, b):
         return False
@@ -98,15 +104,18 @@ def _call(fn: _Gemm, a: np.ndarray, b: np.ndarray, c: np.ndarray, alpha: float, 
 def _self_check(found: dict[np.dtype, _Gemm]) -> bool:
     """The bound functions compute what numpy computes on a small case (transposed operands included)."""
     rng = np.random.default_rng(0)
-    for dt, fn in found.items():
-        a, b = rng.standard_normal((5, 3)).astype(dt), rng.standard_normal((4, 5)).astype(dt)
-        c = rng.standard_normal((7, 6)).astype(dt)
-        want = c.copy()
-        want[1:4, :4] = 0.5 * c[1:4, :4] - 2.0 * (a.T @ b.T)
-        if not _call(fn, a.T, b.T, c[1:4, :4], -2.0, 0.5):
-            return False
-        if not np.allclose(c, want, rtol=1e-5, atol=1e-5):
-            return False
+    try:
+        for dt, fn in found.items():
+            a, b = rng.standard_normal((5, 3)).astype(dt), rng.standard_normal((4, 5)).astype(dt)
+            c = rng.standard_normal((7, 6)).astype(dt)
+            want = c.copy()
+            want[1:4, :4] = 0.5 * c[1:4, :4] - 2.0 * (a.T @ b.T)
+            if not _call(fn, a.T, b.T, c[1:4, :4], -2.0, 0.5):
+                return False
+            if not np.allclose(c, want, rtol=1e-5, atol=1e-5):
+                return False
+    except Exception:  # a library we cannot call as we think: numpy's expression instead
+        return False
     return True
 
 
@@ -122,8 +131,11 @@ def gemm(a: np.ndarray, b: np.ndarray, c: np.ndarray, *, alpha: float = 1.0, bet
     """c <- alpha (a @ b) + beta c, in place; a, b and c 2-d of one float dtype, c not overlapping them.
 
     One BLAS call where possible (a, b may be transposed views, c any row-strided view);
-    otherwise numpy's expression (a temporary of c's size).
+    otherwise numpy's expression (a temporary of c's size). Raises ValueError on shapes
+    that do not chain (BLAS would read or write past the arrays).
     """
+    if not (a.ndim == b.ndim == c.ndim == 2 and a.shape[1] == b.shape[0] and c.shape == (a.shape[0], b.shape[1])):
+        raise ValueError(f"gemm: shapes {a.shape} @ {b.shape} -> {c.shape} do not chain")
     fn = _GEMM.get(c.dtype)
     if fn is not None and a.dtype == b.dtype == c.dtype and _call(fn, a, b, c, alpha, beta):
         return

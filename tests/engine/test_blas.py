@@ -56,3 +56,24 @@ def test_numpys_wheel_blas_is_reached_directly():
     if info.get("name") != "scipy-openblas":
         pytest.skip(f"numpy built against {info.get('name')}: the numpy expression is used")
     assert blas.available(np.float32) and blas.available(np.float64)
+
+
+@pytest.mark.parametrize(
+    ("a_shape", "b_shape", "c_shape"),
+    [((4, 3), (3, 4), (2, 2)), ((4, 3), (2, 4), (4, 4)), ((1, 3), (3, 4), (5, 4)), ((4, 3), (3, 4), (4, 5))],
+)
+def test_shapes_that_do_not_chain_are_refused_before_anything_is_written(a_shape, b_shape, c_shape):
+    big = np.zeros((8, 8))
+    c = big[: c_shape[0], : c_shape[1]]
+    with pytest.raises(ValueError, match="do not chain"):
+        blas.gemm(np.ones(a_shape), np.ones(b_shape), c)
+    assert not big.any()
+
+
+def test_unaligned_operands_are_left_to_numpy():
+    raw = np.zeros(8 * 17 + 1, np.uint8)
+    a = np.frombuffer(raw.data, dtype=np.float64, count=16, offset=1).reshape(4, 4)  # not 8-byte aligned
+    assert not a.flags.aligned
+    c = np.ones((4, 4))
+    blas.gemm(a, np.eye(4), c)
+    assert np.array_equal(c, np.ones((4, 4)))
