@@ -54,6 +54,23 @@ def floor_fn(s: Settings, weights: list[np.ndarray]):
     return go
 
 
+def paired(first, second, budget: float, min_reps: int = 5) -> tuple[float, float]:
+    """Medians of first() and second() called alternately, so both meet the machine in the same state."""
+    first()
+    second()  # warm up
+    a: list[float] = []
+    b: list[float] = []
+    t_end = time.perf_counter() + budget
+    while len(a) < min_reps or (time.perf_counter() < t_end and len(a) < 200):
+        t0 = time.perf_counter()
+        first()
+        t1 = time.perf_counter()
+        second()
+        b.append(time.perf_counter() - t1)
+        a.append(t1 - t0)
+    return statistics.median(a), statistics.median(b)
+
+
 def contenders(eng: Engine, s: Settings, child: TorchChild | None, theory: bool = True) -> dict:
     """engine and floor (timed here) and torch (timed in the child) on the same weights, caches warm.
 
@@ -72,7 +89,7 @@ def contenders(eng: Engine, s: Settings, child: TorchChild | None, theory: bool 
         "engine": engine,
         "floor": floor_fn(s, weights),
         "torch": child.timer(s) if child else None,
-        "theory": (lambda: _theory_uncached(s)) if theory else None,
+        "theory": (lambda: _theory_uncached(s)) if theory else None,  # timed in pairs with the engine
     }
 
 
@@ -159,19 +176,26 @@ def main() -> None:
     eng = Engine()
     grid = rows()
     best: list[dict[str, float]] = [{} for _ in grid]
+    shares: list[list[float]] = [[] for _ in grid]
     try:
         for k in range(ROUNDS):
             print(f"  round {k + 1}/{ROUNDS} ...", file=sys.stderr, flush=True)
             for i, (table, _label, s) in enumerate(grid):
                 fns = haar_contenders() if s is None else contenders(eng, s, child, theory=table == "plain")
                 budget = BUDGET_S * (2 if s is None else 3) / ROUNDS
+                theory = fns.pop("theory", None)
                 keep_best(best[i], interleaved(fns, budget, rounds=1))
-                del fns  # this row's floor weights, before the next row draws its own
+                if theory is not None:  # the theory's share: timed alternately with the engine, call by call
+                    time.sleep(PAUSE_S)
+                    t_engine, t_theory = paired(fns["engine"], theory, budget)
+                    keep_best(best[i], {"theory": t_theory})
+                    shares[i].append(t_theory / t_engine)
+                del fns, theory  # this row's floor weights, before the next row draws its own
                 eng.cache.clear()  # the next row's weights; the torch child drops its own
     finally:
         if child:
             child.close()
-        print_tables(grid, best)  # also after an interruption: the rows timed so far
+        print_tables(grid, best, shares)  # also after an interruption: the rows timed so far
 
 
 def keep_best(best: dict[str, float], times: dict[str, float]) -> None:
@@ -181,8 +205,10 @@ def keep_best(best: dict[str, float], times: dict[str, float]) -> None:
             best[c] = min(v, best.get(c, math.inf))
 
 
-def print_tables(grid: list[tuple[str, tuple, Settings | None]], best: list[dict[str, float]]) -> None:
-    """The plain table, the Haar line and the block table, from each row's best times."""
+def print_tables(
+    grid: list[tuple[str, tuple, Settings | None]], best: list[dict[str, float]], shares: list[list[float]]
+) -> None:
+    """The plain table, the Haar line and the block table, from each row's best times (theory: its median share)."""
     head = (
         f"{'L':>5} {'n':>4} {'B':>4} {'act':>5} | {'engine ms':>10} {'floor ms':>9} {'torch ms':>9} | "
         f"{'eng/floor':>9} {'eng/torch':>9} | {'theory ms':>9} {'theory %':>8}"
@@ -192,20 +218,22 @@ def print_tables(grid: list[tuple[str, tuple, Settings | None]], best: list[dict
     nan = math.nan
     best = [{c: t.get(c, nan) for c in ("engine", "floor", "torch", "theory", "draw", "lapack", "gemm")} | t
             if t else {} for t in best]  # fmt: skip  # a contender never timed (no torch) prints as nan
-    for (table, label, _s), t in zip(grid, best, strict=True):
+    for (table, label, _s), t, share in zip(grid, best, shares, strict=True):
         if not t:
             continue  # not timed (interrupted)
         if table == "plain":
             L, n, B, act = label
+            pct = 100 * statistics.median(share) if share else nan
             print(
                 f"{L:>5} {n:>4} {B:>4} {act:>5} | {t['engine'] * 1e3:>10.2f} {t['floor'] * 1e3:>9.2f} "
                 f"{t['torch'] * 1e3:>9.2f} | {t['engine'] / t['floor']:>9.2f} "
-                f"{t['engine'] / t['torch']:>9.2f} | {t['theory'] * 1e3:>9.2f} {100 * t['theory'] / t['engine']:>7.1f}%"
+                f"{t['engine'] / t['torch']:>9.2f} | {t['theory'] * 1e3:>9.2f} {pct:>7.1f}%"
             )
     print("targets: eng/floor <= 1.5 at n >= 256; eng/torch <= 1.0 everywhere; theory <= 10 % of the engine")
     print(
-        "theory: a contender of its row (its recursion and fixed-point caches cleared before each call); an "
-        "activation's quadrature grid and table segments are built once per process, in the warm-up call"
+        "theory: its fastest round's median (recursion and fixed-point caches cleared before each call; an "
+        "activation's quadrature grid and table segments are built once per process, in the warm-up call); "
+        "theory %: the median over the rounds of theory / engine, the two called alternately in one turn"
     )
     for (table, label, _s), t in zip(grid, best, strict=True):
         if t and table == "haar":
