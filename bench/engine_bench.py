@@ -54,20 +54,18 @@ def floor_fn(s: Settings, weights: list[np.ndarray]):
     return go
 
 
-def paired(first, second, budget: float, min_reps: int = 5) -> tuple[float, float]:
-    """Medians of first() and second() called alternately, so both meet the machine in the same state."""
-    first()
-    second()  # warm up
+def paired(first, second, budget: float, bursts: int = 6) -> tuple[float, float]:
+    """Medians of first() and second() timed in short alternating bursts, so both meet the machine in one state.
+
+    A burst repeats one function (its first call warms it up), as a compute or a drag
+    repeats the same code: each is timed warm, and the bursts of the two interleave
+    within a fraction of a second, inside one of the machine's phases.
+    """
     a: list[float] = []
     b: list[float] = []
-    t_end = time.perf_counter() + budget
-    while len(a) < min_reps or (time.perf_counter() < t_end and len(a) < 200):
-        t0 = time.perf_counter()
-        first()
-        t1 = time.perf_counter()
-        second()
-        b.append(time.perf_counter() - t1)
-        a.append(t1 - t0)
+    for _ in range(bursts):
+        a.append(median_time(first, budget / (2 * bursts), min_reps=3))
+        b.append(median_time(second, budget / (2 * bursts), min_reps=3))
     return statistics.median(a), statistics.median(b)
 
 
@@ -185,7 +183,7 @@ def main() -> None:
                 budget = BUDGET_S * (2 if s is None else 3) / ROUNDS
                 theory = fns.pop("theory", None)
                 keep_best(best[i], interleaved(fns, budget, rounds=1))
-                if theory is not None:  # the theory's share: timed alternately with the engine, call by call
+                if theory is not None:  # the theory's share: timed in bursts alternating with the engine's
                     time.sleep(PAUSE_S)
                     t_engine, t_theory = paired(fns["engine"], theory, budget)
                     keep_best(best[i], {"theory": t_theory})
@@ -233,7 +231,7 @@ def print_tables(
     print(
         "theory: its fastest round's median (recursion and fixed-point caches cleared before each call; an "
         "activation's quadrature grid and table segments are built once per process, in the warm-up call); "
-        "theory %: the median over the rounds of theory / engine, the two called alternately in one turn"
+        "theory %: the median over the rounds of theory / engine, the two timed in short alternating bursts"
     )
     for (table, label, _s), t in zip(grid, best, strict=True):
         if t and table == "haar":
