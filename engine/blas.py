@@ -119,12 +119,19 @@ def _self_check(found: dict[np.dtype, _Gemm]) -> bool:
     return True
 
 
-_GEMM = _load()
+_GEMM: dict[np.dtype, _Gemm] | None = None  # bound on first use, not at start-up
+
+
+def _bound() -> dict[np.dtype, _Gemm]:
+    global _GEMM
+    if _GEMM is None:
+        _GEMM = _load()  # two threads may both bind it: the same functions
+    return _GEMM
 
 
 def available(dtype: np.dtype | type) -> bool:
     """True when `gemm` reaches BLAS directly for `dtype` (tests, benchmarks)."""
-    return np.dtype(dtype) in _GEMM
+    return np.dtype(dtype) in _bound()
 
 
 def gemm(a: np.ndarray, b: np.ndarray, c: np.ndarray, *, alpha: float = 1.0, beta: float = 1.0) -> None:
@@ -136,7 +143,7 @@ def gemm(a: np.ndarray, b: np.ndarray, c: np.ndarray, *, alpha: float = 1.0, bet
     """
     if not (a.ndim == b.ndim == c.ndim == 2 and a.shape[1] == b.shape[0] and c.shape == (a.shape[0], b.shape[1])):
         raise ValueError(f"gemm: shapes {a.shape} @ {b.shape} -> {c.shape} do not chain")
-    fn = _GEMM.get(c.dtype)
+    fn = _bound().get(c.dtype)
     if fn is not None and a.dtype == b.dtype == c.dtype and _call(fn, a, b, c, alpha, beta):
         return
     p = a @ b
