@@ -69,7 +69,7 @@ def paired(first, second, budget: float, bursts: int = 6) -> tuple[float, float]
     return statistics.median(a), statistics.median(b)
 
 
-def contenders(eng: Engine, s: Settings, child: TorchChild | None, theory: bool = True) -> dict:
+def contenders(eng: Engine, s: Settings, child: TorchChild | None) -> dict:
     """engine and floor (timed here) and torch (timed in the child) on the same weights, caches warm.
 
     The engine computes afresh each time (its workspace forgets the last forward pass, which
@@ -87,7 +87,6 @@ def contenders(eng: Engine, s: Settings, child: TorchChild | None, theory: bool 
         "engine": engine,
         "floor": floor_fn(s, weights),
         "torch": child.timer(s) if child else None,
-        "theory": (lambda: _theory_uncached(s)) if theory else None,  # timed in pairs with the engine
     }
 
 
@@ -106,22 +105,22 @@ def median_time(fn, budget: float, min_reps: int = 5) -> float:
 ROUNDS = 5
 
 
-def interleaved(fns: dict, budget: float, rounds: int = ROUNDS) -> dict:
-    """Each contender's fastest round (the median of its calls in that round), contenders interleaved.
+def interleaved(fns: dict, budget: float) -> dict:
+    """One round: each contender's turn in order (the median of its calls), a pause before each.
 
-    The shared machine's cores run at full speed or far below it for seconds at a time, and
-    a turn need not fall in the same phase as its rival's: a contender's best round is its
-    time at full speed, for each of them alike. A contender is a callable timed here, or a
-    callable `remote(budget) -> seconds` timed in the torch child (attribute `remote = True`).
+    The callers run ROUNDS such rounds as passes over their whole table and keep each
+    contender's fastest (`keep_best`). A contender is a callable timed here, or a callable
+    `remote(budget) -> seconds` timed in the torch child (attribute `remote = True`); None
+    (no torch) gives NaN.
     """
-    res: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(rounds):
-        for k, fn in fns.items():
-            if fn is None:
-                continue
-            time.sleep(PAUSE_S)
-            res[k].append(fn(budget / rounds) if getattr(fn, "remote", False) else median_time(fn, budget / rounds))
-    return {k: (min(v) if v else float("nan")) for k, v in res.items()}
+    out: dict[str, float] = {}
+    for k, fn in fns.items():
+        if fn is None:
+            out[k] = math.nan
+            continue
+        time.sleep(PAUSE_S)
+        out[k] = fn(budget) if getattr(fn, "remote", False) else median_time(fn, budget)
+    return out
 
 
 def gemm_gflops(n: int = 1024, budget: float = 1.0) -> float:
@@ -179,16 +178,15 @@ def main() -> None:
         for k in range(ROUNDS):
             print(f"  round {k + 1}/{ROUNDS} ...", file=sys.stderr, flush=True)
             for i, (table, _label, s) in enumerate(grid):
-                fns = haar_contenders() if s is None else contenders(eng, s, child, theory=table == "plain")
+                fns = haar_contenders() if s is None else contenders(eng, s, child)
                 budget = BUDGET_S * (2 if s is None else 3) / ROUNDS
-                theory = fns.pop("theory", None)
-                keep_best(best[i], interleaved(fns, budget, rounds=1))
-                if theory is not None:  # the theory's share: timed in bursts alternating with the engine's
+                keep_best(best[i], interleaved(fns, budget))
+                if table == "plain":  # the theory's share: timed in bursts alternating with the engine's
                     time.sleep(PAUSE_S)
-                    t_engine, t_theory = paired(fns["engine"], theory, budget)
+                    t_engine, t_theory = paired(fns["engine"], lambda s=s: _theory_uncached(s), budget)
                     keep_best(best[i], {"theory": t_theory})
                     shares[i].append(t_theory / t_engine)
-                del fns, theory  # this row's floor weights, before the next row draws its own
+                del fns  # this row's floor weights, before the next row draws its own
                 eng.cache.clear()  # the next row's weights; the torch child drops its own
     finally:
         if child:

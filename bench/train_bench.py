@@ -66,7 +66,7 @@ def engine_table(configs=CONFIGS, budget: float = BUDGET_S) -> None:
                 if child:
                     torch = child.timer(s, "train", optimizer=optimizer, lr=config.lr, momentum=config.momentum)
                 fns = {"engine": trainer.step_once, "torch": torch}
-                keep_best(best[i], interleaved(fns, budget / ROUNDS, rounds=1))
+                keep_best(best[i], interleaved(fns, budget / ROUNDS))
     finally:
         if child:
             child.close()
